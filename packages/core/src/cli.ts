@@ -1,0 +1,139 @@
+/**
+ * The command line every front-end shares. Options come first; parsing halts at the first
+ * non-option, and everything from the command on reaches the child untouched (CORE-02):
+ * `--help`, `--`, numbers such as `007` and empty strings included.
+ */
+import yargs, { type Argv, type Options } from 'yargs';
+import { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
+import { Daemon } from './daemon.js';
+import { Logger, type LogFormat } from './log.js';
+import { VERSION } from './version.js';
+
+export interface CommonOptions {
+  killAfter: number;
+  maxLine: number;
+  maxClients: number;
+  idleTimeout: number;
+  envClear: boolean;
+  passEnv: string[];
+  cwd: string | undefined;
+  logFile: string | undefined;
+  logFormat: LogFormat;
+  quiet: boolean;
+}
+
+export const commonOptions: Record<string, Options> = {
+  'kill-after': { type: 'number', default: 5, describe: 'seconds between SIGTERM and SIGKILL to the process group', group: 'Session:' },
+  'max-line': { type: 'number', default: 1048576, describe: 'longest line held, in bytes; longer lines pass in pieces', group: 'Session:' },
+  'max-clients': { type: 'number', default: 1024, describe: 'clients at once; more are refused with a one-line message (0: no limit)', group: 'Session:' },
+  'idle-timeout': { type: 'number', default: 0, describe: 'seconds with no byte either way before SIGTERM (0: never)', group: 'Session:' },
+  'env-clear': { type: 'boolean', default: false, describe: 'start the child with only PATH, --pass-env and the H- variables', group: 'Session:' },
+  'pass-env': { type: 'string', array: true, default: [], describe: 'keep this variable with --env-clear (repeatable)', group: 'Session:' },
+  cwd: { type: 'string', describe: 'working directory of the child', group: 'Session:' },
+  'log-file': { type: 'string', describe: 'append the daemon log to this file instead of stderr', group: 'Logging:' },
+  'log-format': { choices: ['text', 'json'], default: 'text', describe: 'daemon log format', group: 'Logging:' },
+  quiet: { type: 'boolean', default: false, describe: 'log only warnings and errors', group: 'Logging:' },
+};
+
+export interface CliSpec {
+  /** `hamelin-net` */
+  name: string;
+  /** The usage line after the name, e.g. `[options] HOST PORT CMD [ARGS...]`. */
+  usage: string;
+  /** Positional parameters before the command, e.g. ['HOST', 'PORT']. */
+  positionals?: string[];
+  options?: Record<string, Options>;
+  examples?: [string, string][];
+  epilog?: string;
+}
+
+export interface ParsedCli<T> {
+  options: CommonOptions & T;
+  positionals: string[];
+  /** The command and its arguments, untouched. */
+  command: string[];
+}
+
+/** Print one line and exit non-zero: the contract for every startup error (CORE-17). */
+export function die(name: string, message: string, status = 2): never {
+  process.stderr.write(`${name}: ${message}\n`);
+  process.exit(status);
+}
+
+export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2)): ParsedCli<T> {
+  const positionals = spec.positionals ?? [];
+  let parser: Argv = yargs(argv)
+    .scriptName(spec.name)
+    .usage(`Usage: ${spec.name} ${spec.usage}`)
+    .parserConfiguration({
+      'halt-at-non-option': true,
+      'parse-positional-numbers': false,
+      'populate--': false,
+      'unknown-options-as-args': false,
+    })
+    .options({ ...commonOptions, ...(spec.options ?? {}) })
+    .strictOptions()
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => die(spec.name, (msg || err?.message || 'bad arguments').split('\n')[0]!));
+  for (const [cmd, desc] of spec.examples ?? []) parser = parser.example(cmd, desc);
+  if (spec.epilog) parser = parser.epilog(spec.epilog);
+  const parsed = parser.parseSync() as Record<string, unknown> & { _: (string | number)[] };
+
+  const rest = parsed._.map(String);
+  // `hamelin-net -- HOST PORT cmd` is accepted too: a leading `--` only ends the options.
+  if (rest[0] === '--') rest.shift();
+  if (rest.length < positionals.length + 1) {
+    const missing = [...positionals, 'CMD'].slice(rest.length);
+    die(spec.name, `missing ${missing.join(' ')} (see --help)`);
+  }
+  const options = camel(parsed) as unknown as CommonOptions & T;
+  for (const key of ['killAfter', 'maxLine', 'maxClients', 'idleTimeout'] as const) {
+    const v = options[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) die(spec.name, `--${kebab(key)} must be a non-negative number`);
+  }
+  if (options.maxLine < 1) die(spec.name, '--max-line must be at least 1');
+  return { options, positionals: rest.slice(0, positionals.length), command: rest.slice(positionals.length) };
+}
+
+/** Check the command and build the daemon; any problem is one line and exit 2. */
+export function createDaemon(name: string, options: CommonOptions, command: string[]): Daemon {
+  let resolved: ResolvedCommand;
+  try {
+    resolved = resolveCommand(command, options.cwd ?? process.cwd());
+  } catch (e) {
+    if (e instanceof StartupError) die(name, e.message, e.status);
+    throw e;
+  }
+  let log: Logger;
+  try {
+    log = new Logger({ daemon: name, format: options.logFormat, file: options.logFile, quiet: options.quiet });
+  } catch (e) {
+    die(name, `cannot open log file: ${(e as Error).message}`, 1);
+  }
+  return new Daemon({
+    name,
+    command: resolved,
+    cwd: options.cwd,
+    env: { clear: options.envClear, passEnv: options.passEnv.map(String) },
+    limits: {
+      maxLine: Math.floor(options.maxLine),
+      killAfterMs: Math.round(options.killAfter * 1000),
+      idleTimeoutMs: Math.round(options.idleTimeout * 1000),
+    },
+    maxClients: Math.floor(options.maxClients),
+    log,
+  });
+}
+
+function camel(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!k.includes('-')) out[k] = v;
+  return out;
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,107 @@
+/**
+ * The daemon: every live session, the client limit, and shutdown (CORE-19 .. CORE-21).
+ * A front-end owns its listener and calls `accept` for each client; everything else about
+ * sessions happens here.
+ */
+import type { ClientEndpoint } from './endpoint.js';
+import type { ResolvedCommand } from './command.js';
+import { buildEnv, type EnvPolicy, type HVars } from './env.js';
+import type { Logger } from './log.js';
+import { errorLine, Session, type SessionLimits } from './session.js';
+import { VERSION } from './version.js';
+
+export interface DaemonConfig {
+  /** `hamelin-net`, `hamelin-ws`, ...: the name in H-VERSION and in logs. */
+  name: string;
+  command: ResolvedCommand;
+  cwd?: string | undefined;
+  env: EnvPolicy;
+  limits: SessionLimits;
+  /** 0 for no limit. */
+  maxClients: number;
+  log: Logger;
+}
+
+export class Daemon {
+  readonly sessions = new Set<Session>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(readonly config: DaemonConfig) {}
+
+  get log(): Logger {
+    return this.config.log;
+  }
+
+  /** True when a new client would be refused; front-ends that can answer before a
+   * handshake (HTTP 503 before a WebSocket upgrade) ask this first. */
+  get full(): boolean {
+    return this.stopping !== undefined || (this.config.maxClients > 0 && this.sessions.size >= this.config.maxClients);
+  }
+
+  /** Join a new client to a new process. `vars` are the front-end's H- variables
+   * (TYPE, CLIENT, ...); VERSION is set here. Resolves when the session has ended. */
+  accept(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand = this.config.command): Promise<Session | null> {
+    if (this.full) {
+      this.refuse(endpoint);
+      return Promise.resolve(null);
+    }
+    const env = buildEnv(this.config.env, { VERSION: `${this.config.name}/${VERSION}`, ...vars });
+    const session = new Session(
+      endpoint,
+      { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd },
+      this.config.limits,
+      this.config.log,
+    );
+    this.sessions.add(session);
+    void session.done.then(() => this.sessions.delete(session));
+    return session.start().then(() => session);
+  }
+
+  /**
+   * CORE-20: a client over the limit is refused, not queued: it gets one line saying so
+   * and is closed. Queueing would hold sockets open with no feedback and no bound.
+   */
+  private refuse(endpoint: ClientEndpoint): void {
+    const why = this.stopping ? 'shutting down' : `too many clients (limit ${this.config.maxClients})`;
+    this.log.warn('refused', { client: endpoint.label, reason: why });
+    endpoint.start({ input: () => {}, inputEnd: () => {}, drain: () => {}, gone: () => {} });
+    endpoint.write(errorLine(endpoint.framing, `busy: ${why}`));
+    endpoint.finish({ code: null, signal: null, refused: why });
+  }
+
+  /**
+   * CORE-21: stop, SIGTERM every session's group, SIGKILL what is left after the grace
+   * period, and resolve once every child has been reaped.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info('shutdown', { sessions: this.sessions.size });
+      for (const s of this.sessions) s.terminate('shutdown');
+      await Promise.all([...this.sessions].map((s) => s.done));
+    })();
+    return this.stopping;
+  }
+
+  /**
+   * On SIGINT or SIGTERM: close the listener(s), end every session, exit 0.
+   * A second signal while stopping exits at once, after a SIGKILL to every group.
+   */
+  exitOnSignals(closeListeners: () => Promise<void> | void): void {
+    let signalled = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalled) {
+        this.log.warn('forced-exit', { signal: sig });
+        for (const s of this.sessions) if (s.pid) try { process.kill(-s.pid, 'SIGKILL'); } catch { /* gone */ }
+        process.exit(1);
+      }
+      signalled = true;
+      this.log.info('signal', { signal: sig });
+      void Promise.all([Promise.resolve(closeListeners()), this.shutdown()]).then(() => {
+        this.log.close();
+        process.exit(0);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The one interface a front-end implements: a client, seen from the session engine.
+ * Same shape as websocketd's endpoint.go: lines in, lines out with backpressure,
+ * a graceful finish, and the reason the client went away.
+ */
+
+/**
+ * `stream`: the transport carries bytes (TCP, unix socket, TTY, HTTP body). The core
+ * frames lines itself and hands the endpoint line-aligned byte chunks with their newlines.
+ * `message`: the transport carries discrete messages (WebSocket, IRC, SSE). One message
+ * in is one line to the child (the core appends the newline); one line out is one message,
+ * without its newline.
+ */
+export type Framing = 'stream' | 'message';
+
+/** Why a client can no longer receive output. Every one of these means SIGTERM now (CORE-12). */
+export type GoneReason =
+  | 'closed' // orderly full close seen by the transport
+  | 'reset' // RST, or an abrupt drop
+  | 'write-error' // a write to the client failed
+  | 'timeout' // transport-level liveness check failed (ping, read timeout)
+  | 'protocol'; // the client broke the transport's rules (e.g. oversized message)
+
+export interface ExitInfo {
+  /** Exit status, or null when the child died of a signal or never started. */
+  code: number | null;
+  /** Signal name when the child died of a signal. */
+  signal: NodeJS.Signals | null;
+  /** Set when the command could not be started at all (ENOENT, EACCES, EAGAIN, EMFILE...). */
+  spawnError?: { code: string; message: string };
+  /** Set when the client was refused before any process ran (max-clients). */
+  refused?: string;
+}
+
+/** What the endpoint tells the core. The core passes these to `start`. */
+export interface EndpointEvents {
+  /** Bytes from the client (stream), or one message (message framing). */
+  input(chunk: Buffer): void;
+  /** The client will send nothing more but can still receive: EOF on the child's stdin. */
+  inputEnd(): void;
+  /** A `write` that returned false may now continue. */
+  drain(): void;
+  /** The client can no longer receive. */
+  gone(reason: GoneReason, detail?: string): void;
+}
+
+export interface ClientEndpoint {
+  readonly framing: Framing;
+  /** A short description of the client for logs, e.g. `127.0.0.1:40512`. */
+  readonly label: string;
+  /** Begin delivering events. Called once, after the process is spawned (or refused). */
+  start(events: EndpointEvents): void;
+  /** Send output. Returns false when the client's buffer is full; wait for `drain`. */
+  write(chunk: Buffer): boolean;
+  /** Stop reading from the client (the child is not reading its stdin). */
+  pauseInput(): void;
+  resumeInput(): void;
+  /**
+   * The session is over and every output byte has been passed to `write`.
+   * Close gracefully, telling the client how the child ended where the transport can.
+   * Called exactly once.
+   */
+  finish(exit: ExitInfo): void;
+}

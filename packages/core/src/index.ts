@@ -1,0 +1,12 @@
+export type { ClientEndpoint, EndpointEvents, ExitInfo, Framing, GoneReason } from './endpoint.js';
+export { Session, errorLine, type SessionLimits, type SessionResult } from './session.js';
+export { Daemon, type DaemonConfig } from './daemon.js';
+export { buildEnv, hNames, type EnvPolicy, type HVars } from './env.js';
+export { Logger, type LogFormat, type Fields } from './log.js';
+export { LineFramer, linesOf } from './line-framer.js';
+export { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
+export { signalGroup, groupAlive } from './process-group.js';
+export { parseCli, createDaemon, die, commonOptions, type CommonOptions, type CliSpec, type ParsedCli } from './cli.js';
+export { exitDescription } from './exit-description.js';
+export { VERSION, SPEC_VERSION } from './version.js';
+export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, type ListenTarget } from './listen.js';

@@ -1,0 +1,91 @@
+/**
+ * Listening, shared by every socket front-end (CORE-17, NET-01, NET-07): a busy port, a
+ * bad address or a live unix socket is one clear line and a non-zero exit before any
+ * client is served; a stale unix socket file left by a dead daemon is replaced.
+ */
+import { connect, type Server } from 'node:net';
+import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { StartupError } from './command.js';
+
+export type ListenTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+export function describeTarget(t: ListenTarget): string {
+  return t.kind === 'unix' ? `unix:${t.path}` : t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+}
+
+/** Parse a port given as text: digits only, 0-65535 (0 picks a free one). */
+export function parsePort(text: string | number | undefined): number {
+  const s = String(text ?? '');
+  if (!/^\d+$/.test(s) || Number(s) > 65535) throw new StartupError(`bad port: ${JSON.stringify(s)} (0-65535)`);
+  return Number(s);
+}
+
+/** Listen, or throw a StartupError that says why. Resolves with the bound TCP port (or 0). */
+export async function listenOn(server: Server, target: ListenTarget): Promise<number> {
+  if (target.kind === 'unix') await clearStaleSocket(target.path);
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      const where = describeTarget(target);
+      const why =
+        err.code === 'EADDRINUSE' ? 'address already in use'
+        : err.code === 'EACCES' ? 'permission denied'
+        : err.code === 'EADDRNOTAVAIL' ? 'address not available on this machine'
+        : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'host name does not resolve'
+        : err.message;
+      reject(new StartupError(`cannot listen on ${where}: ${why}`, 1));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : 0);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    if (target.kind === 'unix') server.listen(target.path);
+    else server.listen({ host: target.host, port: target.port, ipv6Only: false });
+  });
+}
+
+async function clearStaleSocket(path: string): Promise<void> {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new StartupError(`cannot listen on unix:${path}: it exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new StartupError(`cannot listen on unix:${path}: another server is listening there`, 1);
+  unlinkSync(path);
+}
+
+export function removeSocketFile(target: ListenTarget): void {
+  if (target.kind !== 'unix') return;
+  try {
+    unlinkSync(target.path);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Read `--tls-cert` and `--tls-key` at startup, so a bad file is a startup error. */
+export function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new StartupError('--tls-cert and --tls-key go together');
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new StartupError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
+    }
+  };
+  return { cert: read('--tls-cert', cert), key: read('--tls-key', key) };
+}

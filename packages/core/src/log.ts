@@ -1,0 +1,74 @@
+/**
+ * The daemon's own log (CORE-15). Children's stderr shares the daemon's stderr byte for
+ * byte, so every line the daemon writes itself starts with the fixed prefix `hamelin: `
+ * (text) or is a JSON object with a `"hamelin"` key (json), and can be told apart.
+ */
+import { openSync, writeSync, closeSync } from 'node:fs';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
+export type Fields = Record<string, string | number | boolean | null | undefined>;
+
+export interface LoggerOptions {
+  daemon: string;
+  format: LogFormat;
+  /** Append to this file instead of stderr. */
+  file?: string | undefined;
+  /** Drop info-level lines. */
+  quiet?: boolean;
+}
+
+export class Logger {
+  private readonly fd: number;
+  private readonly ownsFd: boolean;
+
+  constructor(private readonly opts: LoggerOptions) {
+    if (opts.file) {
+      this.fd = openSync(opts.file, 'a');
+      this.ownsFd = true;
+    } else {
+      this.fd = 2;
+      this.ownsFd = false;
+    }
+  }
+
+  info(event: string, fields: Fields = {}): void {
+    if (!this.opts.quiet) this.write('info', event, fields);
+  }
+  warn(event: string, fields: Fields = {}): void {
+    this.write('warn', event, fields);
+  }
+  error(event: string, fields: Fields = {}): void {
+    this.write('error', event, fields);
+  }
+
+  close(): void {
+    if (this.ownsFd) closeSync(this.fd);
+  }
+
+  private write(level: LogLevel, event: string, fields: Fields): void {
+    const time = new Date().toISOString();
+    let line: string;
+    if (this.opts.format === 'json') {
+      line = JSON.stringify({ hamelin: this.opts.daemon, time, level, event, ...fields }) + '\n';
+    } else {
+      let kv = '';
+      for (const [k, v] of Object.entries(fields)) {
+        if (v === undefined) continue;
+        kv += ` ${k}=${formatValue(v)}`;
+      }
+      line = `hamelin: ${time} ${this.opts.daemon} ${level} ${event}${kv}\n`;
+    }
+    // Synchronous, so a line is never torn or lost when the daemon exits right after it.
+    try {
+      writeSync(this.fd, line);
+    } catch {
+      /* a closed stderr must not take the daemon down */
+    }
+  }
+}
+
+function formatValue(v: string | number | boolean | null): string {
+  const s = String(v);
+  return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
+}

@@ -1,0 +1,242 @@
+/**
+ * A session: one client endpoint joined to one process (CORE-01 .. CORE-16).
+ *
+ * This is the only place that knows the session lifecycle. Front-ends adapt a transport to
+ * `ClientEndpoint` and call `runSession`; they never signal, frame or buffer anything.
+ */
+import type { ClientEndpoint, ExitInfo, GoneReason } from './endpoint.js';
+import { LineFramer, linesOf } from './line-framer.js';
+import type { Logger } from './log.js';
+import { groupAlive, signalGroup } from './process-group.js';
+import { spawnChild, type Child, type SpawnRequest } from './spawn.js';
+
+export interface SessionLimits {
+  /** Longest line held before it is passed on in pieces (CORE-05). */
+  maxLine: number;
+  /** Grace between SIGTERM and SIGKILL (CORE-13). */
+  killAfterMs: number;
+  /** End the session after this long with no byte either way; 0 for never (CORE-19). */
+  idleTimeoutMs: number;
+}
+
+export interface SessionResult {
+  exit: ExitInfo;
+  /** What ended it: `exit` (the child ended on its own) or the reason it was terminated. */
+  endedBy: string;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+export class Session {
+  readonly done: Promise<SessionResult>;
+  pid: number | undefined;
+
+  private child: Child | undefined;
+  private resolveDone!: (r: SessionResult) => void;
+  private readonly started = Date.now();
+  private terminatedBy: string | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastActivity = Date.now();
+  private clientGone = false;
+  private stdinOpen = true;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private inFramer: LineFramer;
+  private outFramer: LineFramer;
+
+  constructor(
+    private readonly endpoint: ClientEndpoint,
+    private readonly req: SpawnRequest,
+    private readonly limits: SessionLimits,
+    private readonly log: Logger,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.inFramer = new LineFramer(limits.maxLine, (b) => this.toChild(b), () =>
+      this.log.warn('long-line', { client: endpoint.label, pid: this.pid, direction: 'in', limit: limits.maxLine }),
+    );
+    this.outFramer = new LineFramer(limits.maxLine, (b, t) => this.toClient(b, t), () =>
+      this.log.warn('long-line', { client: endpoint.label, pid: this.pid, direction: 'out', limit: limits.maxLine }),
+    );
+  }
+
+  async start(): Promise<void> {
+    const outcome = await spawnChild(this.req);
+    if (!outcome.ok) return this.spawnFailed(outcome.code, outcome.message);
+    const child = outcome.child;
+    this.child = child;
+    this.pid = child.pid;
+    this.log.info('start', { client: this.endpoint.label, pid: this.pid });
+
+    child.stdin.on('error', () => this.stdinClosed());
+    child.stdin.on('drain', () => this.endpoint.resumeInput());
+    child.stdout.on('data', (chunk: Buffer) => {
+      this.bytesOut += chunk.length;
+      this.touch();
+      this.outFramer.push(chunk);
+    });
+    child.stdout.on('end', () => this.outFramer.flush());
+    child.once('exit', () => {
+      // The leader is gone; whatever it left in its group (a backgrounded job) must not
+      // outlive the session (CORE-12). Output already in the pipe is still read.
+      if (groupAlive(this.pid!)) this.terminate('exit', true);
+    });
+    child.once('close', (code, signal) => this.closed(code, signal));
+
+    this.armIdle();
+    this.endpoint.start({
+      input: (chunk) => this.fromClient(chunk),
+      inputEnd: () => this.clientInputEnded(),
+      drain: () => this.child?.stdout.resume(),
+      gone: (reason, detail) => this.gone(reason, detail),
+    });
+  }
+
+  /** SIGTERM the process group now and SIGKILL it after the grace period (CORE-12, CORE-13). */
+  terminate(why: string, leaderExited = false): void {
+    if (this.terminatedBy !== undefined || this.pid === undefined) return;
+    this.terminatedBy = why;
+    if (!leaderExited) this.log.info('terminate', { client: this.endpoint.label, pid: this.pid, reason: why });
+    signalGroup(this.pid, 'SIGTERM');
+    const pgid = this.pid;
+    this.killTimer = setTimeout(() => {
+      if (signalGroup(pgid, 'SIGKILL')) this.log.warn('kill', { client: this.endpoint.label, pid: pgid, after_ms: this.limits.killAfterMs });
+    }, this.limits.killAfterMs);
+  }
+
+  private fromClient(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    this.touch();
+    if (!this.stdinOpen) return; // the child closed its stdin: input is read and dropped
+    if (this.endpoint.framing === 'message') {
+      this.toChild(chunk);
+      this.toChild(NEWLINE);
+    } else {
+      this.inFramer.push(chunk);
+    }
+  }
+
+  private toChild(block: Buffer): void {
+    if (!this.stdinOpen || !this.child) return;
+    if (!this.child.stdin.write(block)) this.endpoint.pauseInput();
+  }
+
+  private clientInputEnded(): void {
+    this.inFramer.flush();
+    if (this.stdinOpen && this.child) this.child.stdin.end();
+  }
+
+  private stdinClosed(): void {
+    // EPIPE: the child stopped reading. Keep draining the client so its unread bytes
+    // never turn our close into a reset that destroys the child's output (CORE-16).
+    this.stdinOpen = false;
+    this.endpoint.resumeInput();
+  }
+
+  private toClient(block: Buffer, terminated: boolean): void {
+    if (this.clientGone) return;
+    let ok = true;
+    if (this.endpoint.framing === 'stream') {
+      ok = this.endpoint.write(block);
+    } else if (terminated) {
+      for (const line of linesOf(block)) ok = this.endpoint.write(line) && ok;
+    } else {
+      ok = this.endpoint.write(block);
+    }
+    if (!ok) this.child?.stdout.pause();
+  }
+
+  private gone(reason: GoneReason, detail?: string): void {
+    if (this.clientGone) return;
+    this.clientGone = true;
+    this.log.info('client-gone', { client: this.endpoint.label, pid: this.pid, reason, detail });
+    this.child?.stdout.resume(); // discard from here on, so the child is never blocked on us
+    this.terminate(`client-${reason}`);
+  }
+
+  private touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  private armIdle(): void {
+    const ms = this.limits.idleTimeoutMs;
+    if (ms <= 0) return;
+    const check = (): void => {
+      const quiet = Date.now() - this.lastActivity;
+      if (quiet >= ms) this.terminate('idle-timeout');
+      else this.idleTimer = setTimeout(check, ms - quiet);
+    };
+    this.idleTimer = setTimeout(check, ms);
+  }
+
+  private closed(code: number | null, signal: NodeJS.Signals | null): void {
+    clearTimeout(this.idleTimer);
+    const pgid = this.pid!;
+    const settle = (): void => {
+      clearTimeout(this.killTimer);
+      const exit: ExitInfo = { code, signal };
+      this.logExit(exit);
+      this.endpoint.finish(exit);
+      this.resolveDone(this.result(exit));
+    };
+    // A grandchild that closed its stdout can still be alive and ignoring SIGTERM: the
+    // session is not over until the group is empty or the SIGKILL has gone out.
+    if (this.killTimer && groupAlive(pgid)) {
+      const poll = setInterval(() => {
+        if (!groupAlive(pgid)) {
+          clearInterval(poll);
+          settle();
+        }
+      }, 50);
+      setTimeout(() => {
+        clearInterval(poll);
+        settle();
+      }, this.limits.killAfterMs + 100);
+      return;
+    }
+    settle();
+  }
+
+  private logExit(exit: ExitInfo): void {
+    const fields = {
+      client: this.endpoint.label,
+      pid: this.pid,
+      status: exit.code ?? undefined,
+      signal: exit.signal ?? undefined,
+      ended_by: this.terminatedBy ?? 'exit',
+      bytes_in: this.bytesIn,
+      bytes_out: this.bytesOut,
+      ms: Date.now() - this.started,
+    };
+    // CORE-18: anything but a clean exit or the SIGTERM we sent deserves attention.
+    if (exit.code === 0 || exit.signal === 'SIGTERM') this.log.info('end', fields);
+    else this.log.warn('exit', fields);
+  }
+
+  private spawnFailed(code: string, message: string): void {
+    const exit: ExitInfo = { code: null, signal: null, spawnError: { code, message } };
+    this.log.error('spawn-failed', { client: this.endpoint.label, command: this.req.argv0, code, message });
+    this.endpoint.start({ input: () => {}, inputEnd: () => {}, drain: () => {}, gone: () => {} });
+    this.endpoint.write(errorLine(this.endpoint.framing, `cannot start ${this.req.argv0}: ${code}`));
+    this.endpoint.finish(exit);
+    this.resolveDone(this.result(exit));
+  }
+
+  private result(exit: ExitInfo): SessionResult {
+    return {
+      exit,
+      endedBy: this.terminatedBy ?? 'exit',
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      durationMs: Date.now() - this.started,
+    };
+  }
+}
+
+/** A line the daemon itself says to a client (spawn failure, refusal): fixed prefix, one line. */
+export function errorLine(framing: 'stream' | 'message', text: string): Buffer {
+  return Buffer.from(framing === 'stream' ? `hamelin: ${text}\n` : `hamelin: ${text}`);
+}

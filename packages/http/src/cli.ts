@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+process.stderr.write('hamelin-http: not built yet\n');
+process.exit(2);

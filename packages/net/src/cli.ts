@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/** hamelin-net [options] HOST PORT CMD [ARGS...] | hamelin-net [options] unix:PATH CMD [ARGS...] */
+import { createDaemon, die, parseCli, readTlsFiles, StartupError } from '@hamelin/core';
+import { parseListen } from './address.js';
+import { serve } from './serve.js';
+
+const NAME = 'hamelin-net';
+
+interface NetOptions {
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+const { options, positionals, command } = parseCli<NetOptions>({
+  name: NAME,
+  usage: '[options] HOST PORT CMD [ARGS...]\n       hamelin-net [options] unix:PATH CMD [ARGS...]',
+  positionals: ['HOST'],
+  options: {
+    'tls-cert': { type: 'string', describe: 'serve TLS with this PEM certificate (chain)', group: 'TLS:' },
+    'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'TLS:' },
+  },
+  examples: [
+    ['hamelin-net 127.0.0.1 8080 grep --line-buffered filter', 'each connection gets its own grep'],
+    ['hamelin-net unix:/tmp/sort.sock sort', 'serve sort on a unix socket'],
+  ],
+  epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/hamelin.md',
+});
+
+try {
+  const host = positionals[0]!;
+  let argv = command;
+  let port = '';
+  if (!host.startsWith('unix:')) {
+    if (argv.length < 2) die(NAME, argv.length === 0 ? 'missing PORT CMD (see --help)' : 'missing CMD (see --help)');
+    port = argv[0]!;
+    argv = argv.slice(1);
+  }
+  const target = parseListen(host, port);
+  const tls = readTlsFiles(options.tlsCert, options.tlsKey);
+  const daemon = createDaemon(NAME, options, argv);
+  await serve(daemon, target, tls);
+} catch (e) {
+  if (e instanceof StartupError) die(NAME, e.message, e.status);
+  throw e;
+}

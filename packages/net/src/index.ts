@@ -1,0 +1,3 @@
+export { SocketEndpoint } from './socket-endpoint.js';
+export { serve } from './serve.js';
+export { parseListen, streamVars, hostPort, plainAddress } from './address.js';

@@ -1,0 +1,71 @@
+/**
+ * A stream socket (TCP, TLS, unix) as a hamelin client endpoint.
+ *
+ * TCP's close is two-sided, and the spec gives each side its meaning (NET-03, NET-04):
+ * a FIN from the client is the end of the child's input, not the end of the session, so
+ * `sort` still answers `cat file | nc host port`; a reset, a failed write or a close
+ * that ends our ability to deliver output means the client is gone.
+ */
+import type { Socket } from 'node:net';
+import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
+
+/** How long a finished session keeps reading (and dropping) client bytes before it
+ * destroys the socket. Closing with unread input makes the kernel send RST, which can
+ * destroy output the client has not read yet (NET-05). */
+const LINGER_MS = 2000;
+
+export class SocketEndpoint implements ClientEndpoint {
+  readonly framing = 'stream' as const;
+  private finished = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly label: string,
+  ) {
+    // Errors before start() (a reset during the TLS handshake, say) must not crash the daemon.
+    socket.on('error', () => {});
+  }
+
+  start(events: EndpointEvents): void {
+    const s = this.socket;
+    s.on('data', (chunk: Buffer) => {
+      if (!this.finished) events.input(chunk);
+    });
+    s.on('end', () => {
+      if (!this.finished) events.inputEnd();
+    });
+    s.on('drain', () => events.drain());
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.finished) return;
+      const reset = err.code === 'ECONNRESET';
+      events.gone(reset ? 'reset' : 'write-error', err.code ?? err.message);
+    });
+    s.on('close', () => {
+      if (!this.finished) events.gone('closed');
+    });
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.socket.destroyed || !this.socket.writable) return true;
+    return this.socket.write(chunk);
+  }
+
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    this.socket.resume();
+  }
+
+  finish(_exit: ExitInfo): void {
+    this.finished = true;
+    const s = this.socket;
+    if (s.destroyed) return;
+    s.end();
+    s.resume();
+    const timer = setTimeout(() => s.destroy(), LINGER_MS);
+    timer.unref();
+    s.once('close', () => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Run a real hamelin daemon for a test: port 0, wait for its `listening` log line, keep
+ * its stderr, and stop it (and every process group it left) when the test ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { bin } from './paths.js';
+import { alive, eventually } from './poll.js';
+
+export interface Running {
+  proc: ChildProcess;
+  /** The bound TCP port, read from the listening log line (0 for unix sockets). */
+  port: number;
+  /** Everything the daemon wrote to stderr so far (child stderr and log lines). */
+  stderr(): string;
+  stdout(): string;
+  /** Wait until stderr matches. */
+  waitLog(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** SIGTERM the daemon and wait for it to exit; returns its exit status. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Wait for this log line instead of `listening` (for daemons that do not listen). */
+  ready?: RegExp | null;
+  timeoutMs?: number;
+}
+
+const live = new Set<Running>();
+
+export async function startDaemon(pkg: string, args: string[], opts: StartOptions = {}): Promise<Running> {
+  const proc = spawn(process.execPath, [bin(pkg), ...args], {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let out = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let done = false;
+  void exited.then(() => (done = true));
+  const running: Running = {
+    proc,
+    port: 0,
+    stderr: () => err,
+    stdout: () => out,
+    exited,
+    waitLog: (re, timeoutMs = 10_000) =>
+      eventually(() => err.match(re) ?? (done ? Promise.reject(new Error(`daemon exited; stderr:\n${err}`)) : undefined), `log ${re}`, timeoutMs),
+    stop: async (signal = 'SIGTERM') => {
+      live.delete(running);
+      if (!done) proc.kill(signal);
+      const r = await exited;
+      return r.code;
+    },
+  };
+  live.add(running);
+  const ready = opts.ready === undefined ? /listening(?: address=\S+)?(?: port=(\d+))?/ : opts.ready;
+  if (ready) {
+    const m = await running.waitLog(ready, opts.timeoutMs ?? 15_000);
+    running.port = m[1] ? Number(m[1]) : 0;
+  }
+  return running;
+}
+
+/** Kill every daemon a test file started; call from `after()`. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((d) => d.stop('SIGKILL')));
+}
+
+/** Wait until a pid is gone. */
+export function gone(pid: number, what = `pid ${pid} to exit`, timeoutMs = 10_000): Promise<true> {
+  return eventually(() => !alive(pid), what, timeoutMs);
+}
