@@ -10,3 +10,4 @@ export { parseCli, createDaemon, die, commonOptions, type CommonOptions, type Cl
 export { exitDescription } from './exit-description.js';
 export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, type ListenTarget } from './listen.js';
+export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';
