@@ -11,3 +11,4 @@ export { exitDescription } from './exit-description.js';
 export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, type ListenTarget } from './listen.js';
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';
+export { consolePage, type ConsolePageOptions } from './console-page.js';
