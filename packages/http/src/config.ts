@@ -1,0 +1,34 @@
+/** The settings of one hamelin-http daemon, after the command line has been checked. */
+import type { ListenTarget } from '@hamelin/core';
+
+export interface HttpConfig {
+  target: ListenTarget;
+  tls: { cert: Buffer; key: Buffer } | undefined;
+  /** `--dir DIR`: URL paths name executables in DIR; the daemon's CMD is unused. */
+  dir: string | undefined;
+  /** `--cors ORIGIN` (repeatable; `*` for any origin). Empty: no CORS headers. */
+  cors: string[];
+  /** Largest request body in bytes; 0 for no limit (HTTP-12). */
+  maxBody: number;
+  /** Longest a client may take to send the request line and headers (HTTP-13). */
+  headerTimeoutMs: number;
+  /** Longest gap between two pieces of a request body while it is being read (HTTP-13). */
+  readTimeoutMs: number;
+  /** Longest a request's process may run; 0 for no limit (HTTP-15). */
+  timeoutMs: number;
+  /** Longest a long-poll GET waits for output (HTTP-26). */
+  pollTimeoutMs: number;
+  /** Gap between SSE heartbeat comments (HTTP-20). */
+  heartbeatMs: number;
+  /** An interactive session no request has addressed for this long ends (HTTP-28). */
+  abandonMs: number;
+  /** `--console`: serve the browser console page (HTTP-30). */
+  console: boolean;
+  /** Lower-case header names that `--pass-header` lets through despite HTTP-09. */
+  passHeaders: Set<string>;
+  /** Longest line, from the common options: POST bodies are cut into messages this long. */
+  maxLine: number;
+}
+
+/** The URL prefix the daemon keeps for itself (HTTP-22). A `--dir` route never starts with a dot. */
+export const PREFIX = '/.hamelin/';

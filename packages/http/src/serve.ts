@@ -1,0 +1,267 @@
+/**
+ * The hamelin-http listener and router.
+ *
+ *   /.hamelin/console                 the console page (with --console)
+ *   /.hamelin/poll[/PATH][?QUERY]     open a long-poll session running PATH's command
+ *   /.hamelin/session/ID              POST lines to stdin, GET a long poll, DELETE to end
+ *   /.hamelin/session/ID/end          POST: end of stdin
+ *   anything else                     run the command (or, with --dir, the script PATH names):
+ *                                     a plain request, or an SSE session when the client
+ *                                     accepts text/event-stream
+ */
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import {
+  consolePage,
+  describeTarget,
+  listenOn,
+  removeSocketFile,
+  resolveDirRoute,
+  type Daemon,
+  type HVars,
+  type ResolvedCommand,
+} from '@hamelin/core';
+import { PREFIX, type HttpConfig } from './config.js';
+import { RequestEndpoint } from './request-endpoint.js';
+import { answer, corsHeaders, exitValue, preflight } from './respond.js';
+import { ID_PATTERN, newSessionId, PollEndpoint, SessionRegistry, SseEndpoint } from './sessions.js';
+import { clientLabel, requestVars, type Mode, type RequestParts } from './vars.js';
+
+export interface HttpServer {
+  server: Server;
+  port: number;
+  registry: SessionRegistry;
+}
+
+interface Target {
+  command: ResolvedCommand | undefined;
+  parts: RequestParts;
+}
+
+export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegistry) {
+  const log = daemon.log;
+  let page: string | undefined;
+  const consoleHtml = (): string => (page ??= consolePage({ title: `hamelin-http: ${cfg.dir ?? daemon.config.command.argv0}`, transport: 'sse' }));
+
+  /** The command a path runs, or an error answer already sent (HTTP-31). */
+  const route = (res: ServerResponse, path: string, query: string, headers: OutgoingHttpHeaders): Target | undefined => {
+    const parts: RequestParts = { path, query };
+    if (!cfg.dir) return { command: undefined, parts };
+    const r = resolveDirRoute(cfg.dir, path);
+    if ('error' in r) {
+      log.info('no-route', { path, status: r.error, reason: r.reason });
+      answer(res, r.error, r.error === 404 ? 'not found' : `bad path: ${r.reason}`, headers);
+      return undefined;
+    }
+    return { command: { file: r.file, argv0: r.path, args: [] }, parts: { path, query, scriptName: r.scriptName, pathInfo: r.pathInfo } };
+  };
+
+  const busy = (res: ServerResponse, headers: OutgoingHttpHeaders): boolean => {
+    if (!daemon.full) return false;
+    const why = `too many clients (limit ${daemon.config.maxClients})`;
+    log.warn('refused', { reason: why });
+    answer(res, 503, `busy: ${why}`, { ...headers, 'Retry-After': '1' });
+    return true;
+  };
+
+  const accept = (ep: RequestEndpoint | SseEndpoint | PollEndpoint, vars: HVars, command: ResolvedCommand | undefined): void => {
+    void daemon.accept(ep, vars, command ?? daemon.config.command);
+  };
+
+  const plain = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders): void => {
+    const label = clientLabel(req, cfg);
+    const ep = new RequestEndpoint(req, res, label, cfg, headers, (o) => {
+      log.info('request', { client: label, method: req.method, path: t.parts.path, status: o.status, exit: exitValue(o.exit), bytes_in: o.bytesIn });
+    });
+    accept(ep, requestVars(req, cfg, 'request', t.parts), t.command);
+  };
+
+  const openSession = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders, mode: Mode): void => {
+    const label = clientLabel(req, cfg);
+    const id = newSessionId();
+    const limits = { maxBody: cfg.maxBody, maxLine: cfg.maxLine };
+    req.resume(); // an opening request's body is not stdin: POSTs are
+    if (mode === 'sse') {
+      const ep = new SseEndpoint(id, label, registry, limits, res, headers, cfg.heartbeatMs);
+      log.info('session-open', { client: label, mode, path: t.parts.path });
+      accept(ep, requestVars(req, cfg, mode, t.parts), t.command);
+    } else {
+      const ep = new PollEndpoint(id, label, registry, limits, cfg.pollTimeoutMs, cfg.abandonMs);
+      log.info('session-open', { client: label, mode, path: t.parts.path });
+      accept(ep, requestVars(req, cfg, mode, t.parts), t.command);
+      const body = `${id}\n`;
+      res.writeHead(200, {
+        ...headers,
+        'Cache-Control': 'no-cache, no-store',
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': body.length,
+        'Hamelin-Session': id,
+      });
+      res.end(body);
+    }
+  };
+
+  /** /.hamelin/session/ID[/end] */
+  const sessionRequest = async (req: IncomingMessage, res: ServerResponse, rest: string, headers: OutgoingHttpHeaders): Promise<void> => {
+    const [id = '', action, ...extra] = rest.split('/');
+    const ep = ID_PATTERN.test(id) ? registry.get(id) : undefined;
+    if (!ep || extra.length > 0 || (action !== undefined && action !== 'end')) {
+      req.resume();
+      return answer(res, 404, 'no such session', headers);
+    }
+    ep.touch();
+    const method = req.method ?? 'GET';
+    if (action === 'end') {
+      if (method !== 'POST') return answer(res, 405, 'use POST', { ...headers, Allow: 'POST' });
+      req.resume();
+      ep.endInput();
+      return answer(res, 204, '', headers);
+    }
+    if (method === 'POST' || method === 'PUT') {
+      const r = await ep.post(req);
+      ep.touch();
+      if (r.status !== 204) return answer(res, r.status, r.text, headers, r.status === 413);
+      return answer(res, 204, '', headers);
+    }
+    if (method === 'GET' || method === 'HEAD') {
+      req.resume();
+      if (ep.kind !== 'poll') return answer(res, 409, 'this session sends its output on its event stream', headers);
+      (ep as PollEndpoint).poll(res, headers);
+      return;
+    }
+    if (method === 'DELETE') {
+      req.resume();
+      ep.kill('DELETE');
+      const exit = await ep.ended();
+      registry.remove(ep);
+      return answer(res, 204, '', { ...headers, 'Hamelin-Exit': exitValue(exit) });
+    }
+    req.resume();
+    return answer(res, 405, 'method not allowed', { ...headers, Allow: 'GET, POST, DELETE' });
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const headers = corsHeaders(req, cfg);
+    const method = req.method ?? 'GET';
+    const accept = String(req.headers.accept ?? '');
+
+    if (method === 'OPTIONS' && cfg.cors.length > 0 && req.headers['access-control-request-method']) {
+      req.resume();
+      return preflight(req, res, cfg);
+    }
+    if (path.startsWith(PREFIX)) {
+      const rest = path.slice(PREFIX.length);
+      if (rest === 'console' && cfg.console && (method === 'GET' || method === 'HEAD')) return sendPage(res, consoleHtml(), headers);
+      if (rest.startsWith('session/')) return sessionRequest(req, res, rest.slice('session/'.length), headers);
+      if (rest === 'poll' || rest.startsWith('poll/')) {
+        if (method !== 'GET' && method !== 'POST') return answer(res, 405, 'use GET or POST', { ...headers, Allow: 'GET, POST' });
+        const t = route(res, rest === 'poll' ? '/' : rest.slice('poll'.length), query, headers);
+        if (!t || busy(res, headers)) return void req.resume();
+        return openSession(req, res, t, headers, 'poll');
+      }
+      req.resume();
+      return answer(res, 404, 'not found', headers);
+    }
+
+    const wantsEvents = method === 'GET' && /\btext\/event-stream\b/.test(accept);
+    if (cfg.console && method === 'GET' && !wantsEvents && /\btext\/html\b/.test(accept)) {
+      req.resume();
+      return sendPage(res, consoleHtml(), headers);
+    }
+    if (wantsEvents && req.headers['last-event-id'] !== undefined) {
+      // A browser reconnecting to a finished stream: never run the command again (HTTP-21).
+      req.resume();
+      log.info('sse-reconnect', { client: clientLabel(req, cfg), path, last_event_id: String(req.headers['last-event-id']) });
+      return answer(res, 204, '', headers);
+    }
+    const t = route(res, path, query, headers);
+    if (!t) return void req.resume();
+    if (busy(res, headers)) return void req.resume();
+    if (wantsEvents) return openSession(req, res, t, headers, 'sse');
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (cfg.maxBody > 0 && length > cfg.maxBody) {
+      req.resume();
+      return answer(res, 413, `request body over --max-body (${cfg.maxBody} bytes)`, headers, true);
+    }
+    plain(req, res, t, headers);
+  };
+}
+
+function sendPage(res: ServerResponse, html: string, headers: OutgoingHttpHeaders): void {
+  const body = Buffer.from(html);
+  res.writeHead(200, {
+    ...headers,
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': body.length,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(body);
+}
+
+export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer> {
+  const registry = new SessionRegistry();
+  const onRequest = handler(daemon, cfg, registry);
+  const options = {
+    // HTTP-13: the request line and headers must arrive within --header-timeout (Node answers
+    // 408); the body is timed piece by piece by the endpoint, since a streamed body may last.
+    headersTimeout: cfg.headerTimeoutMs,
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(cfg.headerTimeoutMs / 4))),
+    noDelay: true,
+    keepAliveTimeout: 5000,
+  };
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    onRequest(req, res).catch((e: Error) => {
+      daemon.log.error('request-error', { error: e.message });
+      answer(res, 500, 'internal error');
+    });
+  };
+  const server: Server = cfg.tls ? createHttpsServer({ ...options, ...cfg.tls }, listener) : createServer(options, listener);
+  // Expect: 100-continue is answered only once the body is known to be acceptable (HTTP-12).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (cfg.maxBody > 0 && length > cfg.maxBody) {
+      return answer(res, 413, `request body over --max-body (${cfg.maxBody} bytes)`, corsHeaders(req, cfg), true);
+    }
+    res.writeContinue();
+    listener(req, res);
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Node's own answers, kept, plus a log line: 408 for headers that came too slowly
+    // (HTTP-13), 431 for headers too large, 400 for anything unparsable.
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+      : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+      : err.code === 'ECONNRESET' ? undefined
+      : '400 Bad Request';
+    if (status) daemon.log.info('bad-request', { client: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`, status: status.slice(0, 3), error: err.code ?? err.message });
+    if (status && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    else socket.destroy();
+  });
+  if (cfg.tls) {
+    server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
+  }
+  const port = await listenOn(server, cfg.target);
+  server.on('error', (err: NodeJS.ErrnoException) => daemon.log.error('accept-error', { error: err.code ?? err.message }));
+  daemon.log.info(
+    'listening',
+    cfg.target.kind === 'unix' ? { address: describeTarget(cfg.target), tls: cfg.tls !== undefined } : { address: cfg.target.host, port, tls: cfg.tls !== undefined },
+  );
+  daemon.exitOnSignals(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        removeSocketFile(cfg.target);
+        // Streams end as their sessions end; whatever is still open after that is cut.
+        void daemon.shutdown().then(() => setTimeout(() => server.closeAllConnections(), 200).unref());
+      }),
+  );
+  return { server, port, registry };
+}

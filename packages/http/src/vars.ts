@@ -1,0 +1,68 @@
+/** The H- variables of one HTTP request (HTTP-07 .. HTTP-09). */
+import type { IncomingMessage } from 'node:http';
+import { SPEC_VERSION, type HVars } from '@hamelin/core';
+import type { HttpConfig } from './config.js';
+
+/** How the request reaches the process: a plain request, an SSE stream or a long-poll session. */
+export type Mode = 'request' | 'sse' | 'poll';
+
+/** Headers never passed to the child unless `--pass-header` names them: credentials, and
+ * `Proxy` (httpoxy: a client must never be able to set a proxy variable in the child). */
+export function withheld(name: string, pass: Set<string>): boolean {
+  if (pass.has(name)) return false;
+  return name === 'authorization' || name === 'cookie' || name === 'proxy' || name.startsWith('proxy-');
+}
+
+export function plainAddress(addr: string | undefined): string {
+  if (!addr) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+export function clientLabel(req: IncomingMessage, cfg: HttpConfig): string {
+  if (cfg.target.kind === 'unix') return `unix:${cfg.target.path}`;
+  const a = plainAddress(req.socket.remoteAddress);
+  return a.includes(':') ? `[${a}]:${req.socket.remotePort ?? ''}` : `${a}:${req.socket.remotePort ?? ''}`;
+}
+
+export function securityOf(cfg: HttpConfig): string {
+  return cfg.tls ? 'TLS' : cfg.target.kind === 'unix' ? 'LOCAL' : 'INSECURE';
+}
+
+export interface RequestParts {
+  /** The request target's path as sent, percent-encoding kept. */
+  path: string;
+  /** The query string without `?`, as sent. */
+  query: string;
+  scriptName?: string | undefined;
+  pathInfo?: string | undefined;
+}
+
+export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, parts: RequestParts): HVars {
+  const h = req.headers;
+  const vars: HVars = {
+    TYPE: `HTTP-${SPEC_VERSION}-${securityOf(cfg)}`,
+    CLIENT: h['user-agent'] ?? '',
+    METHOD: req.method ?? 'GET',
+    PATH: parts.path,
+    QUERY: parts.query,
+    'REMOTE-ADDR': cfg.target.kind === 'unix' ? '' : plainAddress(req.socket.remoteAddress),
+    'REMOTE-PORT': cfg.target.kind === 'unix' ? '' : String(req.socket.remotePort ?? ''),
+    'CONTENT-TYPE': h['content-type'] ?? '',
+    'CONTENT-LENGTH': h['content-length'] ?? '',
+    MODE: mode,
+  };
+  if (parts.scriptName !== undefined) {
+    vars['SCRIPT-NAME'] = parts.scriptName;
+    vars['PATH-INFO'] = parts.pathInfo ?? '';
+  }
+  const seen = new Map<string, string[]>();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    if (withheld(name, cfg.passHeaders)) continue;
+    const list = seen.get(name) ?? [];
+    list.push(req.rawHeaders[i + 1]!);
+    seen.set(name, list);
+  }
+  for (const [name, values] of seen) vars[`HEADER-${name}`] = values.join(name === 'cookie' ? '; ' : ', ');
+  return vars;
+}
