@@ -1,0 +1,423 @@
+/**
+ * The bot: one server connection, many conversations.
+ *
+ * irc-framework parses, registers (CAP, SASL, PASS) and answers PINGs. Everything it gets
+ * wrong for an unattended bot is done here instead: reconnecting forever with capped,
+ * jittered backoff (its own gives up after 3 tries), rejoining channels, falling back
+ * from a nick in use and reclaiming it, throttling, and building every outgoing line.
+ */
+import { Client, type ClientOptions, type MessageEvent } from 'irc-framework';
+import { SPEC_VERSION, type Daemon, type GoneReason, type HVars } from '@hamelin/core';
+import { Conversation, type BotLink } from './conversation.js';
+import { Sender, TokenBucket, type Source } from './flood.js';
+import { assumedMaskLength, buildLine, WireError } from './wire.js';
+
+export interface BotConfig {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** Verify the server certificate (false with --tls-insecure). */
+  verify: boolean;
+  nick: string;
+  username: string;
+  realname: string;
+  channels: string[];
+  password?: string | undefined;
+  sasl?: { account: string; password: string } | undefined;
+  trigger?: string | undefined;
+  listenAll: boolean;
+  prefix: boolean;
+  floodBurst: number;
+  floodRate: number;
+  queueLimit: number;
+  maxLine: number;
+  pingTimeout: number;
+  reconnectMax: number;
+  nickRetry: number;
+}
+
+/** A connection that stayed registered this long resets the backoff. */
+const STABLE_MS = 30_000;
+/** First reconnect delay. */
+const BACKOFF_BASE_MS = 1000;
+
+type State = 'idle' | 'connecting' | 'registering' | 'registered' | 'waiting' | 'stopped';
+
+export class IrcBot implements BotLink {
+  private readonly client: Client;
+  private readonly sender: Sender;
+  private readonly conversations = new Map<string, Conversation>();
+  private readonly joined = new Set<string>();
+  private readonly accounts = new Map<string, string>();
+  private state: State = 'idle';
+  private botNick: string;
+  private ownMask = 0;
+  private attempt = 0;
+  private fallbackTries = 0;
+  private maxNickLen = 30;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private reclaimTimer: NodeJS.Timeout | undefined;
+  private readonly rejoinTimers = new Map<string, { timer: NodeJS.Timeout; tries: number }>();
+  private readonly serverLabel: string;
+
+  constructor(
+    private readonly daemon: Daemon,
+    private readonly cfg: BotConfig,
+  ) {
+    this.botNick = cfg.nick;
+    this.serverLabel = cfg.host.includes(':') ? `[${cfg.host}]:${cfg.port}` : `${cfg.host}:${cfg.port}`;
+    this.sender = new Sender(new TokenBucket(cfg.floodBurst, cfg.floodRate), (line) => this.client.raw(line));
+    this.client = new Client();
+    this.bindEvents();
+  }
+
+  private get log() {
+    return this.daemon.log;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Daemon shutdown: QUIT, no reconnect. Resolves once the socket is closed (at most 2 s). */
+  stop(): Promise<void> {
+    const wasConnected = this.client.connected;
+    this.state = 'stopped';
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.stableTimer);
+    clearInterval(this.reclaimTimer);
+    for (const r of this.rejoinTimers.values()) clearTimeout(r.timer);
+    this.sender.setOnline(false);
+    if (!wasConnected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      this.client.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.client.quit('shutting down');
+    });
+  }
+
+  // --- connection state ---
+
+  private connect(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'connecting';
+    this.botNick = this.cfg.nick;
+    this.fallbackTries = 0;
+    this.log.info('connecting', { server: this.serverLabel, tls: this.cfg.tls, attempt: this.attempt + 1 });
+    const opts: ClientOptions = {
+      host: this.cfg.host,
+      port: this.cfg.port,
+      nick: this.cfg.nick,
+      username: this.cfg.username,
+      gecos: this.cfg.realname,
+      tls: this.cfg.tls,
+      rejectUnauthorized: this.cfg.verify,
+      encoding: 'utf8',
+      version: '', // no automatic CTCP VERSION answer: it would bypass flood control
+      auto_reconnect: false, // ours never gives up (IRC-17)
+      ping_interval: Math.max(0.5, Math.min(30, this.cfg.pingTimeout / 3)),
+      ping_timeout: this.cfg.pingTimeout,
+      account: this.cfg.sasl ? { account: this.cfg.sasl.account, password: this.cfg.sasl.password } : {},
+    };
+    if (this.cfg.password !== undefined) opts.password = this.cfg.password;
+    this.client.connect(opts);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'waiting';
+    const cap = this.cfg.reconnectMax * 1000;
+    const ceiling = Math.min(cap, BACKOFF_BASE_MS * 2 ** Math.min(this.attempt, 20));
+    // "Equal jitter": half fixed, half random, so a fleet of bots does not reconnect in step.
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.attempt++;
+    this.log.info('reconnecting', { server: this.serverLabel, attempt: this.attempt, in_ms: delay });
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private bindEvents(): void {
+    const c = this.client;
+    c.on('socket connected', () => {
+      this.state = 'registering';
+      this.log.info('connected', { server: this.serverLabel });
+    });
+    c.on('registered', (e) => this.onRegistered(e.nick));
+    c.on('ping timeout', () => this.log.warn('ping-timeout', { server: this.serverLabel, after_s: this.cfg.pingTimeout }));
+    c.on('socket close', (err) => this.onDisconnected(err ? err.message : undefined));
+    c.on('close', () => this.scheduleReconnect());
+    c.on('nick in use', (e) => this.onNickRefused(e.nick, 'in-use'));
+    c.on('nick invalid', (e) => this.onNickRefused(e.nick, 'invalid'));
+    c.on('nick', (e) => this.onNick(e.nick, e.new_nick));
+    c.on('join', (e) => {
+      if (this.same(e.nick, this.botNick)) this.onBotJoined(e.channel, e.ident, e.hostname);
+      else if (typeof e.account === 'string') this.accounts.set(this.lower(e.nick), e.account);
+    });
+    c.on('part', (e) => {
+      if (this.same(e.nick, this.botNick)) this.onBotLeft(e.channel, 'part', e.message);
+      else this.endConversation(this.channelKey(e.channel, e.nick), 'closed', 'user-part');
+    });
+    c.on('kick', (e) => {
+      if (this.same(e.kicked, this.botNick)) this.onBotLeft(e.channel, 'kick', e.message, e.nick);
+      else this.endConversation(this.channelKey(e.channel, e.kicked), 'closed', 'user-kicked');
+    });
+    c.on('quit', (e) => this.onQuit(e.nick));
+    c.on('account', (e) => {
+      if (typeof e.account === 'string') this.accounts.set(this.lower(e.nick), e.account);
+      else this.accounts.delete(this.lower(e.nick));
+    });
+    c.on('privmsg', (e) => this.onPrivmsg(e));
+    c.on('irc error', (e) => {
+      this.log.warn('irc-error', { error: e.error, channel: e.channel, reason: e.reason });
+      if (e.channel && /channel|banned|key|invite/.test(e.error)) this.scheduleRejoin(e.channel);
+    });
+    c.on('sasl failed', (e) => this.log.error('sasl-failed', { reason: e.reason, message: e.message }));
+    c.on('loggedin', (e) => this.log.info('logged-in', { account: e.account }));
+  }
+
+  private onRegistered(nick: string): void {
+    this.state = 'registered';
+    this.botNick = nick;
+    const nl = Number(this.client.network.options.NICKLEN);
+    if (Number.isFinite(nl) && nl > 0) this.maxNickLen = nl;
+    this.log.info('registered', { server: this.serverLabel, nick, network: this.client.network.name });
+    this.sender.setOnline(true);
+    for (const ch of this.cfg.channels) this.sendControl('JOIN', [ch]);
+    if (!this.same(nick, this.cfg.nick)) this.startReclaim();
+    clearTimeout(this.stableTimer);
+    this.stableTimer = setTimeout(() => (this.attempt = 0), STABLE_MS);
+  }
+
+  private onDisconnected(error: string | undefined): void {
+    const was = this.state;
+    this.sender.setOnline(false);
+    clearTimeout(this.stableTimer);
+    clearInterval(this.reclaimTimer);
+    this.reclaimTimer = undefined;
+    for (const r of this.rejoinTimers.values()) clearTimeout(r.timer);
+    this.rejoinTimers.clear();
+    this.joined.clear();
+    this.accounts.clear();
+    if (was === 'connecting') {
+      this.log.warn('connect-failed', { server: this.serverLabel, error });
+      this.state = 'waiting';
+    } else if (was !== 'stopped') {
+      this.log.warn('disconnected', { server: this.serverLabel, error, sessions: this.conversations.size });
+      this.state = 'waiting';
+    }
+    // Sessions do not survive a reconnect (IRC-08): nobody could be told where they went.
+    this.endAll(was === 'stopped' ? 'shutdown' : 'server-connection-lost');
+  }
+
+  // --- nicks (IRC-18) ---
+
+  private onNickRefused(nick: string, why: 'in-use' | 'invalid'): void {
+    if (this.state !== 'registering') {
+      // A reclaim attempt that failed: try again at the next interval.
+      return;
+    }
+    if (why === 'invalid') this.maxNickLen = Math.min(this.maxNickLen, 9);
+    const next = this.fallbackNick(++this.fallbackTries);
+    this.log.warn('nick-fallback', { nick, reason: why, trying: next });
+    this.botNick = next;
+    this.client.raw(buildLine('NICK', [next])); // registration lines are few: no throttle needed
+  }
+
+  private fallbackNick(n: number): string {
+    const suffix = n === 1 ? '_' : n === 2 ? '__' : String(Math.floor(100 + Math.random() * 900));
+    const base = this.cfg.nick.slice(0, Math.max(1, this.maxNickLen - suffix.length));
+    return base + suffix;
+  }
+
+  private startReclaim(): void {
+    clearInterval(this.reclaimTimer);
+    this.reclaimTimer = setInterval(() => this.reclaim(), this.cfg.nickRetry * 1000);
+  }
+
+  private reclaim(): void {
+    if (this.state === 'registered' && !this.same(this.botNick, this.cfg.nick)) this.sendControl('NICK', [this.cfg.nick]);
+  }
+
+  private onNick(from: string, to: string): void {
+    if (this.same(from, this.botNick)) {
+      this.botNick = to;
+      const reclaimed = this.same(to, this.cfg.nick);
+      this.log.info(reclaimed ? 'nick-reclaimed' : 'nick-changed', { nick: to, was: from });
+      if (reclaimed) {
+        clearInterval(this.reclaimTimer);
+        this.reclaimTimer = undefined;
+      }
+      return;
+    }
+    // A user's nick change keeps the session; replies follow the new nick (IRC-09).
+    const acct = this.accounts.get(this.lower(from));
+    if (acct !== undefined) {
+      this.accounts.delete(this.lower(from));
+      this.accounts.set(this.lower(to), acct);
+    }
+    for (const conv of [...this.conversations.values()]) {
+      if (!this.same(conv.nick, from)) continue;
+      this.conversations.delete(conv.key);
+      conv.nick = to;
+      const key = conv.channel ? this.channelKey(conv.channel, to) : this.privateKey(to);
+      // Should the new nick already have a session of its own, the older one ends.
+      this.conversations.get(key)?.end('closed', 'nick-collision');
+      conv.key = key;
+      this.conversations.set(key, conv);
+      this.log.info('client-nick', { client: conv.label, was: from });
+    }
+    if (this.same(from, this.cfg.nick)) this.reclaim();
+  }
+
+  private onQuit(nick: string): void {
+    this.accounts.delete(this.lower(nick));
+    for (const conv of [...this.conversations.values()]) if (this.same(conv.nick, nick)) conv.end('closed', 'user-quit');
+    if (this.same(nick, this.cfg.nick)) this.reclaim();
+  }
+
+  // --- channels (IRC-16) ---
+
+  private onBotJoined(channel: string, ident: string, host: string): void {
+    this.joined.add(this.lower(channel));
+    const r = this.rejoinTimers.get(this.lower(channel));
+    if (r) clearTimeout(r.timer);
+    this.rejoinTimers.delete(this.lower(channel));
+    this.ownMask = Math.max(this.ownMask, Buffer.byteLength(`${this.botNick}!${ident}@${host}`));
+    this.log.info('joined', { channel, nick: this.botNick });
+  }
+
+  private onBotLeft(channel: string, how: 'part' | 'kick', message: string, by?: string): void {
+    this.joined.delete(this.lower(channel));
+    this.log.warn(how === 'kick' ? 'kicked' : 'parted', { channel, by, reason: message });
+    const prefix = `c\n${this.lower(channel)}\n`;
+    for (const [key, conv] of [...this.conversations]) if (key.startsWith(prefix)) conv.end('closed', how === 'kick' ? 'bot-kicked' : 'bot-parted');
+    this.scheduleRejoin(channel);
+  }
+
+  /** Try again later, backing off per channel (kicked, banned, full, invite-only...). */
+  private scheduleRejoin(channel: string): void {
+    if (this.state !== 'registered' || !this.cfg.channels.some((c) => this.same(c, channel))) return;
+    const k = this.lower(channel);
+    const prev = this.rejoinTimers.get(k);
+    if (prev) clearTimeout(prev.timer);
+    const tries = (prev?.tries ?? 0) + 1;
+    const delay = Math.min(this.cfg.reconnectMax * 1000, 5000 * 2 ** Math.min(tries - 1, 10));
+    this.log.info('rejoin-scheduled', { channel, in_ms: delay });
+    const timer = setTimeout(() => this.sendControl('JOIN', [channel]), delay);
+    this.rejoinTimers.set(k, { timer, tries });
+  }
+
+  // --- conversations ---
+
+  private onPrivmsg(e: MessageEvent): void {
+    if (this.state !== 'registered' || e.from_server || !e.nick || e.group) return;
+    if (this.same(e.nick, this.botNick)) return;
+    if (this.same(e.target, this.botNick)) {
+      this.deliver(this.privateKey(e.nick), null, e.nick, e.message, e.account);
+      return;
+    }
+    if (!this.joined.has(this.lower(e.target))) return;
+    const text = this.addressed(e.message);
+    if (text === null) return;
+    this.deliver(this.channelKey(e.target, e.nick), e.target, e.nick, text, e.account);
+  }
+
+  /** The text after the addressing, or null when the line is not for the bot (IRC-03). */
+  private addressed(msg: string): string | null {
+    const n = this.botNick.length;
+    if (msg.length > n && (msg[n] === ':' || msg[n] === ',') && this.same(msg.slice(0, n), this.botNick)) return msg.slice(n + 1).replace(/^ +/, '');
+    if (this.cfg.trigger && msg.startsWith(this.cfg.trigger)) return msg.slice(this.cfg.trigger.length).replace(/^ +/, '');
+    return this.cfg.listenAll ? msg : null;
+  }
+
+  private deliver(key: string, channel: string | null, nick: string, text: string, account: string | false | undefined): void {
+    let conv = this.conversations.get(key);
+    if (!conv) {
+      if (typeof account === 'string') this.accounts.set(this.lower(nick), account);
+      conv = new Conversation(key, channel, nick, this, { prefix: this.cfg.prefix, queueLimit: this.cfg.queueLimit, maxLine: this.cfg.maxLine });
+      this.conversations.set(key, conv);
+      void this.daemon.accept(conv, this.vars(channel, nick));
+    }
+    conv.input(text);
+  }
+
+  private vars(channel: string | null, nick: string): HVars {
+    const vars: HVars = {
+      TYPE: `IRC-${SPEC_VERSION}-${this.cfg.tls ? 'TLS' : 'INSECURE'}`,
+      CLIENT: `${this.serverLabel}/${nick}/${channel ?? ''}`,
+      'IRC-SERVER': this.serverLabel,
+      'IRC-NICK': nick,
+      'IRC-CHANNEL': channel ?? '',
+      'IRC-BOT-NICK': this.botNick,
+    };
+    const account = this.accounts.get(this.lower(nick));
+    if (account) vars['IRC-ACCOUNT'] = account;
+    return vars;
+  }
+
+  private endConversation(key: string, reason: GoneReason, detail: string): void {
+    this.conversations.get(key)?.end(reason, detail);
+  }
+
+  private endAll(detail: string): void {
+    for (const conv of [...this.conversations.values()]) conv.end(detail === 'shutdown' ? 'closed' : 'reset', detail);
+  }
+
+  private sendControl(command: string, params: string[]): void {
+    try {
+      this.sender.sendControl(buildLine(command, params));
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      this.log.error('unsendable', { command, error: e.message });
+    }
+  }
+
+  // --- BotLink ---
+
+  maskLength(): number {
+    const nickLen = Math.max(this.botNick.length, this.cfg.nick.length) + 3;
+    return Math.max(this.ownMask, assumedMaskLength(nickLen));
+  }
+
+  nickLength(): number {
+    return Math.max(30, this.maxNickLen);
+  }
+
+  queued(source: Source): void {
+    this.sender.add(source);
+    this.sender.wake();
+  }
+
+  unqueue(source: Source): void {
+    this.sender.remove(source);
+  }
+
+  ended(conv: Conversation): void {
+    if (this.conversations.get(conv.key) === conv) this.conversations.delete(conv.key);
+  }
+
+  warn(event: string, fields: Record<string, string | number | undefined>): void {
+    this.log.warn(event, fields);
+  }
+
+  // --- names ---
+
+  private lower(s: string): string {
+    return this.client.caseLower(s);
+  }
+
+  private same(a: string, b: string): boolean {
+    return this.client.caseCompare(a, b);
+  }
+
+  private channelKey(channel: string, nick: string): string {
+    return `c\n${this.lower(channel)}\n${this.lower(nick)}`;
+  }
+
+  private privateKey(nick: string): string {
+    return `p\n${this.lower(nick)}`;
+  }
+}

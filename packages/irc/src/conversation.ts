@@ -1,0 +1,187 @@
+/**
+ * One conversation as a hamelin client endpoint ('message' framing): each addressed line
+ * from the user is one stdin line; each stdout line is queued as one or more PRIVMSGs.
+ *
+ * The queue is this session's share of the connection's flood control: when it holds
+ * `queueLimit` messages, `write` returns false and the core stops reading the child's
+ * stdout until `drain`, so a fast script blocks on its own pipe instead of losing lines
+ * (IRC-15, CORE-07).
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { ClientEndpoint, EndpointEvents, ExitInfo, GoneReason } from '@hamelin/core';
+import type { Source } from './flood.js';
+import { buildLine, clean, splitUtf8, textBudget, WireError } from './wire.js';
+
+/** What a conversation needs from the bot. */
+export interface BotLink {
+  /** Longest `nick!user@host` the server may put in front of the bot's lines. */
+  maskLength(): number;
+  /** Longest nick the server allows, for budgeting a reply prefix that may change. */
+  nickLength(): number;
+  queued(source: Source): void;
+  unqueue(source: Source): void;
+  /** The session is over (finished or gone): forget the conversation. */
+  ended(conv: Conversation): void;
+  warn(event: string, fields: Record<string, string | number | undefined>): void;
+}
+
+export interface ConversationOptions {
+  /** Prefix channel replies with `nick: `. */
+  prefix: boolean;
+  queueLimit: number;
+  maxLine: number;
+}
+
+/** How many user lines are held while the child is not reading its stdin. */
+const MAX_HELD_INPUT = 256;
+
+export class Conversation implements ClientEndpoint, Source {
+  readonly framing = 'message' as const;
+  private events: EndpointEvents | undefined;
+  private readonly out: string[] = [];
+  private readonly heldInput: Buffer[] = [];
+  private paused = false;
+  private blocked = false;
+  private goneBeforeStart: [GoneReason, string] | undefined;
+  private state: 'new' | 'live' | 'gone' | 'finished' = 'new';
+  private readonly decoder = new StringDecoder('utf8');
+  private droppedInput = 0;
+
+  constructor(
+    /** Changes with the user's nick. */
+    public key: string,
+    /** null in private. */
+    readonly channel: string | null,
+    /** The user's current nick: follows nick changes (IRC-09). */
+    public nick: string,
+    private readonly bot: BotLink,
+    private readonly opts: ConversationOptions,
+  ) {}
+
+  get label(): string {
+    return this.channel ? `${this.channel}/${this.nick}` : this.nick;
+  }
+
+  get over(): boolean {
+    return this.state === 'gone' || this.state === 'finished';
+  }
+
+  /** One addressed line from the user. */
+  input(text: string): void {
+    if (this.over) return;
+    const line = Buffer.from(text, 'utf8');
+    if (this.state === 'new' || this.paused) {
+      if (this.heldInput.length >= MAX_HELD_INPUT) {
+        if (this.droppedInput++ === 0) this.bot.warn('input-dropped', { client: this.label, reason: 'child not reading stdin', held: MAX_HELD_INPUT });
+        return;
+      }
+      this.heldInput.push(line);
+      return;
+    }
+    this.events!.input(line);
+  }
+
+  /** The user or the bot left, or the connection is gone: SIGTERM via the core (IRC-08). */
+  end(reason: GoneReason, detail: string): void {
+    if (this.over) return;
+    this.state = 'gone';
+    this.out.length = 0; // nobody to deliver to
+    this.bot.unqueue(this);
+    this.bot.ended(this);
+    if (this.events) this.events.gone(reason, detail);
+    else this.goneBeforeStart = [reason, detail];
+  }
+
+  // --- ClientEndpoint ---
+
+  start(events: EndpointEvents): void {
+    this.events = events;
+    if (this.goneBeforeStart) {
+      events.gone(...this.goneBeforeStart);
+      return;
+    }
+    if (this.state === 'new') this.state = 'live';
+    this.flushInput();
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.state === 'gone') return true;
+    // A piece of an over-long line may end inside a UTF-8 sequence: keep that tail for
+    // the next piece. Anything else is a whole line and flushes the decoder.
+    const text = clean(chunk.length >= this.opts.maxLine ? this.decoder.write(chunk) : this.decoder.end(chunk));
+    if (text === '') return !this.blocked; // IRC cannot carry an empty message (IRC-11)
+    const budget = textBudget(this.bot.maskLength(), this.target()) - this.prefixBudget();
+    for (const piece of splitUtf8(text, budget)) this.out.push(piece);
+    this.bot.queued(this);
+    if (this.out.length >= this.opts.queueLimit) this.blocked = true;
+    return !this.blocked;
+  }
+
+  pauseInput(): void {
+    this.paused = true;
+  }
+
+  resumeInput(): void {
+    this.paused = false;
+    this.flushInput();
+  }
+
+  finish(_exit: ExitInfo): void {
+    if (this.state === 'gone') return;
+    this.state = 'finished';
+    this.bot.ended(this);
+    if (this.out.length === 0) this.bot.unqueue(this);
+  }
+
+  // --- Source (flood control) ---
+
+  pending(): number {
+    return this.out.length;
+  }
+
+  take(): string | undefined {
+    let piece = this.out.shift();
+    if (piece === undefined) return undefined;
+    const target = this.target();
+    const prefix = this.replyPrefix();
+    // The user may have changed to a longer nick since the piece was cut: cut again.
+    const budget = textBudget(this.bot.maskLength(), target) - Buffer.byteLength(prefix);
+    const parts = splitUtf8(piece, Math.max(16, budget));
+    if (parts.length > 1) {
+      piece = parts.shift()!;
+      this.out.unshift(...parts);
+    }
+    let line: string | undefined;
+    try {
+      line = buildLine('PRIVMSG', [target], prefix + piece);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      this.bot.warn('unsendable', { client: this.label, error: e.message });
+    }
+    if (this.blocked && this.out.length < this.opts.queueLimit) {
+      this.blocked = false;
+      this.events?.drain();
+    }
+    if (this.out.length === 0 && this.state === 'finished') this.bot.unqueue(this);
+    return line;
+  }
+
+  // ---
+
+  private target(): string {
+    return this.channel ?? this.nick;
+  }
+
+  private replyPrefix(): string {
+    return this.channel && this.opts.prefix ? `${this.nick}: ` : '';
+  }
+
+  /** Room for `nick: ` with the longest nick the server allows. */
+  private prefixBudget(): number {
+    return this.channel && this.opts.prefix ? this.bot.nickLength() + 2 : 0;
+  }
+
+  private flushInput(): void {
+    while (!this.paused && this.heldInput.length && this.events && this.state === 'live') this.events.input(this.heldInput.shift()!);
+  }
+}

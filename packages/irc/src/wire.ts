@@ -1,0 +1,140 @@
+/**
+ * Building IRC lines safely (IRC-12 .. IRC-14).
+ *
+ * irc-framework only strips CR/LF from `say()` text; targets, `action()`, `join()`,
+ * `raw()` go out as given, and NUL passes everywhere. Every line hamelin-irc sends is
+ * built here, field by field, so no byte of script output or of a server-supplied name
+ * can end a line early or add a parameter.
+ */
+
+/** The bytes that end or corrupt an IRC line. */
+const UNSAFE = /[\r\n\0]/g;
+
+/** IRC's limit, CR LF included. */
+export const MAX_LINE = 512;
+/** What is left for the line itself once CR LF is counted. */
+export const MAX_BODY = MAX_LINE - 2;
+
+export class WireError extends Error {}
+
+/** Remove CR, LF and NUL. */
+export function clean(s: string): string {
+  return s.replace(UNSAFE, '');
+}
+
+/** A middle parameter (target, channel, nick): cleaned, non-empty, no space, no leading ':'. */
+export function middle(s: string): string {
+  const c = clean(s);
+  if (c === '' || c.includes(' ') || c.startsWith(':')) throw new WireError(`unsafe parameter ${JSON.stringify(c)}`);
+  return c;
+}
+
+/**
+ * `COMMAND p1 p2 :trailing`, every field cleaned. Throws when a middle parameter is not
+ * a single word or the line would exceed 510 bytes: such a line is never sent.
+ */
+export function buildLine(command: string, params: string[], trailing?: string): string {
+  const parts = [middle(command), ...params.map(middle)];
+  if (trailing !== undefined) parts.push(`:${clean(trailing)}`);
+  const line = parts.join(' ');
+  if (Buffer.byteLength(line) > MAX_BODY) throw new WireError(`line of ${Buffer.byteLength(line)} bytes`);
+  return line;
+}
+
+/** Worst-case length of `nick!user@host` when we do not know better: USERLEN 10 plus `~`, HOSTLEN 63. */
+export function assumedMaskLength(nickLen: number): number {
+  return nickLen + 1 + 11 + 1 + 63;
+}
+
+/**
+ * Bytes of text that fit in one PRIVMSG once the server relays it as
+ * `:MASK PRIVMSG TARGET :TEXT\r\n` (IRC-13).
+ */
+export function textBudget(maskLength: number, target: string): number {
+  const overhead = 1 + maskLength + 1 + 'PRIVMSG '.length + Buffer.byteLength(target) + 2;
+  return MAX_BODY - overhead;
+}
+
+let segmenter: Intl.Segmenter | undefined;
+
+/**
+ * Split text into pieces of at most `maxBytes` UTF-8 bytes each, only between grapheme
+ * clusters (so never inside a UTF-8 sequence), preferring to break after a space in the
+ * second half of a piece. `pieces.join('') === text` always: nothing is added or lost.
+ */
+export function splitUtf8(text: string, maxBytes: number): string[] {
+  if (maxBytes < 4) throw new RangeError('maxBytes must be at least 4');
+  if (Buffer.byteLength(text) <= maxBytes) return [text];
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const units: string[] = [];
+  for (const { segment } of segmenter.segment(text)) {
+    if (Buffer.byteLength(segment) <= maxBytes) units.push(segment);
+    else units.push(...Array.from(segment)); // a pathological cluster: fall back to code points
+  }
+  const pieces: string[] = [];
+  let cur: string[] = [];
+  let curBytes = 0;
+  let lastSpace = -1; // index in cur after which a break is nice
+  let lastSpaceBytes = 0;
+  for (const u of units) {
+    const b = Buffer.byteLength(u);
+    if (curBytes + b > maxBytes) {
+      if (lastSpace >= 0 && lastSpaceBytes * 2 >= maxBytes) {
+        pieces.push(cur.slice(0, lastSpace + 1).join(''));
+        cur = cur.slice(lastSpace + 1);
+        curBytes -= lastSpaceBytes;
+      } else {
+        pieces.push(cur.join(''));
+        cur = [];
+        curBytes = 0;
+      }
+      lastSpace = -1;
+      lastSpaceBytes = 0;
+      // recompute the last space of what was carried over
+      let acc = 0;
+      cur.forEach((c, i) => {
+        acc += Buffer.byteLength(c);
+        if (c === ' ') {
+          lastSpace = i;
+          lastSpaceBytes = acc;
+        }
+      });
+    }
+    cur.push(u);
+    curBytes += b;
+    if (u === ' ') {
+      lastSpace = cur.length - 1;
+      lastSpaceBytes = curBytes;
+    }
+  }
+  if (cur.length) pieces.push(cur.join(''));
+  return pieces;
+}
+
+/** Parse `HOST`, `HOST:PORT`, `[V6]` or `[V6]:PORT`. */
+export function parseServer(spec: string, tls: boolean): { host: string; port: number } {
+  const dflt = tls ? 6697 : 6667;
+  let host = spec;
+  let port = '';
+  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(spec);
+  if (v6) {
+    host = v6[1]!;
+    port = v6[2] ?? '';
+  } else if ((spec.match(/:/g) ?? []).length === 1) {
+    [host, port] = spec.split(':') as [string, string];
+  }
+  if (!host) throw new WireError('--server needs a host');
+  if (port === '') return { host, port: dflt };
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new WireError(`bad port ${JSON.stringify(port)} in --server`);
+  return { host, port: Number(port) };
+}
+
+/** RFC 2812 nickname characters (first may not be a digit or '-'). */
+export function validNick(nick: string): boolean {
+  return /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/.test(nick);
+}
+
+/** A channel name as RFC 2812 allows: a prefix, then no space, comma, BEL, CR, LF or NUL. */
+export function validChannel(name: string): boolean {
+  return /^[#&+!][^\s,\x07\0]{1,49}$/.test(name);
+}
