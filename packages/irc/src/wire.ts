@@ -59,8 +59,9 @@ let segmenter: Intl.Segmenter | undefined;
 
 /**
  * Split text into pieces of at most `maxBytes` UTF-8 bytes each, only between grapheme
- * clusters (so never inside a UTF-8 sequence), preferring to break after a space in the
- * second half of a piece. `pieces.join('') === text` always: nothing is added or lost.
+ * clusters (so never inside a UTF-8 sequence), preferring to break just before a space in
+ * the second half of a piece: servers strip trailing spaces from a message, but keep
+ * leading ones. `pieces.join('') === text` always: nothing is added or lost.
  */
 export function splitUtf8(text: string, maxBytes: number): string[] {
   if (maxBytes < 4) throw new RangeError('maxBytes must be at least 4');
@@ -74,38 +75,27 @@ export function splitUtf8(text: string, maxBytes: number): string[] {
   const pieces: string[] = [];
   let cur: string[] = [];
   let curBytes = 0;
-  let lastSpace = -1; // index in cur after which a break is nice
-  let lastSpaceBytes = 0;
   for (const u of units) {
     const b = Buffer.byteLength(u);
     if (curBytes + b > maxBytes) {
-      if (lastSpace >= 0 && lastSpaceBytes * 2 >= maxBytes) {
-        pieces.push(cur.slice(0, lastSpace + 1).join(''));
-        cur = cur.slice(lastSpace + 1);
-        curBytes -= lastSpaceBytes;
-      } else {
-        pieces.push(cur.join(''));
-        cur = [];
-        curBytes = 0;
-      }
-      lastSpace = -1;
-      lastSpaceBytes = 0;
-      // recompute the last space of what was carried over
-      let acc = 0;
-      cur.forEach((c, i) => {
-        acc += Buffer.byteLength(c);
-        if (c === ' ') {
-          lastSpace = i;
-          lastSpaceBytes = acc;
+      // Break before the last space if that keeps at least half a piece.
+      let cut = cur.length;
+      let bytes = curBytes;
+      for (let i = cur.length - 1, acc = curBytes; i > 0; i--) {
+        acc -= Buffer.byteLength(cur[i]!);
+        if (acc * 2 < maxBytes) break;
+        if (cur[i] === ' ') {
+          cut = i;
+          bytes = acc;
+          break;
         }
-      });
+      }
+      pieces.push(cur.slice(0, cut).join(''));
+      cur = cur.slice(cut);
+      curBytes -= bytes;
     }
     cur.push(u);
     curBytes += b;
-    if (u === ' ') {
-      lastSpace = cur.length - 1;
-      lastSpaceBytes = curBytes;
-    }
   }
   if (cur.length) pieces.push(cur.join(''));
   return pieces;
