@@ -1,0 +1,166 @@
+/**
+ * Drive a real terminal from a test, with no native module: test/fixtures/tty/ptyrun.py
+ * (Python's standard library only) runs a command on a new pty, as its controlling terminal
+ * and its stdin/stdout/stderr, and relays the pty's master side over its own stdio.
+ *
+ *   const t = await onPty(['node', bin('tty'), '--log-file', log, 'cat']);
+ *   t.type('hello\r');              // keystrokes, as typed: \r Enter, \x7f erase, \x04 ^D
+ *   await t.waitFor('hello\r\n');   // what the terminal shows (echo and output, after ONLCR)
+ *   t.hangup();                     // close the master: the terminal window closed
+ *   const { code } = await t.exited;
+ *
+ * `ttyDaemon(args)` does the same for hamelin-tty serving its own terminal, with its log in a
+ * file (the log never goes to the terminal it serves) and waits for its `listening` line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bin, fixture } from './paths.js';
+import { alive, eventually } from './poll.js';
+
+export interface PtyRun {
+  proc: ChildProcess;
+  /** The command's pid (a session leader: its pgid too). */
+  pid: number;
+  /** The pty's slave path, e.g. /dev/pts/4. */
+  tty: string;
+  /** Everything the terminal showed so far. */
+  output(): Buffer;
+  text(): string;
+  /** Type bytes into the terminal. */
+  type(keys: string | Buffer): void;
+  /** Wait until the terminal has shown `s` (searching from byte offset `from`). */
+  waitFor(s: string | RegExp, timeoutMs?: number, from?: number): Promise<string>;
+  /** Hang the terminal up (close the master). */
+  hangup(): void;
+  /** The command's exit, as reported by ptyrun. */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  /** ptyrun's own stderr (status lines). */
+  status(): string;
+}
+
+export interface PtyOptions {
+  rows?: number;
+  cols?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+const live = new Set<PtyRun>();
+
+export function python(): string {
+  return process.env.PYTHON ?? 'python3';
+}
+
+export async function onPty(argv: string[], opts: PtyOptions = {}): Promise<PtyRun> {
+  const args = [fixture('tty/ptyrun.py'), '--rows', String(opts.rows ?? 24), '--cols', String(opts.cols ?? 80), '--', ...argv];
+  const proc = spawn(python(), args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    chunks.push(d);
+    total += d.length;
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  proc.stdin!.on('error', () => {});
+  const spawnFailed = new Promise<never>((_, reject) => proc.once('error', (e) => reject(new Error(`cannot run ${python()}: ${e.message}`))));
+  spawnFailed.catch(() => {});
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    proc.once('close', () => {
+      const m = /ptyrun: exit (code|signal)=(\w+)/.exec(err);
+      resolve(m ? (m[1] === 'code' ? { code: Number(m[2]), signal: null } : { code: null, signal: m[2]! }) : { code: null, signal: 'unknown' });
+    }),
+  );
+  const output = (): Buffer => Buffer.concat(chunks, total);
+  const started = await Promise.race([
+    eventually(() => /ptyrun: pid=(\d+) tty=(\S+)/.exec(err) ?? (proc.exitCode !== null ? Promise.reject(new Error(`ptyrun exited: ${err}`)) : undefined), 'ptyrun to start', 10_000),
+    spawnFailed,
+  ]);
+  const run: PtyRun = {
+    proc,
+    pid: Number(started[1]),
+    tty: started[2]!,
+    output,
+    text: () => output().toString('utf8'),
+    type: (keys) => {
+      proc.stdin!.write(keys);
+    },
+    waitFor: (s, timeoutMs = 10_000, from = 0) =>
+      eventually(
+        () => {
+          const t = output().subarray(from).toString('utf8');
+          return (typeof s === 'string' ? t.includes(s) : s.test(t)) ? t : undefined;
+        },
+        `the terminal to show ${JSON.stringify(String(s))}; it shows ${JSON.stringify(output().subarray(from).toString('utf8').slice(-400))}`,
+        timeoutMs,
+      ),
+    hangup: () => {
+      proc.stdin!.end();
+    },
+    exited,
+    status: () => err,
+  };
+  live.add(run);
+  void exited.then(() => live.delete(run));
+  return run;
+}
+
+export interface TtyDaemon extends PtyRun {
+  /** The daemon's log file. */
+  logFile: string;
+  log(): string;
+  waitLog(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** A scratch directory for the test (trap files), removed by `stopAllPty`. */
+  dir: string;
+}
+
+const dirs: string[] = [];
+
+export function scratchDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'hamelin-tty-'));
+  dirs.push(d);
+  return d;
+}
+
+/** hamelin-tty serving its own terminal, a pty; `args` are its options and command. */
+export async function ttyDaemon(args: string[], opts: PtyOptions & { ready?: RegExp | null } = {}): Promise<TtyDaemon> {
+  const dir = scratchDir();
+  const logFile = join(dir, 'daemon.log');
+  const t = await onPty([process.execPath, bin('tty'), '--log-file', logFile, ...args], opts);
+  const log = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  let done = false;
+  void t.exited.then(() => (done = true));
+  const waitLog = (re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> =>
+    eventually(
+      () => log().match(re) ?? (done ? Promise.reject(new Error(`daemon exited; log:\n${log()}\nterminal:\n${t.text()}\n${t.status()}`)) : undefined),
+      `log ${re}`,
+      timeoutMs,
+    );
+  const d: TtyDaemon = { ...t, logFile, log, waitLog, dir };
+  if (opts.ready !== null) await waitLog(opts.ready ?? /listening address=\S+/);
+  return d;
+}
+
+/** End every pty run a test file started (hang up, then SIGKILL what is left); call from `after()`. */
+export async function stopAllPty(): Promise<void> {
+  await Promise.all(
+    [...live].map(async (r) => {
+      r.hangup();
+      const t = setTimeout(() => {
+        if (alive(r.pid)) process.kill(r.pid, 'SIGKILL');
+        r.proc.kill('SIGKILL');
+      }, 3000);
+      await r.exited;
+      clearTimeout(t);
+    }),
+  );
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}

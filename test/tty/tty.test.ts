@@ -1,0 +1,233 @@
+/**
+ * hamelin-tty on real terminals: a pty made by test/fixtures/tty/ptyrun.py (the daemon's own
+ * terminal) or by socat (--device). Keystrokes go in as typed; assertions are on what the
+ * terminal shows, on the child's TERM trap files, on exit statuses and on the daemon's log.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { ttyDaemon, onPty, stopAllPty, scratchDir } from '../helpers/pty.js';
+import { startDaemon, stopAll, gone } from '../helpers/daemon.js';
+import { eventually } from '../helpers/poll.js';
+import { bin, fixture } from '../helpers/paths.js';
+
+after(async () => {
+  await stopAllPty();
+  await stopAll();
+});
+
+const SESSION = fixture('tty/session.sh');
+
+/** The pids whose TERM trap fired, from the files session.sh writes in `dir`. */
+function trapped(dir: string): number[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('signals.'))
+    .map((f) => Number(f.slice('signals.'.length)));
+}
+
+function requireBinary(name: string): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`${name} is not installed: the tty tests need it (CI installs it in .ci/run)`);
+  }
+}
+
+test('TTY-01 TTY-07 TTY-10 TTY-11 CORE-08 CORE-09 CORE-10: a typed line is a stdin line, output comes back as CR LF, with the H- environment', async () => {
+  const dir = scratchDir();
+  const d = await ttyDaemon([SESSION, dir], { rows: 30, cols: 100, env: { ...process.env, TERM: 'vt220' } });
+  const ready = await d.waitFor(/ready pid=\d+ .*\r\n/);
+  assert.match(ready, new RegExp(`type=TTY-0\\.2-LOCAL client=${d.tty} session=1 baud=\\d+ rows=30 cols=100 term=vt220 version=hamelin-tty/0\\.2\\.0\\r\\n`));
+  d.type('hello world\r');
+  // The kernel echoes the line (CR LF after Enter), then the child's answer arrives with its
+  // \n turned into \r\n by ONLCR.
+  const shown = await d.waitFor('got [hello world]\r\n');
+  assert.ok(shown.includes('hello world\r\ngot [hello world]\r\n'), JSON.stringify(shown));
+  await d.waitLog(/info start client=\/dev\/pts\/\d+ pid=\d+/);
+  assert.ok(d.log().includes(`listening address=${d.tty}`));
+});
+
+test('TTY-06 canonical mode line editing: erase (DEL) and kill (^U) are done by the kernel, the child gets the edited line', async () => {
+  const d = await ttyDaemon([SESSION, scratchDir()]);
+  await d.waitFor('ready');
+  d.type('abx\x7fc\r');
+  await d.waitFor('got [abc]\r\n');
+  d.type('junk\x15real\r');
+  const t = await d.waitFor('got [real]\r\n');
+  assert.ok(!t.includes('got [abxc]') && !t.includes('got [junkreal]'), JSON.stringify(t));
+});
+
+test('TTY-08 ^D at the start of a line is EOF on stdin: output continues until the child exits (sort)', async () => {
+  const d = await ttyDaemon(['sort']);
+  await d.waitLog(/info start /);
+  d.type('pear\r');
+  d.type('apple\r');
+  d.type('fig\r');
+  await d.waitFor('fig\r\n');
+  d.type('\x04');
+  const t = await d.waitFor('apple\r\nfig\r\npear\r\n');
+  assert.ok(t.endsWith('fig\r\napple\r\nfig\r\npear\r\n'), JSON.stringify(t));
+  assert.equal((await d.exited).code, 0);
+  assert.match(d.log(), /info end client=\S+ pid=\d+ status=0 ended_by=exit/);
+});
+
+test('TTY-08 ^D after typed characters passes them on without a newline; ^D on an empty line ends input', async () => {
+  const d = await ttyDaemon([SESSION, scratchDir()]);
+  await d.waitFor('ready');
+  d.type('par\x04');
+  await d.waitFor('par');
+  d.type('tial\r');
+  await d.waitFor('got [partial]\r\n');
+  d.type('\x04');
+  await d.waitFor('eof\r\n');
+  assert.equal((await d.exited).code, 0);
+});
+
+test('TTY-09 CORE-13 hangup (the terminal closes): SIGTERM to the process group, seen by the child trap', async () => {
+  const dir = scratchDir();
+  const d = await ttyDaemon([SESSION, dir]);
+  const pid = Number((await d.waitFor(/ready pid=(\d+)/)).match(/ready pid=(\d+)/)![1]);
+  d.hangup();
+  await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
+  await d.exited;
+  await d.waitLog(/client-gone client=\S+ pid=\d+ reason=closed/);
+  assert.match(d.log(), /warn exit client=\S+ pid=\d+ status=143 ended_by=client-closed/);
+  await gone(d.pid, 'the daemon to exit');
+});
+
+test('TTY-09 TTY-12 SIGHUP to the daemon ends the session with SIGTERM; --respawn then starts the next one', async () => {
+  const dir = scratchDir();
+  const d = await ttyDaemon(['--respawn', SESSION, dir]);
+  const first = Number((await d.waitFor(/ready pid=(\d+) .*session=1/)).match(/ready pid=(\d+)/)![1]);
+  process.kill(d.pid, 'SIGHUP');
+  await eventually(() => trapped(dir).includes(first), 'the first child trap to see SIGTERM');
+  await d.waitFor(/session=2/);
+  d.type('still here\r');
+  await d.waitFor('got [still here]\r\n');
+  assert.match(d.log(), /info hangup client=\S+ signal=SIGHUP session=true/);
+});
+
+test('TTY-12 --respawn with --banner: the banner before each session, a new process for each', async () => {
+  const d = await ttyDaemon(['--respawn', '--banner', '*** Welcome ***', SESSION, scratchDir()]);
+  const t1 = await d.waitFor(/\*\*\* Welcome \*\*\*\r\nready pid=(\d+) .*session=1/);
+  const pid1 = t1.match(/ready pid=(\d+)/)![1];
+  d.type('exit 0\r');
+  const t2 = await d.waitFor(/exiting 0\r\n\*\*\* Welcome \*\*\*\r\nready pid=(\d+) .*session=2/);
+  const pid2 = t2.match(/session=2/) && t2.match(/ready pid=(\d+) [^\n]*session=2/)![1];
+  assert.notEqual(pid1, pid2);
+  d.type('\x04');
+  await d.waitFor(/eof\r\n\*\*\* Welcome \*\*\*\r\nready pid=\d+ .*session=3/);
+});
+
+test('TTY-04 --wait: no process until the first line, which is its first input', async () => {
+  const d = await ttyDaemon(['--wait', '--banner', 'press Enter', SESSION, scratchDir()]);
+  await d.waitFor('press Enter\r\n');
+  assert.doesNotMatch(d.log(), /info start/);
+  d.type('first\r');
+  const t = await d.waitFor('got [first]\r\n');
+  assert.match(t, /ready pid=\d+ [^\n]*session=1[^\n]*\r\ngot \[first\]\r\n/);
+});
+
+test('TTY-13 CORE-15 a child that exits: its output is delivered, the daemon exits with its status', async () => {
+  const d = await ttyDaemon([SESSION, scratchDir()]);
+  await d.waitFor('ready');
+  d.type('exit 7\r');
+  await d.waitFor('exiting 7\r\n');
+  assert.equal((await d.exited).code, 7);
+  assert.match(d.log(), /warn exit client=\S+ pid=\d+ status=7 ended_by=exit/);
+});
+
+test('TTY-09 CORE-13 CORE-15 a grandchild is killed: on the child exit and on hangup', async () => {
+  const d = await ttyDaemon(['--respawn', SESSION, scratchDir()]);
+  await d.waitFor(/session=1/);
+  d.type('bg\r');
+  const g1 = Number((await d.waitFor(/bg pid=(\d+)/)).match(/bg pid=(\d+)/)![1]);
+  d.type('exit 0\r');
+  await gone(g1, 'the grandchild of session 1 to be killed after the child exit');
+  await d.waitFor(/session=2/);
+  d.type('bg\r');
+  const t = await d.waitFor(/bg pid=\d+\r\n[^]*bg pid=(\d+)/);
+  const g2 = Number(t.match(/bg pid=(\d+)\r\n[^]*bg pid=(\d+)/)![2]);
+  d.hangup();
+  await gone(g2, 'the grandchild of session 2 to be killed on hangup');
+  // The line is gone for good: with --respawn the daemon logs it and exits 1.
+  assert.equal((await d.exited).code, 1);
+  assert.match(d.log(), /warn line-gone client=\S+ detail=/);
+});
+
+test('TTY-15 CORE-12 no log line on the served terminal; the child stderr does reach it', async () => {
+  const dir = scratchDir();
+  const t = await onPty([process.execPath, bin('tty'), SESSION, dir]);
+  await t.waitFor('ready');
+  t.type('err\r');
+  await t.waitFor('err-line\r\n');
+  t.type('exit 0\r');
+  await t.waitFor('exiting 0\r\n');
+  assert.equal((await t.exited).code, 0);
+  assert.doesNotMatch(t.text(), /hamelin:/);
+});
+
+test('TTY-03 CORE-18 not a terminal: one line on stderr, exit 2, nothing started', async () => {
+  const out = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const p = spawn(process.execPath, [bin('tty'), 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.on('close', (code) => resolve({ code, err }));
+  });
+  assert.equal(out.code, 2);
+  assert.equal(out.err, 'hamelin-tty: stdin is not a terminal: run it in a terminal, or serve a device with --device PATH\n');
+});
+
+test('TTY-05 CORE-22 SIGTERM to the daemon: the child gets SIGTERM, the daemon exits 0 and puts the terminal settings back', async () => {
+  requireBinary('socat');
+  const dir = scratchDir();
+  const link = join(dir, 'line');
+  const socat = spawn('socat', ['-d', 'STDIO', `PTY,link=${link},raw,echo=0`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    await eventually(() => existsSync(link), 'socat to make the pty');
+    const before = execFileSync('stty', ['-F', link, '-g'], { encoding: 'utf8' }).trim();
+    const d = await startDaemon('tty', ['--device', link, SESSION, dir]);
+    const pid = Number((await d.waitLog(/info start client=\S+ pid=(\d+)/))[1]);
+    // While serving: canonical mode with echo, whatever socat left.
+    const during = execFileSync('stty', ['-F', link, '-a'], { encoding: 'utf8' });
+    assert.match(during, /(^|\s)icanon(\s|$)/);
+    assert.match(during, /(^|\s)echo(\s|$)/);
+    assert.match(during, /(^|\s)onlcr(\s|$)/);
+    assert.equal(await d.stop('SIGTERM'), 0);
+    await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
+    assert.equal(execFileSync('stty', ['-F', link, '-g'], { encoding: 'utf8' }).trim(), before);
+  } finally {
+    socat.kill();
+  }
+});
+
+test('TTY-02 TTY-05 TTY-09 --device on a socat pty with --baud: a session on the line, then the device goes away', async () => {
+  requireBinary('socat');
+  const dir = scratchDir();
+  const link = join(dir, 'line');
+  const socat = spawn('socat', ['-d', 'STDIO', `PTY,link=${link},raw,echo=0`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let shown = '';
+  socat.stdout.setEncoding('utf8').on('data', (s: string) => (shown += s));
+  try {
+    await eventually(() => existsSync(link), 'socat to make the pty');
+    const real = realpathSync(link);
+    const d = await startDaemon('tty', ['--device', link, '--baud', '9600', SESSION, dir]);
+    assert.match(d.stderr(), new RegExp(`listening address=${real}`));
+    await eventually(() => shown.includes('ready'), `the line to show the session; it shows ${JSON.stringify(shown)}`);
+    assert.match(shown, new RegExp(`ready pid=\\d+ type=TTY-0\\.2-LOCAL client=${real} session=1 baud=9600 rows= cols= `));
+    const pid = Number(shown.match(/ready pid=(\d+)/)![1]);
+    socat.stdin.write('on the line\r');
+    await eventually(() => shown.includes('on the line\r\ngot [on the line]\r\n') || undefined, `echo and answer; shown ${JSON.stringify(shown)}`);
+    // The device goes away: socat closes its side of the pty.
+    socat.stdin.end();
+    await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
+    const { code } = await d.exited;
+    assert.equal(code, 143);
+    assert.match(d.stderr(), /client-gone client=\S+ pid=\d+ reason=closed detail=hangup/);
+    assert.ok(!readFileSync(join(dir, `signals.${pid}`), 'utf8').includes('HUP'));
+  } finally {
+    socat.kill();
+  }
+});
