@@ -1,0 +1,5 @@
+/** The bindings the suite knows, by the name given on its command line. */
+import type { Binding } from '../types.js';
+import { net, unix } from './net.js';
+
+export const bindings: Record<string, Binding> = { net, unix };

@@ -1,0 +1,38 @@
+/** Every check, in report order. */
+import type { Check } from '../runner.js';
+import { processChecks } from './processes.js';
+import { dataChecks } from './data.js';
+import { flowChecks } from './flow.js';
+import { envChecks } from './env.js';
+import { stderrChecks } from './stderr.js';
+import { signalChecks } from './signals.js';
+import { exitChecks } from './exit.js';
+import { lifeChecks } from './life.js';
+import { limitChecks } from './limits.js';
+import { listenChecks } from './listen.js';
+
+const ORDER = (id: string): [number, number] => {
+  const [area, n] = id.split('-') as [string, string];
+  return [area === 'CORE' ? 0 : 1, Number(n)];
+};
+
+export const allChecks: Check[] = [
+  ...processChecks,
+  ...dataChecks,
+  ...flowChecks,
+  ...envChecks,
+  ...stderrChecks,
+  ...signalChecks,
+  ...exitChecks,
+  ...lifeChecks,
+  ...limitChecks,
+  ...listenChecks,
+].sort((a, b) => {
+  const [x1, y1] = ORDER(a.id);
+  const [x2, y2] = ORDER(b.id);
+  return x1 - x2 || y1 - y2;
+});
+
+export function checksFor(binding: string): Check[] {
+  return allChecks.filter((c) => !c.bindings || c.bindings.includes(binding));
+}

@@ -1,0 +1,110 @@
+/** The daemon's own life: CORE-18 startup errors, CORE-19 spawn failure, CORE-22 shutdown. */
+import { symlinkSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Check, Ctx, DaemonRun, StartSpec } from '../runner.js';
+import { isRunning, PROBE, sleep, within } from '../runner.js';
+import { clip, eventually, howClosed, pingEcho, signalsOf } from './common.js';
+
+/** Start a daemon that must refuse to start: exit non-zero, one stderr line, never listening. */
+async function mustRefuse(ctx: Ctx, what: string, spec: StartSpec): Promise<string> {
+  const d = await ctx.start({ ...spec, noWait: true });
+  let listened = false;
+  const exited = await within(() => {
+    if (ctx.binding.listening(d.addr) && !spec.addr) listened = true;
+    return d.exitInfo !== undefined;
+  }, ctx.ms(5000), 10);
+  const err = d.stderr().toString();
+  const lines = err.split('\n').filter((l) => l.trim() !== '');
+  const seen = `${exited ? `exit ${d.exitInfo!.code ?? d.exitInfo!.signal}` : 'still running after 5 s'}${listened ? ', listened' : ''}; stderr ${clip(err, 200)}`;
+  ctx.expect(exited && d.exitInfo!.code !== 0 && !listened, `${what}: a non-zero exit before listening`, () => seen);
+  ctx.expect(lines.length === 1, `${what}: exactly one line on stderr`, () => seen);
+  return `${what}: exit ${d.exitInfo!.code}, ${clip(lines[0]!, 80)}`;
+}
+
+async function shutdownWith(ctx: Ctx, sig: NodeJS.Signals, grace: number, options: StartSpec['options']): Promise<string> {
+  const d: DaemonRun = await ctx.start({ mode: 'grandchild,echo,stay', options });
+  const conns = await Promise.all([d.dial(), d.dial()]);
+  for (const c of conns) await pingEcho(ctx, c);
+  await eventually(() => d.probes().length >= 4 || undefined, 'two sessions with a grandchild each', ctx.ms(5000));
+  const probes = d.probes();
+  d.signal(sig);
+  const exited = await Promise.race([d.exited, sleep(ctx.ms(grace * 1000 + 4000)).then(() => undefined)]);
+  ctx.expect(exited !== undefined && exited.code === 0, `${sig}: the daemon exits with status 0 within ${grace + 4} s`, () =>
+    exited ? `status ${exited.code ?? exited.signal}` : 'still running',
+  );
+  const left = async (): Promise<number[]> => {
+    await within(() => probes.every((p) => !isRunning(p.pid)), ctx.ms(1000));
+    return probes.filter((p) => isRunning(p.pid)).map((p) => p.pid);
+  };
+  const alive = await left();
+  const unsignalled = probes.filter((p) => !d.probe(p.pid)?.firstSignal('SIGTERM'));
+  ctx.expect(alive.length === 0, `${sig}: no process left behind`, () => `still running: ${alive.map((pid) => `${pid} (${signalsOf(d, pid)})`).join(', ')}`);
+  ctx.expect(unsignalled.length === 0, `${sig}: SIGTERM to every session's group (children and grandchildren)`, () =>
+    unsignalled.map((p) => `${p.pid}${p.isGrandchild ? ' (grandchild)' : ''}: ${signalsOf(d, p.pid)}`).join(', '),
+  );
+  for (const c of conns) await Promise.race([c.closed, sleep(1000)]);
+  return `${sig}: exit 0, ${probes.length} processes signalled and gone`;
+}
+
+export const lifeChecks: Check[] = [
+  {
+    id: 'CORE-18',
+    level: 'MUST',
+    title: 'startup errors: one line on stderr and a non-zero exit before listening',
+    async run(ctx) {
+      const cases: Promise<string>[] = [mustRefuse(ctx, 'unknown command', { commandFor: () => ['/nonexistent/hamelin-conformance-no-such-command', 'x'] })];
+      if (ctx.binding.transport === 'tcp') {
+        cases.push(mustRefuse(ctx, 'bad port', { port: '99999' }));
+        cases.push(
+          (async () => {
+            const addr = await ctx.binding.allocate(ctx.dir);
+            const blocker = createServer();
+            await new Promise<void>((r) => blocker.listen(addr.port, addr.host, () => r()));
+            try {
+              return await mustRefuse(ctx, 'busy port', { addr });
+            } finally {
+              blocker.close();
+            }
+          })(),
+        );
+      }
+      const notes = await Promise.all(cases);
+      return notes.join('; ');
+    },
+  },
+  {
+    id: 'CORE-19',
+    level: 'MUST',
+    title: 'a spawn failure at connect time keeps the daemon up (SHOULD: the client gets an error line)',
+    async run(ctx) {
+      const link = join(ctx.dir, 'node-link');
+      symlinkSync(process.execPath, link);
+      const d = await ctx.start({ commandFor: (dir) => [link, PROBE, dir, 'echo'] });
+      unlinkSync(link);
+      const c1 = await d.dial();
+      await c1.write('hello\n').catch(() => undefined);
+      const ended = await within(() => c1.endedAt() !== undefined || c1.error() !== undefined, ctx.ms(5000));
+      const said = c1.received().toString();
+      if (said.includes('hello\n')) ctx.info('could not provoke a spawn failure: the command still ran after its file was removed');
+      ctx.expect(ended, 'the failed client closed', () => `still open after 5 s, got ${clip(said)}`);
+      ctx.expect(d.exitInfo === undefined, 'the daemon still running', () => `it exited with ${d.exitInfo!.code ?? d.exitInfo!.signal}; stderr ${clip(d.stderr().toString())}`);
+      symlinkSync(process.execPath, link);
+      const c2 = await d.dial();
+      await pingEcho(ctx, c2).catch(() => ctx.fail('the next client served normally', `${clip(c2.received().toString())}, ${howClosed(c2)}`));
+      return `daemon stayed up; failed client got ${said.trim() ? clip(said.trim(), 100) : 'no error line (SHOULD send one)'}`;
+    },
+  },
+  {
+    id: 'CORE-22',
+    level: 'MUST',
+    title: "SIGTERM/SIGINT to the daemon: every session's group gets SIGTERM, none left, exit 0",
+    timeoutMs: 30_000,
+    async run(ctx) {
+      const grace = ctx.has('kill-after') ? 1 : 5;
+      const options = ctx.has('kill-after') ? { 'kill-after': '1' } : {};
+      const notes = await Promise.all([shutdownWith(ctx, 'SIGTERM', grace, options), shutdownWith(ctx, 'SIGINT', grace, options)]);
+      return notes.join('; ');
+    },
+  },
+];

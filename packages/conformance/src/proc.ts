@@ -1,0 +1,110 @@
+/**
+ * What the suite learns from /proc (Linux): whether a port or unix socket is listening
+ * (without connecting, which would start a session), whether a pid is alive, the memory of a
+ * process group, and every process that carries a check's token in its command line.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+function readOr(path: string, fallback = ''): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** True when some socket listens on this TCP port (any address, v4 or v6). */
+export function tcpListening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readOr(file).split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 3 && f[3] === '0A' && f[1]!.endsWith(`:${hex}`)) return true;
+    }
+  }
+  return false;
+}
+
+/** True when a unix stream socket listens at this path. */
+export function unixListening(path: string): boolean {
+  for (const line of readOr('/proc/net/unix').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening.
+    if (f.length >= 8 && f[7] === path && (parseInt(f[3]!, 16) & 0x10000) !== 0) return true;
+  }
+  return false;
+}
+
+export interface ProcInfo {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgid: number;
+  rssKb: number;
+}
+
+export function procInfo(pid: number): ProcInfo | undefined {
+  const stat = readOr(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const rss = /VmRSS:\s+(\d+)/.exec(readOr(`/proc/${pid}/status`));
+  return { pid, state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]), rssKb: rss ? Number(rss[1]) : 0 };
+}
+
+/** Alive and not a zombie (a zombie has died; only its parent has not reaped it). */
+export function running(pid: number): boolean {
+  const p = procInfo(pid);
+  return p !== undefined && p.state !== 'Z' && p.state !== 'X';
+}
+
+export function cmdline(pid: number): string {
+  return readOr(`/proc/${pid}/cmdline`).replace(/\0/g, ' ');
+}
+
+export function allPids(): number[] {
+  try {
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Every live process whose command line contains `token` (a check's report directory). */
+export function pidsWithToken(token: string): number[] {
+  return allPids().filter((pid) => pid !== process.pid && cmdline(pid).includes(token) && running(pid));
+}
+
+/** Resident memory of every process in a group, in KiB, leaving out processes carrying `exclude`. */
+export function groupRssKb(pgid: number, exclude: string): number {
+  let kb = 0;
+  for (const pid of allPids()) {
+    const p = procInfo(pid);
+    if (p && p.pgid === pgid && !cmdline(pid).includes(exclude)) kb += p.rssKb;
+  }
+  return kb;
+}
+
+/** Descendants of a pid (children, grandchildren...), by parent links. */
+export function descendants(root: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const pid of allPids()) {
+    const p = procInfo(pid);
+    if (!p) continue;
+    const list = byParent.get(p.ppid) ?? [];
+    list.push(pid);
+    byParent.set(p.ppid, list);
+  }
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length) for (const c of byParent.get(stack.pop()!) ?? []) out.push(c), stack.push(c);
+  return out;
+}
+
+export function kill(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}

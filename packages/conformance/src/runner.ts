@@ -1,0 +1,416 @@
+/**
+ * Running checks: placeholders, free addresses, starting and stopping the daemon under test,
+ * per-check timeouts, and cleanup of every process a check started, even on Ctrl-C.
+ *
+ * Each check runs its own daemon(s) in its own directory (`hc-<ID>-XXXX` under the system temp
+ * directory). The directory is in the probe's argv, so every process a check started, down to
+ * grandchildren the daemon under test forgot, is found by its command line and killed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readProbes, type ProbeRun } from './probe-report.js';
+import { kill, pidsWithToken, running } from './proc.js';
+import type { Address, Binding, Conn, Level, OptionName, Status } from './types.js';
+
+export const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'probe.js');
+export const CERT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'certs');
+
+/** Set in the daemon's environment: CORE-23 looks for the first in the child, and for neither
+ * of the inherited H- ones. */
+export const ENV_MARK = { name: 'HAMELIN_CONFORMANCE_MARK', value: 'mark with spaces, ü and $HOME' };
+export const ENV_LEAK = { 'H-CONFORMANCE-LEAK': 'inherited', H_CONFORMANCE_LEAK: 'inherited' };
+
+export interface Config {
+  binding: Binding;
+  /** The daemon's argv with placeholders. */
+  daemon: string[];
+  /** Option spellings, e.g. max-clients => `--max-clients={n}`. */
+  opts: Partial<Record<OptionName, string>>;
+  /** The implementation is hamelin's own (log format checks are MUSTs of quality, not info). */
+  hamelin: boolean;
+  jobs: number;
+  keep: boolean;
+  /** Multiplies every timeout (slow machines). */
+  slow: number;
+}
+
+export interface Check {
+  id: string;
+  level: Level;
+  title: string;
+  /** Binding names this check applies to; all when absent. */
+  bindings?: string[];
+  /** Options without which the check is skipped. */
+  needs?: OptionName[];
+  timeoutMs?: number;
+  run(ctx: Ctx): Promise<string | void>;
+}
+
+export interface Result {
+  id: string;
+  level: Level;
+  title: string;
+  status: Status;
+  evidence: string;
+  ms: number;
+}
+
+export class CheckFailure extends Error {}
+export class CheckSkipped extends Error {}
+export class CheckInfo extends Error {}
+
+export interface StartSpec {
+  /** Probe mode (see probe.ts). */
+  mode?: string;
+  /** Extra probe arguments, after the mode. */
+  extra?: string[];
+  /** Replace the whole {command} expansion; given the run's report directory. */
+  commandFor?: (dir: string) => string[];
+  /** Option values, e.g. { 'max-clients': '2' }. */
+  options?: Partial<Record<OptionName, string>>;
+  /** Listen on this host instead of 127.0.0.1 (net). */
+  host?: string;
+  /** Use this address instead of allocating one. */
+  addr?: Address;
+  /** Override a placeholder's text (e.g. a bad port). */
+  port?: string;
+  /** Do not wait for the daemon to listen. */
+  noWait?: boolean;
+}
+
+export class DaemonRun {
+  private err: Buffer[] = [];
+  private errLen = 0;
+  exitInfo: { code: number | null; signal: string | null; at: number } | undefined;
+  readonly exited: Promise<{ code: number | null; signal: string | null; at: number }>;
+  readonly startedAt = Date.now();
+
+  constructor(
+    readonly proc: ChildProcess,
+    readonly addr: Address,
+    readonly dir: string,
+    readonly argv: string[],
+    private readonly binding: Binding,
+  ) {
+    proc.stderr!.on('data', (d: Buffer) => {
+      this.err.push(d);
+      this.errLen += d.length;
+    });
+    proc.stdout!.on('data', () => {});
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal, at: Date.now() };
+        resolve(this.exitInfo);
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  stderr(): Buffer {
+    return Buffer.concat(this.err, this.errLen);
+  }
+
+  dial(): Promise<Conn> {
+    return this.binding.dial(this.addr);
+  }
+
+  probes(): ProbeRun[] {
+    return readProbes(this.dir);
+  }
+
+  /** The probe runs that are sessions (not grandchildren). */
+  sessions(): ProbeRun[] {
+    return this.probes().filter((p) => !p.isGrandchild);
+  }
+
+  async waitSessions(n: number, timeoutMs = 5000): Promise<ProbeRun[]> {
+    return eventually(() => {
+      const s = this.sessions();
+      return s.length >= n ? s : undefined;
+    }, `${n} probe session(s) to start`, timeoutMs);
+  }
+
+  /** The probe run with this pid, re-read. */
+  probe(pid: number): ProbeRun | undefined {
+    return this.probes().find((p) => p.pid === pid);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (!this.exitInfo) kill(this.pid, sig);
+  }
+}
+
+export class Ctx {
+  private runs: DaemonRun[] = [];
+  private n = 0;
+  readonly notes: string[] = [];
+
+  constructor(
+    readonly config: Config,
+    readonly check: Check,
+    readonly dir: string,
+  ) {}
+
+  get binding(): Binding {
+    return this.config.binding;
+  }
+
+  /** Timeouts scaled for slow machines. */
+  ms(n: number): number {
+    return Math.round(n * this.config.slow);
+  }
+
+  has(opt: OptionName): boolean {
+    return this.config.opts[opt] !== undefined;
+  }
+
+  fail(expected: string, seen: string): never {
+    throw new CheckFailure(`expected ${expected}; saw ${seen}`);
+  }
+
+  expect(ok: boolean, expected: string, seen: () => string): void {
+    if (!ok) this.fail(expected, seen());
+  }
+
+  skip(reason: string): never {
+    throw new CheckSkipped(reason);
+  }
+
+  info(note: string): never {
+    throw new CheckInfo(note);
+  }
+
+  note(s: string): void {
+    this.notes.push(s);
+  }
+
+  probeCommand(dir: string, mode: string, extra: string[] = []): string[] {
+    return [process.execPath, PROBE, dir, mode, ...extra];
+  }
+
+  async start(spec: StartSpec = {}): Promise<DaemonRun> {
+    const dir = join(this.dir, `d${++this.n}`);
+    mkdirSync(dir);
+    const addr = spec.addr ?? (await this.binding.allocate(dir, spec.host));
+    if (spec.options?.tls !== undefined) addr.tls = true;
+    const command = spec.commandFor ? spec.commandFor(dir) : this.probeCommand(dir, spec.mode ?? 'echo', spec.extra);
+    const argv = expand(this.config, addr, command, spec.options ?? {}, spec.port);
+    const env = { ...process.env, [ENV_MARK.name]: ENV_MARK.value, ...ENV_LEAK };
+    const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+    const run = new DaemonRun(proc, addr, dir, argv, this.binding);
+    this.runs.push(run);
+    live.add(this);
+    const spawnError = new Promise<never>((_, reject) =>
+      proc.once('error', (e) => reject(new CheckFailure(`cannot start the daemon ${JSON.stringify(argv[0])}: ${e.message}`))),
+    );
+    spawnError.catch(() => {});
+    if (spec.noWait) return run;
+    await Promise.race([
+      spawnError,
+      eventually(
+        () => {
+          if (this.binding.listening(addr)) return true;
+          if (run.exitInfo) {
+            throw new CheckFailure(
+              `the daemon exited (status ${run.exitInfo.code ?? run.exitInfo.signal}) instead of listening; ` +
+                `argv ${JSON.stringify(argv)}; stderr: ${clip(run.stderr().toString())}`,
+            );
+          }
+          return undefined;
+        },
+        'the daemon to listen',
+        this.ms(10_000),
+      ),
+    ]);
+    return run;
+  }
+
+  /** Kill everything this check started: each daemon's group, then every process carrying the
+   * check's directory in its command line (probes, and grandchildren the daemon left). */
+  async cleanup(): Promise<void> {
+    cleanupSync(this);
+    await sleep(50);
+    cleanupSync(this);
+    for (const r of this.runs) if (!r.exitInfo) await Promise.race([r.exited, sleep(1000)]);
+    live.delete(this);
+    if (!this.config.keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  daemons(): DaemonRun[] {
+    return this.runs;
+  }
+}
+
+function cleanupSync(ctx: Ctx): void {
+  for (const r of ctx.daemons()) {
+    kill(-r.pid, 'SIGKILL');
+    kill(r.pid, 'SIGKILL');
+  }
+  for (const pid of pidsWithToken(ctx.dir)) kill(pid, 'SIGKILL');
+}
+
+/** Checks still running, for Ctrl-C. */
+const live = new Set<Ctx>();
+
+export function killEverything(): void {
+  for (const ctx of live) cleanupSync(ctx);
+  for (const ctx of live) if (!ctx.config.keep) rmSync(ctx.dir, { recursive: true, force: true });
+}
+
+/** Fill the daemon argv template. {command} as a whole element becomes several elements; inside
+ * a larger element (socat's `EXEC:{command}`) it is the command joined with spaces, shell-quoted. */
+export function expand(
+  config: Config,
+  addr: Address,
+  command: string[],
+  options: Partial<Record<OptionName, string>>,
+  portText?: string,
+): string[] {
+  const fill = (s: string): string =>
+    s
+      .replaceAll('{host}', addr.host)
+      .replaceAll('{port}', portText ?? String(addr.port))
+      .replaceAll('{path}', addr.path)
+      .replaceAll('{command}', command.map(shellQuote).join(' '));
+  const optArgs: string[] = [];
+  for (const [name, value] of Object.entries(options) as [OptionName, string][]) {
+    const template = config.opts[name];
+    if (template === undefined) throw new CheckSkipped(`needs the daemon option ${name} (give its spelling: --opt ${name}=...)`);
+    for (const word of template.split(/\s+/).filter(Boolean)) {
+      optArgs.push(
+        word
+          .replaceAll('{n}', value)
+          .replaceAll('{dir}', value)
+          .replaceAll('{cert}', join(CERT_DIR, 'cert.pem'))
+          .replaceAll('{key}', join(CERT_DIR, 'key.pem')),
+      );
+    }
+  }
+  const out: string[] = [];
+  let optionsPlaced = false;
+  const placeOptions = (): void => {
+    if (!optionsPlaced) out.push(...optArgs);
+    optionsPlaced = true;
+  };
+  for (const word of config.daemon) {
+    if (word === '{options}') {
+      placeOptions();
+      continue;
+    }
+    if (/\{(host|port|path)\}/.test(word)) placeOptions();
+    if (word === '{command}') out.push(...command);
+    else out.push(fill(word));
+  }
+  if (!optionsPlaced && optArgs.length) out.splice(1, 0, ...optArgs);
+  return out;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function runCheck(config: Config, check: Check): Promise<Result> {
+  const started = Date.now();
+  const base: Omit<Result, 'status' | 'evidence' | 'ms'> = { id: check.id, level: check.level, title: check.title };
+  const missing = (check.needs ?? []).filter((o) => config.opts[o] === undefined);
+  if (missing.length) {
+    return {
+      ...base,
+      status: check.level === 'MAY' ? 'info' : 'skip',
+      evidence: `needs the daemon's ${missing.join(', ')} option: give its spelling with --opt ${missing[0]}=${EXAMPLE_OPTS[missing[0]!]}`,
+      ms: 0,
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), `hc-${check.id}-`));
+  const ctx = new Ctx(config, check, dir);
+  const timeout = ctx.ms(check.timeoutMs ?? 20_000);
+  let timer: NodeJS.Timeout | undefined;
+  let status: Status;
+  let evidence: string;
+  try {
+    const note = await Promise.race([
+      check.run(ctx),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new CheckFailure(`check timed out after ${timeout} ms`)), timeout);
+      }),
+    ]);
+    status = 'pass';
+    evidence = [note, ...ctx.notes].filter(Boolean).join('; ');
+  } catch (e) {
+    if (e instanceof CheckSkipped) status = 'skip';
+    else if (e instanceof CheckInfo) status = 'info';
+    else status = 'fail';
+    const internal = e instanceof Error && !(e instanceof CheckFailure || e instanceof CheckSkipped || e instanceof CheckInfo);
+    const where = internal && process.env.HAMELIN_CONFORMANCE_DEBUG ? ` (${e.stack})` : '';
+    evidence = [e instanceof Error ? e.message + where : String(e), ...ctx.notes].join('; ');
+  } finally {
+    clearTimeout(timer);
+    await ctx.cleanup();
+  }
+  return { ...base, status, evidence, ms: Date.now() - started };
+}
+
+/** Run checks with at most `config.jobs` at once; results in the checks' order. */
+export async function runAll(config: Config, checks: Check[], onResult?: (r: Result) => void): Promise<Result[]> {
+  const results: Result[] = new Array(checks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < checks.length) {
+      const i = next++;
+      results[i] = await runCheck(config, checks[i]!);
+      onResult?.(results[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(config.jobs, checks.length)) }, worker));
+  return results;
+}
+
+export const EXAMPLE_OPTS: Record<OptionName, string> = {
+  'kill-after': '--kill-after={n}',
+  'max-clients': '--max-clients={n}',
+  'idle-timeout': '--idle-timeout={n}',
+  'max-line': '--max-line={n}',
+  cwd: '--cwd={dir}',
+  tls: '--tls-cert={cert} --tls-key={key}',
+};
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll until `probe` returns a value (not undefined/false/null); rejects after the deadline.
+ * A CheckFailure thrown by the probe ends the wait at once. */
+export async function eventually<T>(probe: () => T | undefined | false | null, what: string, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false && v !== null) return v;
+    if (Date.now() > deadline) throw new CheckFailure(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Like eventually, but resolves false instead of failing. */
+export async function within(probe: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (probe()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(everyMs);
+  }
+}
+
+export function clip(s: string, n = 300): string {
+  const one = JSON.stringify(s);
+  return one.length > n ? `${one.slice(0, n)}...(${s.length} chars)` : one;
+}
+
+export function isRunning(pid: number | undefined): boolean {
+  return pid !== undefined && running(pid);
+}

@@ -1,0 +1,64 @@
+/** The shapes shared by the runner, the bindings and the checks. */
+
+export type Level = 'MUST' | 'SHOULD' | 'MAY';
+export type Status = 'pass' | 'fail' | 'skip' | 'info';
+
+/** Daemon options a check may need. Their spelling differs between implementations; the user
+ * gives it with `--opt NAME=TEMPLATE` (see cli.ts), or `--hamelin` for hamelin's own. */
+export type OptionName = 'kill-after' | 'max-clients' | 'idle-timeout' | 'max-line' | 'cwd' | 'tls';
+
+/** Where a daemon listens: what fills {host}, {port} and {path}. */
+export interface Address {
+  host: string;
+  port: number;
+  path: string;
+  tls: boolean;
+}
+
+/** One client connection, seen from the client. */
+export interface Conn {
+  /** The client's own end, as the daemon should report it in H-CLIENT (e.g. `127.0.0.1:40512`). */
+  readonly label: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Write and wait until the bytes are handed to the kernel. */
+  write(data: Buffer | string): Promise<void>;
+  /** Write without waiting; false when the client's own buffer is full (see drained()). */
+  tryWrite(data: Buffer): boolean;
+  drained(): Promise<void>;
+  /** The client's input ends (TCP FIN) but it keeps reading. */
+  halfClose(): void;
+  /** Abort: TCP RST. */
+  reset(): void;
+  /** Close both directions. */
+  close(): void;
+  pause(): void;
+  resume(): void;
+  received(): Buffer;
+  /** Wait until the received bytes satisfy `pred`. */
+  waitFor(pred: (b: Buffer) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** Time the daemon's FIN arrived, if it has. */
+  endedAt(): number | undefined;
+  /** Resolves when the connection is fully closed. */
+  readonly closed: Promise<void>;
+  /** The first socket error (e.g. ECONNRESET), if any. */
+  error(): string | undefined;
+}
+
+export interface Binding {
+  readonly name: string;
+  readonly summary: string;
+  /** Placeholders this binding's daemon command line must contain (at least one of each group). */
+  readonly placeholders: string[][];
+  readonly transport: 'tcp' | 'unix';
+  /** Pick a free address (port or socket path) for one daemon run. */
+  allocate(dir: string, host?: string): Promise<Address>;
+  listening(addr: Address): boolean;
+  dial(addr: Address): Promise<Conn>;
+  /** The exact H-TYPE this binding's daemon must set. */
+  hType(addr: Address): string;
+  /** The H-CLIENT the daemon must set for this connection. */
+  hClient(conn: Conn, addr: Address): string;
+}
