@@ -231,3 +231,14 @@ test('TTY-02 TTY-05 TTY-09 --device on a socat pty with --baud: a session on the
     socat.kill();
   }
 });
+
+test('TTY-14 CORE-22 ^C on its own terminal stops the daemon cleanly: the child gets SIGTERM, exit 0', async () => {
+  const dir = scratchDir();
+  const d = await ttyDaemon(['--respawn', SESSION, dir]);
+  const pid = Number((await d.waitFor(/ready pid=(\d+)/)).match(/ready pid=(\d+)/)![1]);
+  d.type('half a line\x03');
+  await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
+  assert.equal((await d.exited).code, 0);
+  assert.match(d.log(), /info signal signal=SIGINT/);
+  assert.doesNotMatch(d.text(), /got \[half a line/);
+});

@@ -64,6 +64,8 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
     stopping = true;
     restore();
   });
+  // ^\ (SIGQUIT) on the served terminal stops the daemon like ^C, never leaving orphans.
+  process.on('SIGQUIT', () => process.kill(process.pid, 'SIGTERM'));
   // SIGHUP: the line dropped (or an operator hung the user up): end the session at once.
   process.on('SIGHUP', () => {
     log.info('hangup', { client: opts.path, signal: 'SIGHUP', session: current !== undefined });
