@@ -242,3 +242,55 @@ test('TTY-14 CORE-22 ^C on its own terminal stops the daemon cleanly: the child 
   assert.match(d.log(), /info signal signal=SIGINT/);
   assert.doesNotMatch(d.text(), /got \[half a line/);
 });
+
+test('TTY-17 CORE-07 a terminal stopped with ^S holds the child on its stdout pipe; ^Q delivers every line in order', async () => {
+  const dir = scratchDir();
+  const N = 300_000;
+  const d = await ttyDaemon(['--wait', 'sh', '-c', 'echo $$ > "$1/pid"; exec seq 1 "$2"', 'sh', dir, String(N)]);
+  d.type('\x13'); // ^S: the terminal stops output (ixon)
+  d.type('go\r');
+  const pid = await eventually(() => {
+    try {
+      return Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }, 'the child to start');
+  // Backpressure: the daemon stops reading the child's stdout, so seq blocks writing to its
+  // pipe instead of the daemon buffering 2 MB. If it did buffer, seq would exit first.
+  const wchan = await eventually(() => {
+    if (!existsSync(`/proc/${pid}`)) throw new Error('seq finished while the terminal was stopped: no backpressure');
+    const w = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    if (w === '0' || w === '') throw new Error('/proc/PID/wchan is not readable on this kernel');
+    // Node's stdio "pipes" are unix socketpairs: sock_alloc_send_pskb; a real pipe: pipe_write.
+    return /pipe|sock|unix/.test(w) ? w : undefined;
+  }, 'seq to block on its stdout');
+  assert.match(wchan, /pipe|sock|unix/);
+  d.type('\x11'); // ^Q: output resumes
+  await d.waitFor(`\r\n${N}\r\n`, 30_000);
+  assert.equal((await d.exited).code, 0);
+  const numbers = d
+    .text()
+    .split('\r\n')
+    .filter((l) => /^\d+$/.test(l));
+  assert.equal(numbers.length, N);
+  assert.ok(numbers.every((l, i) => Number(l) === i + 1), 'every line once, in order');
+});
+
+test('TTY-12 the README example: examples/tty/menu.sh with --respawn signs and reads the guestbook', async () => {
+  const dir = scratchDir();
+  const book = join(dir, 'book.txt');
+  const d = await ttyDaemon(['--respawn', fixture('../../examples/tty/menu.sh')], { env: { ...process.env, GUESTBOOK: book } });
+  await d.waitFor(/Session 1\.[^]*choice\?\r\n/);
+  d.type('1\r');
+  await d.waitFor('Your name?\r\n');
+  d.type('Alicx\x7fe\r');
+  await d.waitFor('Your message (one line)?\r\n');
+  d.type('Hello from a test\r');
+  await d.waitFor('Thank you, Alice.\r\n');
+  d.type('2\r');
+  await d.waitFor(/\| Alice \| Hello from a test\r\n/);
+  assert.match(readFileSync(book, 'utf8'), /^\d{4}-\d\d-\d\d \d\d:\d\d \| Alice \| Hello from a test\n$/);
+  d.type('q\r');
+  await d.waitFor(/Bye\.\r\nHello, user of \/dev\/pts\/\d+\. Session 2\./);
+});
