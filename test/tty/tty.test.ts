@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ttyDaemon, onPty, stopAllPty, scratchDir } from '../helpers/pty.js';
 import { startDaemon, stopAll, gone } from '../helpers/daemon.js';
@@ -169,15 +169,31 @@ test('TTY-15 CORE-12 no log line on the served terminal; the child stderr does r
   assert.doesNotMatch(t.text(), /hamelin:/);
 });
 
-test('TTY-03 CORE-18 not a terminal: one line on stderr, exit 2, nothing started', async () => {
-  const out = await new Promise<{ code: number | null; err: string }>((resolve) => {
-    const p = spawn(process.execPath, [bin('tty'), 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Run hamelin-tty with pipes (no terminal) and collect its status and stderr. */
+function runPlain(args: string[]): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin('tty'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '';
     p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     p.on('close', (code) => resolve({ code, err }));
   });
-  assert.equal(out.code, 2);
-  assert.equal(out.err, 'hamelin-tty: stdin is not a terminal: run it in a terminal, or serve a device with --device PATH\n');
+}
+
+test('TTY-03 CORE-18 startup errors: one line on stderr and the documented status, nothing started', async () => {
+  assert.deepEqual(await runPlain(['cat']), {
+    code: 2,
+    err: 'hamelin-tty: stdin is not a terminal: run it in a terminal, or serve a device with --device PATH\n',
+  });
+  assert.deepEqual(await runPlain(['--device', '/dev/null', 'cat']), { code: 2, err: 'hamelin-tty: /dev/null is not a terminal\n' });
+  assert.deepEqual(await runPlain(['--device', '/nonexistent/tty', 'cat']), { code: 1, err: 'hamelin-tty: cannot open /nonexistent/tty: ENOENT\n' });
+  assert.deepEqual(await runPlain(['--device', '/dev/null', '--baud', '1234', 'cat']), {
+    code: 2,
+    err: 'hamelin-tty: --baud must be a standard line speed such as 9600 or 115200, not 1234\n',
+  });
+  // On a terminal, but with stdout redirected: the served terminal must be both.
+  const t = await onPty(['sh', '-c', `exec "$0" "$1" cat > /dev/null`, process.execPath, bin('tty')]);
+  assert.equal((await t.exited).code, 2);
+  assert.ok(t.text().includes('hamelin-tty: stdout is not the terminal on stdin: the served terminal must be both\r\n'), JSON.stringify(t.text()));
 });
 
 test('TTY-05 CORE-22 SIGTERM to the daemon: the child gets SIGTERM, the daemon exits 0 and puts the terminal settings back', async () => {
@@ -293,4 +309,20 @@ test('TTY-12 the README example: examples/tty/menu.sh with --respawn signs and r
   assert.match(readFileSync(book, 'utf8'), /^\d{4}-\d\d-\d\d \d\d:\d\d \| Alice \| Hello from a test\n$/);
   d.type('q\r');
   await d.waitFor(/Bye\.\r\nHello, user of \/dev\/pts\/\d+\. Session 2\./);
+});
+
+test('TTY-12 TTY-13 CORE-19 a command that cannot start: the terminal gets one line per try, and --respawn slows down', async () => {
+  const dir = scratchDir();
+  const script = join(dir, 'gone.sh');
+  copyFileSync(SESSION, script);
+  chmodSync(script, 0o755);
+  const d = await ttyDaemon(['--respawn', script, dir]);
+  await d.waitFor(/session=1/);
+  unlinkSync(script);
+  d.type('exit 0\r');
+  await d.waitFor(`hamelin: cannot start ${script}: ENOENT\r\n`);
+  await d.waitLog(/warn respawn-too-fast client=\S+ sessions=10 within_ms=\d+ pause_ms=5000/);
+  assert.match(d.log(), /error spawn-failed client=\S+ command=\S+ code=ENOENT/);
+  d.type('\x03'); // ^C still stops it at once, during the pause
+  assert.equal((await d.exited).code, 0);
 });

@@ -60,7 +60,7 @@ function sameDevice(a: number, b: number): boolean {
 
 try {
   if (options.baud !== undefined && !BAUDS.includes(options.baud)) {
-    throw new StartupError(`--baud must be one of ${BAUDS.join(' ')}`);
+    throw new StartupError(`--baud must be a standard line speed such as 9600 or 115200, not ${options.baud}`);
   }
   let path: string;
   if (options.device !== undefined) {
