@@ -1,1 +1,113 @@
-console.log("bench: not yet");
+/**
+ * `npm run bench`: every suite in bench/suites/ (net, ws, http, ...) plus the spawn-layer
+ * rows, printed as one table and written to bench/results/latest.json.
+ * BENCH_QUICK=1 shortens every run (for trying the bench, not for figures).
+ * BENCH_ONLY=net,spawn runs only those groups (suite file names; `spawn` is bench/spawn-cost).
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BENCH_DIR, loadgen, log, RESULTS_DIR, ROOT } from './lib.js';
+import { spawnCostRows } from './spawn-cost.js';
+import type { BenchRow, Suite } from './types.js';
+
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const started = Date.now();
+const rows: BenchRow[] = [];
+const failures: string[] = [];
+
+await loadgen();
+
+const suiteDir = join(BENCH_DIR, 'dist', 'suites');
+const files = readdirSync(suiteDir)
+  .filter((f) => f.endsWith('.js'))
+  .sort((a, b) => (a === 'net.js' ? -1 : b === 'net.js' ? 1 : a.localeCompare(b)));
+for (const f of files) {
+  const name = f.slice(0, -3);
+  if (only && !only.has(name)) continue;
+  log(`suite ${name}`);
+  const t0 = Date.now();
+  try {
+    const mod = (await import(pathToFileURL(join(suiteDir, f)).href)) as { default?: Suite };
+    if (typeof mod.default !== 'function') throw new Error('no default-exported Suite');
+    rows.push(...(await mod.default()));
+  } catch (e) {
+    failures.push(`${name}: ${(e as Error).message}`);
+    log(`suite ${name} failed: ${(e as Error).stack ?? e}`);
+  }
+  log(`suite ${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+if (!only || only.has('spawn')) {
+  log('spawn cost');
+  try {
+    rows.push(...(await spawnCostRows()));
+  } catch (e) {
+    failures.push(`spawn: ${(e as Error).message}`);
+    log(`spawn cost failed: ${(e as Error).stack ?? e}`);
+  }
+}
+
+const table = render(rows);
+process.stdout.write(table);
+for (const f of failures) process.stdout.write(`FAILED ${f}\n`);
+
+let commit = '';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+} catch {
+  /* not a git checkout */
+}
+mkdirSync(RESULTS_DIR, { recursive: true });
+const json = {
+  date: new Date().toISOString(),
+  commit,
+  node: process.version,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model ?? '',
+  seconds: Math.round((Date.now() - started) / 1000),
+  quick: process.env.BENCH_QUICK === '1',
+  rows: rows.map((r) => ({ ...r, ratios: ratios(r) })),
+  table,
+  failures,
+};
+writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+log(`wrote bench/results/latest.json (${json.seconds} s)`);
+process.exit(failures.length ? 1 : 0);
+
+function ratios(r: BenchRow): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(r.peers).map(([k, v]) => [k, r.hamelin !== null && v !== null && v !== 0 ? r.hamelin / v : null]),
+  );
+}
+
+function fmt(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '-';
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/** One table: a column per peer (union over all rows), each cell `figure (hamelin/peer)`. */
+function render(all: BenchRow[]): string {
+  const peerNames: string[] = [];
+  for (const r of all) for (const p of Object.keys(r.peers)) if (!peerNames.includes(p)) peerNames.push(p);
+  const head = ['group', 'metric', 'unit', 'hamelin', ...peerNames.map((p) => `${p} (h/${p})`)];
+  const body = all.map((r) => {
+    const rs = ratios(r);
+    return [
+      r.group,
+      r.metric,
+      `${r.unit} ${r.higherIsBetter ? '↑' : '↓'}`,
+      fmt(r.hamelin),
+      ...peerNames.map((p) => (p in r.peers ? `${fmt(r.peers[p] ?? null)} (${rs[p] == null ? '-' : rs[p]!.toFixed(2) + 'x'})` : '')),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |\n';
+  let out = line(head);
+  out += '|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|\n';
+  for (const b of body) out += line(b);
+  out += '↑ higher is better, ↓ lower is better; (h/peer) = hamelin figure / peer figure.\n';
+  return out;
+}

@@ -1,0 +1,275 @@
+/*
+ * The bench's load client, compiled by `npm run bench` with `cc -O2 -pthread`.
+ *
+ * Why C: the churn figures of the fastest peer (tcpserver -RHl0: ~640 conn/s at c=1, ~1,300 at
+ * c=8 on the 2-core CI machine) must not be capped by the client. A Node client spends most of
+ * a core on its own event loop at those rates and shares the 2 cores with the daemon under
+ * test, so it measures itself; a thread per connection slot in C costs a few microseconds per
+ * connection.
+ *
+ *   loadgen churn HOST PORT CONC SECONDS     connect, one line, read its echo, close; CONC threads
+ *   loadgen latency HOST PORT COUNT          COUNT round trips of one line on one open connection
+ *   loadgen throughput HOST PORT MEGABYTES   send MB of 100-byte lines through one connection,
+ *                                            read them all back, then close
+ *   loadgen idle HOST PORT COUNT             open COUNT connections, each answers one line (so
+ *                                            its child is running), print "ready", hold them until
+ *                                            stdin ends, then close them
+ *
+ * Every mode prints one JSON object on stdout. Times are in milliseconds.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_in addr;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int dial(void) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Read until a newline arrives; 0 on success. */
+static int read_line(int fd) {
+  char buf[256];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    if (memchr(buf, '\n', (size_t)r)) return 0;
+  }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p) {
+  if (n == 0) return 0;
+  size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+  return v[i];
+}
+
+/* ---- churn ---- */
+struct churn_slot {
+  pthread_t t;
+  double deadline;
+  size_t ok, errors, cap;
+  double *lat;
+};
+
+static void *churn_thread(void *arg) {
+  struct churn_slot *s = arg;
+  static const char line[] = "hello hamelin\n";
+  while (now_ms() < s->deadline) {
+    double t0 = now_ms();
+    int fd = dial();
+    if (fd < 0) {
+      s->errors++;
+      usleep(1000);
+      continue;
+    }
+    if (write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) {
+      s->errors++;
+      close(fd);
+      continue;
+    }
+    close(fd);
+    if (s->ok == s->cap) {
+      s->cap = s->cap ? s->cap * 2 : 4096;
+      s->lat = realloc(s->lat, s->cap * sizeof(double));
+    }
+    s->lat[s->ok++] = now_ms() - t0;
+  }
+  return NULL;
+}
+
+static int churn(int conc, double seconds) {
+  struct churn_slot *slots = calloc((size_t)conc, sizeof *slots);
+  double start = now_ms();
+  for (int i = 0; i < conc; i++) {
+    slots[i].deadline = start + seconds * 1e3;
+    pthread_create(&slots[i].t, NULL, churn_thread, &slots[i]);
+  }
+  size_t ok = 0, errors = 0;
+  for (int i = 0; i < conc; i++) {
+    pthread_join(slots[i].t, NULL);
+    ok += slots[i].ok;
+    errors += slots[i].errors;
+  }
+  double elapsed = now_ms() - start;
+  double *all = malloc((ok ? ok : 1) * sizeof(double));
+  size_t k = 0;
+  for (int i = 0; i < conc; i++)
+    for (size_t j = 0; j < slots[i].ok; j++) all[k++] = slots[i].lat[j];
+  qsort(all, ok, sizeof(double), cmp_double);
+  printf("{\"mode\":\"churn\",\"concurrency\":%d,\"connections\":%zu,\"errors\":%zu,\"elapsed_ms\":%.1f,"
+         "\"per_s\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
+         conc, ok, errors, elapsed, ok * 1e3 / elapsed, pct(all, ok, 0.5), pct(all, ok, 0.99));
+  return ok > 0 ? 0 : 1;
+}
+
+/* ---- latency ---- */
+static int latency(int count) {
+  int fd = dial();
+  if (fd < 0) {
+    perror("loadgen: connect");
+    return 1;
+  }
+  static const char line[] = "ping 0123456789 abcdefghijklmnopqrstuvwxyz\n";
+  double *lat = malloc((size_t)count * sizeof(double));
+  /* warm-up: the child may still be starting */
+  for (int i = 0; i < 20; i++)
+    if (write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) return 1;
+  for (int i = 0; i < count; i++) {
+    double t0 = now_ms();
+    if (write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) {
+      fprintf(stderr, "loadgen: connection lost after %d round trips\n", i);
+      return 1;
+    }
+    lat[i] = now_ms() - t0;
+  }
+  close(fd);
+  qsort(lat, (size_t)count, sizeof(double), cmp_double);
+  printf("{\"mode\":\"latency\",\"count\":%d,\"p50_ms\":%.4f,\"p99_ms\":%.4f}\n", count, pct(lat, (size_t)count, 0.5),
+         pct(lat, (size_t)count, 0.99));
+  return 0;
+}
+
+/* ---- throughput ---- */
+struct tp {
+  int fd;
+  size_t total;
+};
+
+static void *tp_writer(void *arg) {
+  struct tp *t = arg;
+  char block[65500];
+  /* 655 lines of 100 bytes (99 + newline) */
+  for (size_t i = 0; i < sizeof block; i++) block[i] = (i % 100 == 99) ? '\n' : (char)('a' + i % 26);
+  size_t sent = 0;
+  while (sent < t->total) {
+    size_t n = t->total - sent < sizeof block ? t->total - sent : sizeof block;
+    if (write_all(t->fd, block, n) < 0) break;
+    sent += n;
+  }
+  /* no shutdown(SHUT_WR) here: ncat --exec drops the output of a half-closed connection */
+  return NULL;
+}
+
+static int throughput(double megabytes) {
+  int fd = dial();
+  if (fd < 0) {
+    perror("loadgen: connect");
+    return 1;
+  }
+  struct tp t = {fd, (size_t)(megabytes * 1e6)};
+  t.total -= t.total % 65500; /* whole lines */
+  double t0 = now_ms();
+  pthread_t w;
+  pthread_create(&w, NULL, tp_writer, &t);
+  static char buf[1 << 17];
+  size_t got = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+    if (got >= t.total) break;
+  }
+  double elapsed = now_ms() - t0;
+  pthread_join(w, NULL);
+  close(fd);
+  printf("{\"mode\":\"throughput\",\"bytes\":%zu,\"received\":%zu,\"elapsed_ms\":%.1f,\"mb_per_s\":%.1f}\n", t.total, got,
+         elapsed, got / 1e6 / (elapsed / 1e3));
+  return got == t.total ? 0 : 1;
+}
+
+/* ---- idle ---- */
+static int idle(int count) {
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < (rlim_t)count + 64) {
+    rl.rlim_cur = rl.rlim_max < (rlim_t)count + 64 ? rl.rlim_max : (rlim_t)count + 64;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  int *fds = malloc((size_t)count * sizeof(int));
+  int open_ok = 0;
+  double t0 = now_ms();
+  static const char line[] = "idle\n";
+  /* one at a time: a burst of connects overflows small listen backlogs (socat's is 5) and
+     the dropped SYNs cost 1 s retransmits, which would measure the kernel, not the daemon */
+  int answered = 0;
+  for (int i = 0; i < count; i++) {
+    int fd = dial();
+    if (fd < 0) break;
+    fds[open_ok++] = fd;
+    if (write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) break;
+    answered++;
+  }
+  printf("{\"mode\":\"idle\",\"requested\":%d,\"open\":%d,\"answered\":%d,\"setup_ms\":%.1f}\n", count, open_ok, answered,
+         now_ms() - t0);
+  fflush(stdout);
+  char c;
+  while (read(0, &c, 1) > 0) {
+  }
+  for (int i = 0; i < open_ok; i++) close(fds[i]);
+  return answered == count ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle HOST PORT ARG [SECONDS]\n");
+    return 2;
+  }
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)atoi(argv[3]));
+  if (inet_pton(AF_INET, argv[2], &addr.sin_addr) != 1) {
+    fprintf(stderr, "loadgen: bad IPv4 address %s\n", argv[2]);
+    return 2;
+  }
+  const char *mode = argv[1];
+  if (!strcmp(mode, "churn")) return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
+  if (!strcmp(mode, "latency")) return latency(atoi(argv[4]));
+  if (!strcmp(mode, "throughput")) return throughput(atof(argv[4]));
+  if (!strcmp(mode, "idle")) return idle(atoi(argv[4]));
+  fprintf(stderr, "loadgen: unknown mode %s\n", mode);
+  return 2;
+}
