@@ -1,3 +1,101 @@
 #!/usr/bin/env node
-process.stderr.write('hamelin-ws: not built yet\n');
-process.exit(2);
+/** hamelin-ws [options] --port PORT CMD [ARGS...] | hamelin-ws [options] --port PORT --dir DIR */
+import { statSync } from 'node:fs';
+import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { parseOriginList } from './origin.js';
+import { serve } from './serve.js';
+
+const NAME = 'hamelin-ws';
+/** Stands in for CMD so that `--dir DIR` needs none; never reaches a child. */
+const NO_CMD = '\u0000hamelin-ws:no-command';
+
+interface WsOptions {
+  host: string;
+  port?: string;
+  unix?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  binary: boolean;
+  origin: string[];
+  sameOrigin: boolean;
+  maxMessage: number;
+  pingInterval: number;
+  dir?: string;
+  console: boolean;
+  passHeader: string[];
+}
+
+const { options, command: withSentinel } = parseCli<WsOptions>(
+  {
+    name: NAME,
+    usage: '[options] --port PORT CMD [ARGS...]\n       hamelin-ws [options] --port PORT --dir DIR',
+    options: {
+      host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
+      port: { type: 'string', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
+      unix: { type: 'string', describe: 'listen on this unix socket instead of TCP', group: 'Listening:' },
+      'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
+      'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
+      binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
+      origin: { type: 'string', array: true, default: [], describe: 'allowed Origins (host[:port], scheme://host[:port], *.domain; comma-separated or repeated); others get 403', group: 'WebSocket:' },
+      'same-origin': { type: 'boolean', default: false, describe: 'refuse (403) an Origin whose host:port is not the Host header', group: 'WebSocket:' },
+      'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
+      'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
+      dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
+      console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
+      'pass-header': { type: 'string', array: true, default: [], describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
+    },
+    examples: [
+      ['hamelin-ws --port 8080 --console cat', 'echo server; open http://127.0.0.1:8080/ in a browser'],
+      ['hamelin-ws --port 8080 --dir ./scripts', 'ws://host:8080/count.sh runs ./scripts/count.sh'],
+    ],
+    epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/ws.md',
+  },
+  [...process.argv.slice(2), NO_CMD],
+);
+
+try {
+  if (withSentinel[withSentinel.length - 1] !== NO_CMD) die(NAME, 'bad arguments: an option is missing its value (see --help)');
+  const command = withSentinel.slice(0, -1);
+  if (options.dir !== undefined) {
+    if (command.length > 0) die(NAME, '--dir takes no CMD: the URL path picks the executable');
+    let isDir = false;
+    try {
+      isDir = statSync(options.dir).isDirectory();
+    } catch {
+      /* below */
+    }
+    if (!isDir) die(NAME, `--dir ${options.dir}: not a directory`);
+  } else if (command.length === 0) {
+    die(NAME, 'missing CMD (see --help)');
+  }
+  let target: ListenTarget;
+  if (options.unix !== undefined) {
+    if (options.port !== undefined) die(NAME, '--unix and --port do not go together');
+    if (!options.unix) die(NAME, '--unix needs a path');
+    target = { kind: 'unix', path: options.unix };
+  } else {
+    if (options.port === undefined) die(NAME, 'missing --port (or --unix PATH)');
+    const bare = options.host.startsWith('[') && options.host.endsWith(']') ? options.host.slice(1, -1) : options.host;
+    target = { kind: 'tcp', host: bare, port: parsePort(options.port) };
+  }
+  const maxMessage = options.maxMessage;
+  if (!Number.isInteger(maxMessage) || maxMessage < 1) die(NAME, '--max-message must be a positive whole number of bytes');
+  if (!Number.isFinite(options.pingInterval) || options.pingInterval < 0) die(NAME, '--ping-interval must be a non-negative number');
+  const tls = readTlsFiles(options.tlsCert, options.tlsKey);
+  // In --dir mode the daemon's own command is never run; each request names its own.
+  const daemon = createDaemon(NAME, options, options.dir !== undefined ? [process.execPath] : command);
+  await serve(daemon, {
+    target,
+    tls,
+    origin: { allowed: parseOriginList(options.origin.map(String)), sameOrigin: options.sameOrigin },
+    binary: options.binary,
+    maxMessage,
+    pingInterval: options.pingInterval,
+    dir: options.dir,
+    console: options.console,
+    passHeaders: new Set(options.passHeader.map((h) => String(h).toLowerCase())),
+  });
+} catch (e) {
+  if (e instanceof StartupError) die(NAME, e.message, e.status);
+  throw e;
+}

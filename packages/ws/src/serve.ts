@@ -1,0 +1,126 @@
+/**
+ * The hamelin-ws listener: HTTP server, checks before the upgrade (WS-12, WS-13, WS-17),
+ * the console page (WS-19), and one session per accepted WebSocket.
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  consolePage,
+  describeTarget,
+  listenOn,
+  removeSocketFile,
+  resolveDirRoute,
+  type Daemon,
+  type ListenTarget,
+  type ResolvedCommand,
+} from '@hamelin/core';
+import { checkOrigin, type OriginPolicy } from './origin.js';
+import { clientLabel, wsVars } from './vars.js';
+import { WsEndpoint } from './ws-endpoint.js';
+
+export interface WsServeOptions {
+  target: ListenTarget;
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+  origin: OriginPolicy;
+  binary: boolean;
+  /** Largest message accepted, in bytes (WS-10). */
+  maxMessage: number;
+  /** Seconds between pings; 0 for none (WS-14). */
+  pingInterval: number;
+  /** Serve executables from this directory by URL path (WS-17). */
+  dir?: string | undefined;
+  console: boolean;
+  passHeaders: Set<string>;
+}
+
+type Route = { command?: ResolvedCommand; scriptName?: string; pathInfo?: string } | { status: 400 | 404; reason: string };
+
+export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Server> {
+  const tls = opts.tls !== undefined;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessage, perMessageDeflate: false, clientTracking: false });
+  const live = new Set<WsEndpoint>();
+
+  const route = (req: IncomingMessage): Route => {
+    if (!opts.dir) return {};
+    const r = resolveDirRoute(opts.dir, req.url ?? '/');
+    if ('error' in r) return { status: r.error, reason: r.reason };
+    return { command: { file: r.file, argv0: r.path, args: [] }, scriptName: r.scriptName, pathInfo: r.pathInfo };
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const r = route(req);
+    const answer = (status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if ('status' in r) return answer(r.status, `${r.status} ${STATUS_CODES[r.status]}\n`);
+    if (!opts.console) return answer(426, 'hamelin-ws: this is a WebSocket endpoint (connect with ws://, or start with --console for a browser page)\n', undefined, { Upgrade: 'websocket' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return answer(405, '405 Method Not Allowed\n', undefined, { Allow: 'GET, HEAD' });
+    const title = `hamelin-ws: ${r.scriptName ?? daemon.config.command.argv0}`;
+    answer(200, consolePage({ title, transport: 'ws', binary: opts.binary }), 'text/html; charset=utf-8', {
+      'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:",
+      'X-Content-Type-Options': 'nosniff',
+    });
+  };
+
+  const refuse = (socket: Duplex, req: IncomingMessage, status: number, why: string): void => {
+    daemon.log.warn('refused', { client: clientLabel(req), status, reason: why });
+    const body = `${status} ${STATUS_CODES[status]}: ${why}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => {});
+    const r = route(req);
+    if ('status' in r) return refuse(socket, req, r.status, r.reason);
+    const bad = checkOrigin(opts.origin, req.headers.origin, req.headers.host, tls);
+    if (bad) return refuse(socket, req, 403, bad);
+    if (daemon.full) return refuse(socket, req, 503, `too many clients (limit ${daemon.config.maxClients})`);
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const ep = new WsEndpoint(ws, clientLabel(req), { binary: opts.binary });
+      live.add(ep);
+      ep.onClose(() => live.delete(ep));
+      const vars = wsVars(req, { tls, passHeaders: opts.passHeaders, scriptName: r.scriptName, pathInfo: r.pathInfo });
+      void daemon.accept(ep, vars, r.command);
+    });
+  };
+
+  const server: Server = opts.tls ? createTlsServer({ ...opts.tls }, onRequest) : createServer(onRequest);
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_err, socket: Duplex) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  if (tls) server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
+
+  let pinger: NodeJS.Timeout | undefined;
+  if (opts.pingInterval > 0) {
+    pinger = setInterval(() => {
+      for (const ep of live) ep.ping();
+    }, opts.pingInterval * 1000);
+    pinger.unref();
+  }
+
+  const port = await listenOn(server, opts.target);
+  server.on('error', (err: NodeJS.ErrnoException) => daemon.log.error('accept-error', { error: err.code ?? err.message }));
+  daemon.log.info(
+    'listening',
+    opts.target.kind === 'unix' ? { address: describeTarget(opts.target) } : { address: opts.target.host, port, tls },
+  );
+  daemon.exitOnSignals(async () => {
+    clearInterval(pinger);
+    server.close();
+    removeSocketFile(opts.target);
+    // Every session ends with its close frame; give clients a moment to take it.
+    await daemon.shutdown();
+    const deadline = Date.now() + 2000;
+    while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    server.closeAllConnections();
+  });
+  return server;
+}

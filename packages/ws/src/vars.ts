@@ -1,0 +1,51 @@
+/** The H- variables of a WebSocket session (WS-15, WS-16). */
+import type { IncomingMessage } from 'node:http';
+import { SPEC_VERSION, type HVars } from '@hamelin/core';
+
+/** Request headers never passed unless --pass-header names them: credentials, and
+ * `Proxy` (httpoxy). */
+export const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy', 'proxy-authorization']);
+
+export function plainAddress(addr: string | undefined): string {
+  if (!addr) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+export function clientLabel(req: IncomingMessage): string {
+  const a = plainAddress(req.socket.remoteAddress);
+  if (!a) return 'unix';
+  return a.includes(':') ? `[${a}]:${req.socket.remotePort}` : `${a}:${req.socket.remotePort}`;
+}
+
+export interface VarsOptions {
+  tls: boolean;
+  passHeaders: Set<string>;
+  scriptName?: string;
+  pathInfo?: string;
+}
+
+export function wsVars(req: IncomingMessage, opts: VarsOptions): HVars {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const vars: HVars = {
+    TYPE: `WS-${SPEC_VERSION}-${opts.tls ? 'TLS' : 'INSECURE'}`,
+    CLIENT: req.headers['user-agent'] ?? '',
+    'REMOTE-ADDR': plainAddress(req.socket.remoteAddress),
+    'REMOTE-PORT': req.socket.remotePort === undefined ? '' : String(req.socket.remotePort),
+    PATH: q >= 0 ? url.slice(0, q) : url,
+    QUERY: q >= 0 ? url.slice(q + 1) : '',
+    ORIGIN: req.headers.origin ?? '',
+  };
+  if (opts.scriptName !== undefined) {
+    vars['SCRIPT-NAME'] = opts.scriptName;
+    vars['PATH-INFO'] = opts.pathInfo ?? '';
+  }
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    // Only names that map one-to-one onto an H- name (`x_user` would pose as `X-USER`).
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) continue;
+    if (SECRET_HEADERS.has(name) && !opts.passHeaders.has(name)) continue;
+    vars[`HEADER-${name}`] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return vars;
+}

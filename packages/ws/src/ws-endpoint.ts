@@ -1,0 +1,156 @@
+/**
+ * One WebSocket connection as a hamelin client endpoint (WS-03 .. WS-11).
+ *
+ * Text mode (`message` framing): one text message in is one line to the child, one line of
+ * output is one text message. Binary mode (`--binary`, `stream` framing): raw bytes both
+ * ways, every message's payload goes to stdin as it is, output goes out in binary messages
+ * at whatever boundaries the core chooses (line-aligned blocks).
+ */
+import { isUtf8 } from 'node:buffer';
+import type { WebSocket } from 'ws';
+import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
+import { closeFor } from './close-code.js';
+
+/** Output bytes handed to `ws` but not yet written to the socket: above HIGH, `write`
+ * returns false; `drain` once it is back under LOW. */
+const HIGH = 256 * 1024;
+const LOW = 64 * 1024;
+
+export interface WsEndpointOptions {
+  binary: boolean;
+}
+
+export class WsEndpoint implements ClientEndpoint {
+  readonly framing: 'message' | 'stream';
+  private events: EndpointEvents | undefined;
+  private finished = false;
+  private closed = false;
+  private queued = 0;
+  private wantDrain = false;
+  /** Set by the ping sweep; cleared by a pong. */
+  awaitingPong = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly label: string,
+    private readonly opts: WsEndpointOptions,
+  ) {
+    this.framing = opts.binary ? 'stream' : 'message';
+    // Until start(), errors must not crash the daemon; messages wait in a paused socket.
+    ws.on('error', () => {});
+    ws.pause();
+    ws.on('pong', () => (this.awaitingPong = false));
+    ws.once('close', () => (this.closed = true));
+    // The socket is paused, but frames already read (with the upgrade, or in the same
+    // chunk) are still parsed: keep them until the session starts.
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.events) this.message(data, isBinary);
+      else this.early.push([data, isBinary]);
+    });
+  }
+
+  private early: [Buffer, boolean][] = [];
+
+  private message(data: Buffer, isBinary: boolean): void {
+    if (this.finished) return;
+    if (isBinary && !this.opts.binary) {
+      // WS-06: a text-mode session refuses binary data.
+      this.ws.close(1003, 'binary messages not accepted (see --binary)');
+      this.gone('protocol', 'binary message');
+      return;
+    }
+    this.events!.input(data);
+  }
+
+  start(events: EndpointEvents): void {
+    this.events = events;
+    const ws = this.ws;
+    const early = this.early;
+    this.early = [];
+    for (const [data, isBinary] of early) this.message(data, isBinary);
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes the connection itself (1009 for --max-message, 1002/1007 for protocol errors).
+      this.gone('protocol', err.code ?? err.message);
+    });
+    ws.on('close', (code: number) => {
+      this.gone(code === 1006 ? 'reset' : 'closed', String(code));
+    });
+    if (this.closed) this.gone('reset', 'closed before start');
+    else ws.resume();
+  }
+
+  private gone(reason: 'closed' | 'reset' | 'protocol' | 'timeout' | 'write-error', detail: string): void {
+    if (this.finished || !this.events) return;
+    const ev = this.events;
+    this.finished = true;
+    ev.gone(reason, detail);
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return true;
+    let payload = chunk;
+    // WS-07: a text message must be UTF-8; invalid sequences become U+FFFD.
+    if (!this.opts.binary && !isUtf8(chunk)) payload = Buffer.from(chunk.toString('utf8'));
+    const len = payload.length;
+    this.queued += len;
+    this.ws.send(payload, { binary: this.opts.binary }, (err) => {
+      this.queued -= len;
+      if (err) return;
+      if (this.wantDrain && this.queued <= LOW) {
+        this.wantDrain = false;
+        this.events?.drain();
+      }
+    });
+    if (this.queued > HIGH) {
+      this.wantDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  pauseInput(): void {
+    if (!this.closed) this.ws.pause();
+  }
+
+  resumeInput(): void {
+    if (!this.closed) this.ws.resume();
+  }
+
+  /** Ping sweep (WS-14): a peer that did not answer the last ping is dropped. */
+  ping(): void {
+    if (this.closed) return;
+    if (this.awaitingPong) {
+      this.ws.terminate();
+      this.gone('timeout', 'no pong');
+      return;
+    }
+    this.awaitingPong = true;
+    try {
+      this.ws.ping();
+    } catch {
+      /* closing */
+    }
+  }
+
+  finish(exit: ExitInfo): void {
+    this.finished = true;
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) {
+      if (this.ws.readyState === this.ws.CONNECTING) this.ws.terminate();
+      return;
+    }
+    // WS-08: the close frame goes after every queued message and carries the exit status.
+    const { code, reason } = closeFor(exit);
+    this.ws.resume(); // read the client's close frame even if input was paused
+    this.ws.close(code, reason);
+  }
+
+  /** Shutdown helper: true once the TCP connection is gone. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onClose(cb: () => void): void {
+    if (this.closed) cb();
+    else this.ws.once('close', cb);
+  }
+}
