@@ -12,6 +12,8 @@ export interface Running {
   port: number;
   /** Everything the daemon wrote to stderr so far (child stderr and log lines). */
   stderr(): string;
+  /** The same, as raw bytes. */
+  stderrBytes(): Buffer;
   stdout(): string;
   /** Wait until stderr matches. */
   waitLog(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
@@ -38,7 +40,11 @@ export async function startDaemon(pkg: string, args: string[], opts: StartOption
   });
   let err = '';
   let out = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const errChunks: Buffer[] = [];
+  proc.stderr!.on('data', (d: Buffer) => {
+    errChunks.push(d);
+    err += d.toString('latin1');
+  });
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })),
@@ -48,7 +54,8 @@ export async function startDaemon(pkg: string, args: string[], opts: StartOption
   const running: Running = {
     proc,
     port: 0,
-    stderr: () => err,
+    stderr: () => Buffer.concat(errChunks).toString('utf8'),
+    stderrBytes: () => Buffer.concat(errChunks),
     stdout: () => out,
     exited,
     waitLog: (re, timeoutMs = 10_000) =>

@@ -7,7 +7,8 @@ export interface Client {
   /** Everything received so far. */
   received(): Buffer;
   text(): string;
-  /** Resolves when the server closes (end or close), with all bytes received. */
+  /** Resolves when the server has finished sending (its FIN, or a close), with all bytes received.
+   * The client then ends its own side, as nc does. */
   closed: Promise<Buffer>;
   waitFor(s: string | RegExp, timeoutMs?: number): Promise<string>;
 }
@@ -22,7 +23,12 @@ export function dial(port: number | string, host = '127.0.0.1'): Promise<Client>
       total += d.length;
     });
     const closed = new Promise<Buffer>((res) => {
-      socket.on('close', () => res(Buffer.concat(chunks, total)));
+      const done = (): void => res(Buffer.concat(chunks, total));
+      socket.on('end', () => {
+        done();
+        socket.end();
+      });
+      socket.on('close', done);
       socket.on('error', () => {});
     });
     const received = (): Buffer => Buffer.concat(chunks, total);
