@@ -93,7 +93,7 @@ try {
   // the last close of a pty's slave, which the other side would see as a hangup.
   const saved = saveSettings(path);
   applySettings(path, options.baud);
-  await serveTty(daemon, line, { path, saved, baud: options.baud, wait: options.wait, respawn: options.respawn, banner: options.banner });
+  await serveTty(daemon, line, { path, saved, baud: options.baud, wait: options.wait, respawn: options.respawn, banner: options.banner, own: options.device === undefined });
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

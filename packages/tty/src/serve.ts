@@ -19,6 +19,8 @@ export interface TtyServeOptions {
   wait: boolean;
   respawn: boolean;
   banner?: string | undefined;
+  /** Serving the daemon's own terminal (stdout is the line). */
+  own?: boolean;
 }
 
 /** Respawn guard: this many session starts within WINDOW_MS pause the loop for PAUSE_MS. */
@@ -63,9 +65,27 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
   daemon.exitOnSignals(() => {
     stopping = true;
     restore();
+    // After the echoed ^C, the shell's prompt begins on a line of its own.
+    if (opts.own) {
+      try {
+        writeSync(1, '\n');
+      } catch {
+        /* hung up */
+      }
+    }
   });
   // ^\ (SIGQUIT) on the served terminal stops the daemon like ^C, never leaving orphans.
   process.on('SIGQUIT', () => process.kill(process.pid, 'SIGTERM'));
+  // Back from ^Z (a shell's `fg`): the shell may have changed the line meanwhile.
+  process.on('SIGCONT', () => {
+    if (!stopping && line.gone === undefined) {
+      try {
+        applySettings(opts.path, opts.baud);
+      } catch {
+        /* the line is checked at the next session */
+      }
+    }
+  });
   // SIGHUP: the line dropped (or an operator hung the user up): end the session at once.
   process.on('SIGHUP', () => {
     log.info('hangup', { client: opts.path, signal: 'SIGHUP', session: current !== undefined });
