@@ -31,7 +31,7 @@ export class ProbeRun {
   }
 
   get isGrandchild(): boolean {
-    return this.mode.split(',').includes('gc');
+    return this.mode.split('+').includes('gc');
   }
 
   signals(): { sig: string; t: number }[] {

@@ -7,16 +7,17 @@
  * REPORT_DIR is the check's own directory: it reaches the probe through argv, never the
  * environment (the daemon under test may clear it), and it is also the token by which the
  * suite finds every process a check started (it appears in their command lines).
- * MODE is a comma list of behaviours, `name` or `name=value`:
+ * MODE is a `+`-separated list of behaviours, `name` or `name=value` (no commas, spaces or
+ * quotes, so daemons that split a command string, such as socat's EXEC, pass it intact):
  *
  *   echo (default)   copy each stdin read to stdout at once; exit 0 at EOF
  *   sort             read stdin to EOF, write its lines sorted, exit 0
  *   noread           never read stdin
  *   stay             do not exit at EOF (wait for a signal)
- *   print=B64        write these bytes to stdout at start
+ *   print=B64        write these bytes (base64url) to stdout at start
  *   longline=N       write one line of N bytes (newline included), then "short\n"
  *   lines=N          write N bytes of pattern(N) (pattern.ts) to stdout at start
- *   stderr=B64       write these bytes to stderr at start
+ *   stderr=B64       write these bytes (base64url) to stderr at start
  *   exit=N           after print/stderr/flood, exit with status N
  *   flood=N          write N bytes of 64 KiB lines to stdout, reporting progress
  *   tick=MS          write a line every MS milliseconds
@@ -42,7 +43,7 @@ if (!dir) {
   process.exit(64);
 }
 const mode = new Map<string, string>();
-for (const part of modeArg.split(',')) {
+for (const part of modeArg.split('+')) {
   const eq = part.indexOf('=');
   if (part) mode.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? '' : part.slice(eq + 1));
 }
@@ -77,6 +78,8 @@ record({
   mode: modeArg,
 });
 
+const writeErrors = new Set<number>();
+
 /** Blocking write that waits out EAGAIN, so a full pipe blocks us as it would block `cat`. */
 function writeAll(target: number, buf: Buffer): boolean {
   let off = 0;
@@ -90,7 +93,8 @@ function writeAll(target: number, buf: Buffer): boolean {
         Atomics.wait(nap, 0, 0, 2);
         continue;
       }
-      record({ e: 'write-error', fd: target, code });
+      if (!writeErrors.has(target)) record({ e: 'write-error', fd: target, code });
+      writeErrors.add(target);
       return false;
     }
   }
@@ -112,7 +116,11 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const) {
     process.kill(process.pid, sig);
   });
 }
-process.on('SIGPIPE', () => record({ e: 'sig', sig: 'SIGPIPE' }));
+let sawPipe = false;
+process.on('SIGPIPE', () => {
+  if (!sawPipe) record({ e: 'sig', sig: 'SIGPIPE' });
+  sawPipe = true;
+});
 
 // A probe never outlives a forgotten check for long.
 setTimeout(() => finish(99), Number(mode.get('life') ?? 90_000)).unref();
@@ -121,7 +129,7 @@ const keepAlive = setInterval(() => {}, 1 << 30);
 let gcReport: string | undefined;
 if (mode.has('grandchild')) {
   const self = fileURLToPath(import.meta.url);
-  const gcMode = mode.has('ignoreterm') ? 'gc,stay,noread,ignoreterm' : 'gc,stay,noread';
+  const gcMode = mode.has('ignoreterm') ? 'gc+stay+noread+ignoreterm' : 'gc+stay+noread';
   const gc = spawn(process.execPath, [self, dir, gcMode], { stdio: 'ignore', detached: false });
   gc.unref();
   record({ e: 'gc', pid: gc.pid });
@@ -129,7 +137,7 @@ if (mode.has('grandchild')) {
 }
 
 function act(): void {
-  if (mode.has('stderr')) writeAll(2, Buffer.from(mode.get('stderr')!, 'base64'));
+  if (mode.has('stderr')) writeAll(2, Buffer.from(mode.get('stderr')!, 'base64url'));
   if (mode.has('longline')) {
     const long = Buffer.alloc(Number(mode.get('longline')), 'y');
     long[long.length - 1] = 0x0a;
@@ -137,7 +145,7 @@ function act(): void {
     writeAll(1, Buffer.from('short\n'));
   }
   if (mode.has('lines')) writeAll(1, pattern(Number(mode.get('lines'))));
-  if (mode.has('print')) writeAll(1, Buffer.from(mode.get('print')!, 'base64'));
+  if (mode.has('print')) writeAll(1, Buffer.from(mode.get('print')!, 'base64url'));
   if (mode.has('flood')) {
     const total = Number(mode.get('flood'));
     const line = Buffer.alloc(65536, 'x');

@@ -249,6 +249,8 @@ export class Ctx {
 
 function cleanupSync(ctx: Ctx): void {
   for (const r of ctx.daemons()) {
+    // Never signal a pid that has exited: it may already belong to someone else.
+    if (r.exitInfo || r.proc.pid === undefined) continue;
     kill(-r.pid, 'SIGKILL');
     kill(r.pid, 'SIGKILL');
   }

@@ -37,6 +37,8 @@ export interface Conn {
   pause(): void;
   resume(): void;
   received(): Buffer;
+  /** How many bytes have arrived (cheap: no copy). */
+  receivedLength(): number;
   /** Wait until the received bytes satisfy `pred`. */
   waitFor(pred: (b: Buffer) => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** Time the daemon's FIN arrived, if it has. */

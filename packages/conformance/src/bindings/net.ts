@@ -75,10 +75,16 @@ export function wrapSocket(socket: Socket, label: string): Conn {
     pause: () => void socket.pause(),
     resume: () => void socket.resume(),
     received,
+    receivedLength: () => total,
     waitFor: async (pred, what, timeoutMs = 5000) => {
       const deadline = Date.now() + timeoutMs;
+      let seen = -1;
       for (;;) {
-        if (pred(received())) return;
+        // Re-test only when bytes arrived: joining 64 MiB every few ms would stall the suite.
+        if (total !== seen) {
+          seen = total;
+          if (pred(received())) return;
+        }
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
         if (socket.destroyed && !socket.readableLength) {
           if (pred(received())) return;

@@ -6,7 +6,7 @@ import type { Conn } from '../types.js';
 
 export { clip, eventually, isRunning, within };
 
-export const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
+export const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64url');
 
 /** Start a daemon, connect one client, and wait for its probe. */
 export async function session(ctx: Ctx, spec: StartSpec = {}): Promise<{ d: DaemonRun; c: Conn; p: ProbeRun }> {
@@ -37,7 +37,7 @@ export async function waitSignal(d: DaemonRun, pid: number, timeoutMs: number, s
 
 export function signalsOf(d: DaemonRun, pid: number): string {
   const s = d.probe(pid)?.signals() ?? [];
-  return s.length ? s.map((x) => x.sig).join(',') : 'no signal';
+  return s.length ? [...new Set(s.map((x) => x.sig))].join(', ') : 'no signal';
 }
 
 export function grandchild(d: DaemonRun): ProbeRun | undefined {

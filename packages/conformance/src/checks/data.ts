@@ -57,7 +57,7 @@ export const dataChecks: Check[] = [
     title: 'a final line without newline is delivered, both ways, no newline added',
     async run(ctx) {
       const inbound = (async () => {
-        const { d, c, p } = await session(ctx, { mode: 'echo,stay' });
+        const { d, c, p } = await session(ctx, { mode: 'echo+stay' });
         await c.write('a\nfinal words');
         c.halfClose();
         const eof = await eventually(() => fresh(d, p).eof(), 'EOF on the child stdin after the client input ended', ctx.ms(5000)).catch(() => undefined);
@@ -66,7 +66,7 @@ export const dataChecks: Check[] = [
       })();
       const outbound = (async () => {
         const tail = 'one\ntwo without newline';
-        const { c } = await session(ctx, { mode: `noread,delay=100,print=${b64(tail)},exit=0` });
+        const { c } = await session(ctx, { mode: `noread+delay=100+print=${b64(tail)}+exit=0` });
         await eventually(() => c.endedAt() !== undefined || c.error() !== undefined, 'the connection to end', ctx.ms(5000)).catch(() => undefined);
         ctx.expect(c.received().toString() === tail, `the client to get ${JSON.stringify(tail)} exactly`, () => `${showBytes(c.received())}, ${howClosed(c)}`);
       })();
@@ -91,7 +91,7 @@ export const dataChecks: Check[] = [
       ctx.expect(got.equals(line), `the ${len}-byte line unchanged`, () => showBytes(got));
       await pingEcho(ctx, c, 'after the long line\n');
       // The other direction: the child writes one long line, then a short one.
-      const out = await session(ctx, { mode: `noread,stay,longline=${len}`, options });
+      const out = await session(ctx, { mode: `noread+stay+longline=${len}`, options });
       const want = len + 'short\n'.length;
       await out.c.waitFor((b) => b.length >= want, `the child's ${len}-byte line and the next`, ctx.ms(10_000)).catch(() =>
         ctx.fail(`the child's ${len}-byte line and "short\\n"`, `${out.c.received().length} bytes`),

@@ -23,7 +23,7 @@ async function mustRefuse(ctx: Ctx, what: string, spec: StartSpec): Promise<stri
 }
 
 async function shutdownWith(ctx: Ctx, sig: NodeJS.Signals, grace: number, options: StartSpec['options']): Promise<string> {
-  const d: DaemonRun = await ctx.start({ mode: 'grandchild,echo,stay', options });
+  const d: DaemonRun = await ctx.start({ mode: 'grandchild+echo+stay', options });
   const conns = await Promise.all([d.dial(), d.dial()]);
   for (const c of conns) await pingEcho(ctx, c);
   await eventually(() => d.probes().length >= 4 || undefined, 'two sessions with a grandchild each', ctx.ms(5000));

@@ -10,7 +10,7 @@ export const limitChecks: Check[] = [
     title: 'a client over --max-clients is refused with a line, not queued',
     needs: ['max-clients'],
     async run(ctx) {
-      const d = await ctx.start({ mode: 'echo,stay', options: { 'max-clients': '2' } });
+      const d = await ctx.start({ mode: 'echo+stay', options: { 'max-clients': '2' } });
       const a = await d.dial();
       const b = await d.dial();
       await pingEcho(ctx, a);
@@ -29,13 +29,13 @@ export const limitChecks: Check[] = [
     title: '--idle-timeout ends a quiet session with SIGTERM',
     needs: ['idle-timeout'],
     async run(ctx) {
-      const { d, c, p } = await session(ctx, { mode: 'echo,stay', options: { 'idle-timeout': '1' } });
+      const { d, c, p } = await session(ctx, { mode: 'echo+stay', options: { 'idle-timeout': '2' } });
       await pingEcho(ctx, c);
       const quietFrom = Date.now();
-      const t = await waitSignal(d, p.pid, ctx.ms(5000));
-      ctx.expect(t !== undefined, 'SIGTERM after 1 s without traffic', () => signalsOf(d, p.pid));
-      ctx.expect(t! - quietFrom >= 700, 'no SIGTERM before the timeout', () => `SIGTERM after ${t! - quietFrom} ms`);
-      return `SIGTERM after ${t! - quietFrom} ms idle (--idle-timeout 1)`;
+      const t = await waitSignal(d, p.pid, ctx.ms(6000));
+      ctx.expect(t !== undefined, 'SIGTERM after 2 s without traffic', () => signalsOf(d, p.pid));
+      ctx.expect(t! - quietFrom >= 1200, 'no SIGTERM before the timeout', () => `SIGTERM after ${t! - quietFrom} ms`);
+      return `SIGTERM after ${t! - quietFrom} ms idle (--idle-timeout 2)`;
     },
   },
 ];

@@ -18,7 +18,7 @@ export const signalChecks: Check[] = [
     level: 'MUST',
     title: "client gone => SIGTERM to the child's process group (grandchild too); child is a group leader",
     async run(ctx) {
-      const { d, c, p } = await session(ctx, { mode: 'grandchild,tick=100' });
+      const { d, c, p } = await session(ctx, { mode: 'grandchild+tick=100' });
       const gc = await waitGrandchild(ctx, d);
       await c.waitFor((b) => b.includes('tick'), 'a first line from the child', ctx.ms(3000));
       const gone = Date.now();
@@ -39,7 +39,7 @@ export const signalChecks: Check[] = [
     async run(ctx) {
       const grace = ctx.has('kill-after') ? 1 : 5;
       const options = ctx.has('kill-after') ? { 'kill-after': '1' } : {};
-      const { d, c, p } = await session(ctx, { mode: 'grandchild,ignoreterm,tick=100', options });
+      const { d, c, p } = await session(ctx, { mode: 'grandchild+ignoreterm+tick=100', options });
       const gc = await waitGrandchild(ctx, d);
       await c.waitFor((b) => b.includes('tick'), 'a first line from the child', ctx.ms(3000));
       vanish(ctx, c);
@@ -60,7 +60,7 @@ export const signalChecks: Check[] = [
     title: 'client reset (RST) => SIGTERM at once',
     bindings: ['net'],
     async run(ctx) {
-      const { d, c, p } = await session(ctx, { mode: 'echo,stay' });
+      const { d, c, p } = await session(ctx, { mode: 'echo+stay' });
       await c.write('x\n');
       await c.waitFor((b) => b.includes('x\n'), 'the echo', ctx.ms(3000));
       const at = Date.now();

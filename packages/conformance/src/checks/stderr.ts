@@ -14,7 +14,7 @@ export const stderrChecks: Check[] = [
     title: "the child's stderr reaches the daemon's stderr byte for byte",
     async run(ctx) {
       const want = stderrBytes();
-      const { d } = await session(ctx, { mode: `noread,stderr=${b64(want)},delay=50,exit=0` });
+      const { d } = await session(ctx, { mode: `noread+stderr=${b64(want)}+delay=50+exit=0` });
       await eventually(() => d.stderr().includes(want), "the child's stderr bytes on the daemon's stderr", ctx.ms(5000)).catch(() =>
         ctx.fail(`${showBytes(want)} contiguous on the daemon's stderr`, showBytes(d.stderr(), 400)),
       );
@@ -25,7 +25,7 @@ export const stderrChecks: Check[] = [
     level: 'SHOULD',
     title: 'an exit other than 0 or SIGTERM is logged with pid, client and status',
     async run(ctx) {
-      const { d, c, p } = await session(ctx, { mode: 'noread,delay=50,exit=3' });
+      const { d, c, p } = await session(ctx, { mode: 'noread+delay=50+exit=3' });
       await eventually(() => c.endedAt() ?? c.error(), 'the connection to end', ctx.ms(5000)).catch(() => undefined);
       const client = ctx.binding.transport === 'tcp' ? String(c.localPort) : d.addr.path;
       const line = await eventually(

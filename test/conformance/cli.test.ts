@@ -1,0 +1,85 @@
+/** The hamelin-conformance command line itself: listing, argument errors, the report, Ctrl-C. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bin } from '../helpers/paths.js';
+import { eventually } from '../helpers/poll.js';
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin('conformance'), ...args], { encoding: 'utf8' });
+const NET = [process.execPath, bin('net'), '{host}', '{port}', '{command}'];
+
+test('--list names every check with its level; --only narrows it', () => {
+  const r = cli('net', '--list');
+  assert.equal(r.status, 0, r.stderr);
+  for (const id of ['CORE-01', 'CORE-14', 'CORE-24', 'NET-07', 'NET-09']) assert.match(r.stdout, new RegExp(`^${id} +(MUST|SHOULD|MAY) `, 'm'));
+  assert.doesNotMatch(r.stdout, /^NET-08/m, 'NET-08 is unix only');
+  assert.match(cli('unix', '--list').stdout, /^NET-08 +MUST/m);
+  assert.equal(cli('net', '--list', '--only', 'core-01,NET-04').stdout.trim().split('\n').length, 2);
+});
+
+test('usage errors are one line and status 2', () => {
+  for (const [args, re] of [
+    [['net', '--only', 'CORE-99', '--', ...NET], /unknown check id for net: CORE-99/],
+    [['net', '--', process.execPath, bin('net'), '{host}', '8080', '{command}'], /needs \{port\}/],
+    [['nope', '--', ...NET], /unknown binding "nope"/],
+    [['net'], /missing the daemon command line/],
+    [['net', '--opt', 'colour=--red', '--', ...NET], /unknown option name "colour"/],
+  ] as [string[], RegExp][]) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('the report: table ending in the summary line, --json, exit 0 when every MUST passed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hc-cli-'));
+  try {
+    const json = join(dir, 'r.json');
+    const r = cli('net', '--hamelin', '--only', 'CORE-08,CORE-20', '--json', json, '--', ...NET);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^CORE-08 +MUST +pass +H-VERSION/m);
+    assert.match(r.stdout, /H-VERSION=hamelin-net\/\d+\.\d+\.\d+/);
+    assert.match(r.stdout, /\n2 passed, 0 failed, 0 skipped\n$/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { summary: { passed: number; ok: boolean }; results: { id: string; status: string }[] };
+    assert.equal(report.summary.passed, 2);
+    assert.equal(report.summary.ok, true);
+    assert.deepEqual(report.results.map((x) => [x.id, x.status]), [['CORE-08', 'pass'], ['CORE-20', 'pass']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C: the suite kills the daemon under test and every probe it started, then exits 130', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'hc-ctrlc-'));
+  try {
+    // CORE-14 without --kill-after waits 5 s with children that ignore SIGTERM: interrupt it.
+    const child = spawn(process.execPath, [bin('conformance'), 'net', '--only', 'CORE-14', '--', ...NET], {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const withToken = (): number[] =>
+      readdirSync('/proc')
+        .filter((n) => /^\d+$/.test(n))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(tmp);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    // The daemon, the child and its grandchild all carry the check's directory in their argv.
+    await eventually(() => withToken().length >= 3, 'the daemon, a probe and its grandchild', 10_000);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    await eventually(() => withToken().length === 0, 'no process left with the suite token', 3000);
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('hc-')), [], 'the check directory is removed');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

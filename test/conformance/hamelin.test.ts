@@ -1,0 +1,28 @@
+/**
+ * hamelin-conformance against hamelin's own daemon: every check passes, on both bindings.
+ * Both runs start at once (they are independent daemons on their own ports and paths).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bin } from '../helpers/paths.js';
+import { runSuite } from '../helpers/conformance.js';
+
+const net = runSuite(['net', '--hamelin', '--jobs', '3'], [process.execPath, bin('net'), '{host}', '{port}', '{command}']);
+const unix = runSuite(['unix', '--hamelin', '--jobs', '3'], [process.execPath, bin('net'), 'unix:{path}', '{command}']);
+
+const ALL_NET = ['CORE-01', 'CORE-02', 'CORE-03', 'CORE-04', 'CORE-05', 'CORE-06', 'CORE-07', 'CORE-08', 'CORE-09', 'CORE-10', 'CORE-11', 'CORE-12', 'CORE-13', 'CORE-14', 'CORE-15', 'CORE-16', 'CORE-17', 'CORE-18', 'CORE-19', 'CORE-20', 'CORE-21', 'CORE-22', 'CORE-23', 'CORE-24', 'NET-01', 'NET-02', 'NET-03', 'NET-04', 'NET-05', 'NET-06', 'NET-07', 'NET-09'];
+
+test('CORE-01..CORE-24 NET-01..NET-07 NET-09: hamelin-net passes every check of the net binding', async () => {
+  const r = await net;
+  assert.deepEqual(r.ids('pass'), ALL_NET.slice().sort(), r.explain());
+  assert.equal(r.code, 0, r.explain());
+  assert.match(r.stdout, new RegExp(`\\n${ALL_NET.length} passed, 0 failed, 0 skipped\\n$`));
+});
+
+test('CORE-01..CORE-24 NET-01..NET-04 NET-06..NET-08: hamelin-net passes every check of the unix binding', async () => {
+  const r = await unix;
+  const want = ALL_NET.filter((id) => id !== 'NET-05' && id !== 'NET-09').concat('NET-08').sort();
+  assert.deepEqual(r.ids('pass'), want, r.explain());
+  assert.equal(r.code, 0, r.explain());
+  assert.match(r.stdout, new RegExp(`\\n${want.length} passed, 0 failed, 0 skipped\\n$`));
+});
