@@ -87,12 +87,13 @@ export class TtyLine {
       this.dropReader();
       return;
     }
-    const held = this.held;
+    // Input read just as the previous reader was detached goes to the new one; a ^D does not:
+    // it ended the input of the session it was typed in, and must not end the next one's.
+    const held = this.held.filter((h): h is Held & { kind: 'data' } => h.kind === 'data');
     this.held = [];
     for (const h of held) {
       if (this.sink !== sink) return;
-      if (h.kind === 'data') sink.data(h.chunk);
-      else sink.eof();
+      sink.data(h.chunk);
     }
     if (this.goneDetail !== undefined && this.sink === sink) this.reportGone();
   }
