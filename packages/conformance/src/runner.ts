@@ -87,6 +87,8 @@ export class DaemonRun {
   exitInfo: { code: number | null; signal: string | null; at: number } | undefined;
   readonly exited: Promise<{ code: number | null; signal: string | null; at: number }>;
   readonly startedAt = Date.now();
+  /** Resolves when the daemon's stdout and stderr are closed too (all its output read). */
+  readonly drained: Promise<void>;
 
   constructor(
     readonly proc: ChildProcess,
@@ -100,6 +102,7 @@ export class DaemonRun {
       this.errLen += d.length;
     });
     proc.stdout!.on('data', () => {});
+    this.drained = new Promise((resolve) => proc.once('close', () => resolve()));
     this.exited = new Promise((resolve) =>
       proc.once('exit', (code, signal) => {
         this.exitInfo = { code, signal, at: Date.now() };

@@ -14,6 +14,7 @@ async function mustRefuse(ctx: Ctx, what: string, spec: StartSpec): Promise<stri
     if (ctx.binding.listening(d.addr) && !spec.addr) listened = true;
     return d.exitInfo !== undefined;
   }, ctx.ms(5000), 10);
+  if (exited) await Promise.race([d.drained, sleep(1000)]);
   const err = d.stderr().toString();
   const lines = err.split('\n').filter((l) => l.trim() !== '');
   const seen = `${exited ? `exit ${d.exitInfo!.code ?? d.exitInfo!.signal}` : 'still running after 5 s'}${listened ? ', listened' : ''}; stderr ${clip(err, 200)}`;
