@@ -16,13 +16,13 @@ interface WsOptions {
   tlsCert?: string;
   tlsKey?: string;
   binary: boolean;
-  origin: string[];
+  origin?: string | string[];
   sameOrigin: boolean;
   maxMessage: number;
   pingInterval: number;
   dir?: string;
   console: boolean;
-  passHeader: string[];
+  passHeader?: string | string[];
 }
 
 const { options, command: withSentinel } = parseCli<WsOptions>(
@@ -36,13 +36,13 @@ const { options, command: withSentinel } = parseCli<WsOptions>(
       'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
       'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
       binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
-      origin: { type: 'string', array: true, default: [], describe: 'allowed Origins (host[:port], scheme://host[:port], *.domain; comma-separated or repeated); others get 403', group: 'WebSocket:' },
+      origin: { type: 'string', requiresArg: true, describe: 'allowed Origins (host[:port], scheme://host[:port], *.domain; comma-separated or repeated); others get 403', group: 'WebSocket:' },
       'same-origin': { type: 'boolean', default: false, describe: 'refuse (403) an Origin whose host:port is not the Host header', group: 'WebSocket:' },
       'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
       'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
       dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
       console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
-      'pass-header': { type: 'string', array: true, default: [], describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
+      'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
     },
     examples: [
       ['hamelin-ws --port 8080 --console cat', 'echo server; open http://127.0.0.1:8080/ in a browser'],
@@ -52,6 +52,12 @@ const { options, command: withSentinel } = parseCli<WsOptions>(
   },
   [...process.argv.slice(2), NO_CMD],
 );
+
+/** A repeatable option: one value, or an array when given several times. Not `array: true`,
+ * which would swallow the command that follows it. */
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String);
+}
 
 try {
   if (withSentinel[withSentinel.length - 1] !== NO_CMD) die(NAME, 'bad arguments: an option is missing its value (see --help)');
@@ -87,13 +93,13 @@ try {
   await serve(daemon, {
     target,
     tls,
-    origin: { allowed: parseOriginList(options.origin.map(String)), sameOrigin: options.sameOrigin },
+    origin: { allowed: parseOriginList(list(options.origin)), sameOrigin: options.sameOrigin },
     binary: options.binary,
     maxMessage,
     pingInterval: options.pingInterval,
     dir: options.dir,
     console: options.console,
-    passHeaders: new Set(options.passHeader.map((h) => String(h).toLowerCase())),
+    passHeaders: new Set(list(options.passHeader).map((h) => h.toLowerCase())),
   });
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
