@@ -326,3 +326,12 @@ test('TTY-12 TTY-13 CORE-19 a command that cannot start: the terminal gets one l
   d.type('\x03'); // ^C still stops it at once, during the pause
   assert.equal((await d.exited).code, 0);
 });
+
+test('CORE-21 --idle-timeout on a terminal: no line typed and no output for that long ends the session with SIGTERM', async () => {
+  const dir = scratchDir();
+  const d = await ttyDaemon(['--idle-timeout', '1', SESSION, dir]);
+  const pid = Number((await d.waitFor(/ready pid=(\d+)/)).match(/ready pid=(\d+)/)![1]);
+  await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM after the idle timeout', 15_000);
+  assert.equal((await d.exited).code, 143);
+  assert.match(d.log(), /info terminate client=\S+ pid=\d+ reason=idle-timeout/);
+});
