@@ -43,7 +43,7 @@ const { options, command } = parseCli<HttpOptions>(
       'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
       'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
       dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
-      cors: { type: 'string', array: true, default: [], describe: 'allow this origin (repeatable; * for any)', group: 'HTTP:' },
+      cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'allow this origin (repeatable; * for any)', group: 'HTTP:' },
       'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
       'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
       'read-timeout': { type: 'number', default: 60, describe: 'seconds without a byte of a request body being read, else 408 (0: never)', group: 'HTTP:' },
@@ -51,7 +51,7 @@ const { options, command } = parseCli<HttpOptions>(
       'poll-timeout': { type: 'number', default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' },
       heartbeat: { type: 'number', default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' },
       console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
-      'pass-header': { type: 'string', array: true, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
+      'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
     },
     examples: [
       ['hamelin-http --port 8080 --console sh -c \'while read l; do echo "you said: $l"; done\'', 'an echo service with a browser console'],

@@ -281,8 +281,9 @@ export class PollEndpoint extends InteractiveEndpoint {
     if (this.waiting || this.abandonMs <= 0) return;
     this.abandonTimer = setTimeout(() => {
       if (this.waiting) return;
-      if (this.exit) this.registry.remove(this); // ended, never collected
-      else this.kill(`no poll for ${this.abandonMs / 1000} s`, 'timeout');
+      // Abandoned: the id is spent at once (HTTP-28), and a live process is ended.
+      this.registry.remove(this);
+      if (!this.exit) this.kill(`no poll for ${this.abandonMs / 1000} s`, 'timeout');
     }, this.abandonMs);
     this.abandonTimer.unref();
   }

@@ -1,0 +1,190 @@
+/** hamelin-http plain requests: streaming both ways, status mapping, trailer, env, disconnect. */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, stopAll } from '../helpers/daemon.js';
+import { eventually } from '../helpers/poll.js';
+import { fixture } from '../helpers/paths.js';
+import { fetchText, live } from './client.js';
+
+after(stopAll);
+const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-'));
+
+test('HTTP-03 the first line arrives while the script still runs; CORE-03', async () => {
+  const d = await startDaemon('http', ['--port', '0', fixture('http/waitfile.sh'), join(tmp, 'go1')]);
+  const l = live(d.port);
+  l.req.end();
+  const res = await l.response;
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+  assert.equal(res.headers['x-accel-buffering'], 'no');
+  assert.match(String(res.headers['cache-control']), /no-cache/);
+  assert.equal(res.headers['transfer-encoding'], 'chunked');
+  await l.waitFor('first\n');
+  assert.equal(l.text(), 'first\n', 'the script is still waiting, so only its first line can be here');
+  writeFileSync(join(tmp, 'go1'), '');
+  const r = await l.ended;
+  assert.equal(r.body, 'first\nsecond\n');
+  assert.equal(r.trailers['hamelin-exit'], '0');
+});
+
+test('HTTP-02 a Content-Length body is stdin, ended by EOF: sort', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sort']);
+  const r = await fetchText(d.port, { method: 'POST', body: 'pear\napple\nfig' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'apple\nfig\npear\n');
+  assert.equal(r.trailers['hamelin-exit'], '0');
+});
+
+test('HTTP-02 a chunked upload streams: each line is answered before the next is sent', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'while read l; do echo "got $l"; done; echo done']);
+  const l = live(d.port, { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } });
+  for (const word of ['alpha', 'beta', 'gamma']) {
+    l.req.write(`${word}\n`);
+    await l.waitFor(`got ${word}\n`);
+  }
+  l.req.end();
+  const r = await l.ended;
+  assert.equal(r.body, 'got alpha\ngot beta\ngot gamma\ndone\n');
+});
+
+test('HTTP-02 curl -T - feeds stdin and curl -N sees the lines', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sort', '-r']);
+  const out = execFileSync('curl', ['-sS', '-N', '-T', '-', `http://127.0.0.1:${d.port}/`], { input: 'a\nc\nb\n' }).toString();
+  assert.equal(out, 'c\nb\na\n');
+});
+
+test('HTTP-05 no output: 200 and empty for status 0, 500 naming the status otherwise', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'exit "${H_QUERY#code=}"']);
+  const ok = await fetchText(d.port, { path: '/?code=0' });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body, '');
+  assert.equal(ok.headers['hamelin-exit'], '0');
+  const bad = await fetchText(d.port, { path: '/?code=3' });
+  assert.equal(bad.status, 500);
+  assert.equal(bad.body, 'hamelin: exit status 3\n');
+  assert.equal(bad.headers['hamelin-exit'], '3');
+});
+
+test('HTTP-06 a streamed answer carries the exit status in the Hamelin-Exit trailer and the log; CORE-05', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'echo one; printf last; exit 7']);
+  const r = await fetchText(d.port);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'one\nlast');
+  assert.equal(r.headers.trailer, 'Hamelin-Exit');
+  assert.equal(r.trailers['hamelin-exit'], '7');
+  await d.waitLog(/request client=\S+ method=GET path=\/ status=200 exit=7/);
+  await d.waitLog(/warn exit .*status=7/);
+});
+
+test('HTTP-07 HTTP-08 HTTP-09 H- variables, H_ aliases, and no credentials or Proxy (httpoxy); CORE-08 CORE-10 CORE-11', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'env']);
+  const r = await fetchText(d.port, {
+    method: 'POST',
+    path: '/some/where%20x?a=1&b=2',
+    headers: {
+      'User-Agent': 'probe/1.0',
+      'Content-Type': 'text/x-test',
+      'X-Thing': 'v1',
+      Authorization: 'Bearer secret',
+      Cookie: 'session=secret',
+      Proxy: 'http://evil.example:3128',
+    },
+    body: 'body\n',
+  });
+  const env = new Map(r.body.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+  const both = (name: string, value: string): void => {
+    assert.equal(env.get(`H-${name}`), value, `H-${name}`);
+    assert.equal(env.get(`H_${name.replace(/-/g, '_')}`), value, `H_${name}`);
+  };
+  both('TYPE', 'HTTP-0.2-INSECURE');
+  both('CLIENT', 'probe/1.0');
+  both('VERSION', 'hamelin-http/0.2.0');
+  both('METHOD', 'POST');
+  both('PATH', '/some/where%20x');
+  both('QUERY', 'a=1&b=2');
+  both('REMOTE-ADDR', '127.0.0.1');
+  both('CONTENT-TYPE', 'text/x-test');
+  both('CONTENT-LENGTH', '5');
+  both('MODE', 'request');
+  both('HEADER-X-THING', 'v1');
+  both('HEADER-USER-AGENT', 'probe/1.0');
+  assert.match(env.get('H_REMOTE_PORT') ?? '', /^\d+$/);
+  for (const k of env.keys()) assert.doesNotMatch(k, /AUTHORIZATION|COOKIE|PROXY/, `withheld header leaked as ${k}`);
+  assert.ok(![...env.values()].some((v) => v.includes('secret') || v.includes('evil.example')));
+  assert.equal(env.get('HTTP_PROXY'), process.env.HTTP_PROXY, 'no HTTP_PROXY from the client');
+});
+
+test('HTTP-09 --pass-header lets a named credential header through', async () => {
+  const d = await startDaemon('http', ['--port', '0', '--pass-header', 'Cookie', 'sh', '-c', 'echo "$H_HEADER_COOKIE|$H_HEADER_AUTHORIZATION"']);
+  const r = await fetchText(d.port, { headers: { Cookie: 'a=1', Authorization: 'Basic x' } });
+  assert.equal(r.body, 'a=1|\n');
+});
+
+test('HTTP-10 a client that goes away mid-response: SIGTERM to the process group; CORE-13', async () => {
+  const d = await startDaemon('http', ['--port', '0', fixture('http/trap.sh'), join(tmp, 'trap10')]);
+  const l = live(d.port);
+  l.req.end();
+  await l.waitFor('started\n');
+  (await l.response).destroy();
+  l.req.destroy();
+  await eventually(() => existsSync(join(tmp, 'trap10')) && readFileSync(join(tmp, 'trap10'), 'utf8').includes('TERM'), 'the script to trap SIGTERM');
+  await d.waitLog(/client-gone .*reason=(closed|reset)/);
+});
+
+test('HTTP-10 a client that goes away mid-upload: SIGTERM', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', `trap 'echo TERM > ${join(tmp, 'trap10b')}; exit 143' TERM; while read l; do :; done`]);
+  const l = live(d.port, { method: 'POST', headers: { 'Content-Length': '1000' } });
+  l.req.write('partial line\n');
+  await d.waitLog(/start client=/);
+  l.req.destroy();
+  await eventually(() => existsSync(join(tmp, 'trap10b')), 'the script to trap SIGTERM');
+});
+
+test('HTTP-16 --cors: allow-origin on answers, preflight answered by the daemon', async () => {
+  const d = await startDaemon('http', ['--port', '0', '--cors', 'https://app.example', 'echo', 'hi']);
+  const r = await fetchText(d.port, { headers: { Origin: 'https://app.example' } });
+  assert.equal(r.headers['access-control-allow-origin'], 'https://app.example');
+  assert.match(String(r.headers['access-control-expose-headers']), /Hamelin-Exit/);
+  const other = await fetchText(d.port, { headers: { Origin: 'https://other.example' } });
+  assert.equal(other.headers['access-control-allow-origin'], undefined);
+  const pre = await fetchText(d.port, {
+    method: 'OPTIONS',
+    headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'DELETE', 'Access-Control-Request-Headers': 'content-type' },
+  });
+  assert.equal(pre.status, 204);
+  assert.match(String(pre.headers['access-control-allow-methods']), /DELETE/);
+  assert.equal(pre.headers['access-control-allow-headers'], 'content-type');
+  assert.equal((d.stderr().match(/ start client=/g) ?? []).length, 2, 'the preflight ran nothing');
+});
+
+test('HTTP-17 TLS: HTTPS with --tls-cert/--tls-key, H-TYPE HTTP-0.2-TLS', async () => {
+  const key = join(tmp, 'key.pem');
+  const cert = join(tmp, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  const d = await startDaemon('http', ['--port', '0', '--tls-cert', cert, '--tls-key', key, 'sh', '-c', 'echo "$H_TYPE"']);
+  const r = await fetchText(d.port, { https: true });
+  assert.equal(r.body, 'HTTP-0.2-TLS\n');
+});
+
+test('HTTP-01 --unix: HTTP on a unix socket, H-TYPE HTTP-0.2-LOCAL', async () => {
+  const sock = join(tmp, 'http.sock');
+  const d = await startDaemon('http', ['--unix', sock, 'sh', '-c', 'echo "$H_TYPE"']);
+  const r = await fetchText(0, { socketPath: sock });
+  assert.equal(r.body, 'HTTP-0.2-LOCAL\n');
+  assert.equal(await d.stop(), 0);
+  assert.equal(existsSync(sock), false, 'socket file removed at shutdown');
+});
+
+test('HTTP-01 startup errors: one line, status 2, before listening; CORE-18', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'no-such-command-xyz'], { ready: null });
+  const { code } = await d.exited;
+  assert.equal(code, 2);
+  assert.equal(d.stderr(), 'hamelin-http: command not found in PATH: no-such-command-xyz\n');
+  const e = await startDaemon('http', ['--dir', join(tmp, 'missing')], { ready: null });
+  assert.equal((await e.exited).code, 2);
+  assert.match(e.stderr(), /^hamelin-http: --dir .*not a directory\n$/);
+});
