@@ -219,7 +219,7 @@ test('TTY-05 CORE-22 SIGTERM to the daemon: the child gets SIGTERM, the daemon e
   }
 });
 
-test('TTY-02 TTY-05 TTY-09 --device on a socat pty with --baud: a session on the line, then the device goes away', async () => {
+test('TTY-02 TTY-05 TTY-09 TTY-11 --device on a socat pty with --baud, --term and --env-clear: a session on the line, then the device goes away', async () => {
   requireBinary('socat');
   const dir = scratchDir();
   const link = join(dir, 'line');
@@ -229,10 +229,10 @@ test('TTY-02 TTY-05 TTY-09 --device on a socat pty with --baud: a session on the
   try {
     await eventually(() => existsSync(link), 'socat to make the pty');
     const real = realpathSync(link);
-    const d = await startDaemon('tty', ['--device', link, '--baud', '9600', SESSION, dir]);
+    const d = await startDaemon('tty', ['--device', link, '--baud', '9600', '--term', 'vt100', '--env-clear', SESSION, dir]);
     assert.match(d.stderr(), new RegExp(`listening address=${real}`));
     await eventually(() => shown.includes('ready'), `the line to show the session; it shows ${JSON.stringify(shown)}`);
-    assert.match(shown, new RegExp(`ready pid=\\d+ type=TTY-0\\.2-LOCAL client=${real} session=1 baud=9600 rows= cols= `));
+    assert.match(shown, new RegExp(`ready pid=\\d+ type=TTY-0\\.2-LOCAL client=${real} session=1 baud=9600 rows= cols= term=vt100 `));
     const pid = Number(shown.match(/ready pid=(\d+)/)![1]);
     socat.stdin.write('on the line\r');
     await eventually(() => shown.includes('on the line\r\ngot [on the line]\r\n') || undefined, `echo and answer; shown ${JSON.stringify(shown)}`);
