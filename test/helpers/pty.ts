@@ -11,6 +11,20 @@
  *
  * `ttyDaemon(args)` does the same for hamelin-tty serving its own terminal, with its log in a
  * file (the log never goes to the terminal it serves) and waits for its `listening` line.
+ *
+ * Driving any daemon under test this way (the conformance `tty` binding):
+ * - ptyrun.py's protocol is all there is: our bytes to its stdin are keystrokes, its stdout is
+ *   the screen, EOF on its stdin closes the master (a hangup: SIGHUP to the daemon, EOF/EIO on
+ *   its reads), its stderr says `ptyrun: pid=N tty=/dev/pts/M` first and `ptyrun: exit code=N`
+ *   (or `signal=NAME`) last; it exits with the command's status. It runs without native modules.
+ * - Readiness: the daemon's log goes to a file (`--log-file`); wait for `listening address=`.
+ *   `H-CLIENT` must equal the `tty=` path; `H-TYPE` is `TTY-0.2-LOCAL`.
+ * - A line is typed as `text\r` (Enter; `\n` works too). ^D at the start of a line (`\x04`) is
+ *   the half-close. What comes back is the kernel's echo of the typed line, then the output,
+ *   every `\n` as `\r\n`: expect `text\r\n` + answer with `\r\n`, or strip the echo first.
+ * - Data checks must respect the terminal: at most 4095 characters per typed line, and no
+ *   control characters the line discipline acts on (^C ^D ^H DEL ^O ^Q ^R ^S ^U ^V ^W ^Z ^\).
+ * - The child's stderr reaches the same screen (CORE-12), through ONLCR as well.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
