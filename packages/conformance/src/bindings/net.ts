@@ -123,7 +123,7 @@ export const net: Binding = {
     const host = addr.host === 'localhost' ? 'localhost' : addr.host;
     const label = (s: Socket): string => `${bracket(plain(s.localAddress))}:${s.localPort}`;
     if (addr.tls) {
-      return dialSocket(() => tlsConnect({ host, port: addr.port, rejectUnauthorized: false, allowHalfOpen: true } as never), label, 'secureConnect');
+      return dialSocket(() => tlsConnect({ host, port: addr.port, servername: 'localhost', rejectUnauthorized: false, allowHalfOpen: true } as never), label, 'secureConnect');
     }
     return dialSocket(() => netConnect({ host, port: addr.port, allowHalfOpen: true, noDelay: true }), label, 'connect');
   },

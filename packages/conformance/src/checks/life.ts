@@ -48,6 +48,33 @@ async function shutdownWith(ctx: Ctx, sig: NodeJS.Signals, grace: number, option
   return `${sig}: exit 0, ${probes.length} processes signalled and gone`;
 }
 
+/** Children that ignore SIGTERM: one signal means SIGKILL after the grace period and exit 0;
+ * a second signal meanwhile means SIGKILL at once and exit 1. */
+async function stubbornShutdown(ctx: Ctx, grace: number, options: StartSpec['options'], twice: boolean): Promise<string> {
+  const d = await ctx.start({ mode: 'grandchild+ignoreterm+echo+stay', options });
+  const c = await d.dial();
+  await pingEcho(ctx, c);
+  await eventually(() => d.probes().length >= 2 || undefined, 'a session with a grandchild', ctx.ms(5000));
+  const probes = d.probes();
+  const at = Date.now();
+  d.signal('SIGTERM');
+  if (twice) {
+    await eventually(() => probes.every((p) => d.probe(p.pid)?.firstSignal('SIGTERM')) || d.exitInfo, 'SIGTERM to the children', ctx.ms(3000)).catch(() => undefined);
+    d.signal('SIGTERM');
+  }
+  const limit = twice ? 2000 : grace * 1000 + 4000;
+  const exited = await Promise.race([d.exited, sleep(ctx.ms(limit)).then(() => undefined)]);
+  const want = twice ? 1 : 0;
+  const what = twice ? 'a second SIGTERM during shutdown' : 'SIGTERM with children that ignore it';
+  ctx.expect(exited !== undefined && exited.code === want, `${what}: exit status ${want} within ${limit / 1000} s`, () =>
+    exited ? `status ${exited.code ?? exited.signal} after ${exited.at - at} ms` : 'still running',
+  );
+  await within(() => probes.every((p) => !isRunning(p.pid)), ctx.ms(1000));
+  const alive = probes.filter((p) => isRunning(p.pid));
+  ctx.expect(alive.length === 0, `${what}: every process killed`, () => `still running: ${alive.map((p) => p.pid).join(', ')}`);
+  return `${what}: exit ${want} after ${exited!.at - at} ms, none left`;
+}
+
 export const lifeChecks: Check[] = [
   {
     id: 'CORE-18',
@@ -90,6 +117,8 @@ export const lifeChecks: Check[] = [
       if (said.includes('hello\n')) ctx.info('could not provoke a spawn failure: the command still ran after its file was removed');
       ctx.expect(ended, 'the failed client closed', () => `still open after 5 s, got ${clip(said)}`);
       ctx.expect(d.exitInfo === undefined, 'the daemon still running', () => `it exited with ${d.exitInfo!.code ?? d.exitInfo!.signal}; stderr ${clip(d.stderr().toString())}`);
+      const logged = await within(() => /ENOENT|No such file or directory/.test(d.stderr().toString()), ctx.ms(2000));
+      ctx.expect(logged, 'a log line with the error code (ENOENT)', () => clip(d.stderr().toString(), 300));
       symlinkSync(process.execPath, link);
       const c2 = await d.dial();
       await pingEcho(ctx, c2).catch(() => ctx.fail('the next client served normally', `${clip(c2.received().toString())}, ${howClosed(c2)}`));
@@ -104,7 +133,12 @@ export const lifeChecks: Check[] = [
     async run(ctx) {
       const grace = ctx.has('kill-after') ? 1 : 5;
       const options = ctx.has('kill-after') ? { 'kill-after': '1' } : {};
-      const notes = await Promise.all([shutdownWith(ctx, 'SIGTERM', grace, options), shutdownWith(ctx, 'SIGINT', grace, options)]);
+      const notes = await Promise.all([
+        shutdownWith(ctx, 'SIGTERM', grace, options),
+        shutdownWith(ctx, 'SIGINT', grace, options),
+        stubbornShutdown(ctx, grace, options, false),
+        stubbornShutdown(ctx, grace, options, true),
+      ]);
       return notes.join('; ');
     },
   },

@@ -1,6 +1,6 @@
 /** Where the daemon listens: NET-01 addresses and names, NET-08 unix socket files, NET-09 TLS. */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Check, Ctx } from '../runner.js';
@@ -94,6 +94,17 @@ export const listenChecks: Check[] = [
       } finally {
         owner.close();
       }
+      // A file that is not a socket: refused, and left alone.
+      const plain = await ctx.binding.allocate(ctx.dir);
+      plain.path = join(ctx.dir, 'not-a-socket');
+      writeFileSync(plain.path, 'keep me\n');
+      const third = await ctx.start({ addr: plain, noWait: true });
+      const refused = await within(() => third.exitInfo !== undefined, ctx.ms(5000));
+      ctx.expect(refused && third.exitInfo!.code !== 0, 'a daemon started on a regular file to exit non-zero', () =>
+        refused ? `exit ${third.exitInfo!.code}` : 'still running after 5 s',
+      );
+      ctx.expect(readFileSync(plain.path, 'utf8') === 'keep me\n', 'the regular file left untouched', () => 'it was changed or removed');
+      notes.push('regular file refused');
       return notes.join(', ');
     },
   },
@@ -106,6 +117,8 @@ export const listenChecks: Check[] = [
     async run(ctx) {
       const { d, c, p } = await session(ctx, { mode: 'echo', options: { tls: '' } });
       ctx.expect(p.env['H-TYPE'] === 'TCP-0.2-TLS', 'H-TYPE=TCP-0.2-TLS', () => `H-TYPE=${JSON.stringify(p.env['H-TYPE'] ?? null)}`);
+      for (const name of ['H-TLS-PROTOCOL', 'H-TLS-CIPHER']) ctx.expect(!!p.env[name], `${name} set`, () => `${name}=${JSON.stringify(p.env[name] ?? null)}`);
+      ctx.expect(p.env['H-TLS-SERVER-NAME'] === 'localhost', 'H-TLS-SERVER-NAME=localhost (the SNI the client sent)', () => `H-TLS-SERVER-NAME=${JSON.stringify(p.env['H-TLS-SERVER-NAME'] ?? null)}`);
       await pingEcho(ctx, c);
       await c.write('last');
       c.halfClose();
