@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gone, stopAll, type Running } from '../helpers/daemon.js';
 import { IrcUser, startNgircd, stopAllNgircd, type Ngircd } from '../helpers/ngircd.js';
-import { alive } from '../helpers/poll.js';
+import { alive, eventually } from '../helpers/poll.js';
 import { envOf, hasTerm, pidFrom, startBot, stateDir, termSeen, SESSION } from './common.js';
 
 let irc: Ngircd;
@@ -226,4 +226,74 @@ test('CORE-20 CORE-21 --idle-timeout ends a quiet session with SIGTERM; --max-cl
   await termSeen(dir, pid, 5000);
   await idler.waitLog(new RegExp(`terminate client=#idle/kim pid=${pid} reason=idle-timeout`));
   assert.ok(existsSync(join(dir, `${pid}.term`)));
+});
+
+/** When each PRIVMSG from `from` arrived, in ms since `t0`. */
+function arrivals(u: IrcUser, from: string, times: Map<Buffer, number>): number[] {
+  return u.privmsgs(from).map((p) => times.get(p.raw)!);
+}
+
+function clock(u: IrcUser): Map<Buffer, number> {
+  const times = new Map<Buffer, number>();
+  const t0 = Date.now();
+  const push = u.lines.push.bind(u.lines);
+  u.lines.push = (...items: Buffer[]) => {
+    for (const it of items) times.set(it, Date.now() - t0);
+    return push(...items);
+  };
+  return times;
+}
+
+test('IRC-15 default bucket: a burst of 4, then 1 line per second', async () => {
+  // No channel: no JOIN takes a token, so the bucket is full when the user speaks.
+  const slow = await startBot(irc, { nick: 'slow', channels: [], command: [SESSION, dir] });
+  const u = await user('sam', null);
+  const times = clock(u);
+  u.say('slow', 'lines 5'); // hello + 5 lines = 6 messages
+  await u.waitPrivmsg('slow', 'line 5', 15_000);
+  const t = arrivals(u, 'slow', times);
+  assert.equal(t.length, 6);
+  const gaps = t.slice(1).map((x, i) => x - t[i]!);
+  // The first four leave at once; the fifth and sixth wait for a token each (~1000 ms).
+  assert.ok(t[3]! - t[0]! < 400, `burst took ${t[3]! - t[0]!} ms`);
+  assert.ok(gaps[3]! >= 700 && gaps[4]! >= 800, `gaps after the burst: ${gaps.join(', ')} ms`);
+  process.stderr.write(`# default bucket, arrival times: ${t.join(', ')} ms\n`);
+  await slow.stop();
+});
+
+test('IRC-15 CORE-07 a script faster than the bucket is paused, not buffered: bounded, in order, nothing dropped', async () => {
+  const fast = await startBot(irc, { nick: 'fast', channels: ['#bp'], args: ['--flood-rate', '20', '--flood-burst', '4', '--queue', '4'], command: [SESSION, dir] });
+  const u = await user('bea', '#bp');
+  u.say('#bp', 'fast: forever');
+  const pid = pidFrom((await u.waitPrivmsg('fast', /hello bea/)).text);
+  await u.waitPrivmsg('fast', 'bea: n 20');
+  // The child stops making progress: it is blocked writing to a full pipe.
+  const countFile = join(dir, `${pid}.count`);
+  const read = (): number => Number(readFileSync(countFile, 'utf8').trim().split('\n').pop() || 0);
+  let last = -1;
+  let stableSince = Date.now();
+  const blockedAt = await eventually(
+    () => {
+      const n = read();
+      if (n !== last) {
+        last = n;
+        stableSince = Date.now();
+        return undefined;
+      }
+      return Date.now() - stableSince > 700 ? n : undefined;
+    },
+    'the script to block on its output',
+    10_000,
+    50,
+  );
+  const received = u.privmsgs('fast').filter((p) => p.text.startsWith('bea: n ')).length;
+  // A pipe holds 64 KiB (~7,000 of these lines): far more would mean unbounded buffering.
+  assert.ok(blockedAt < 20_000, `the script wrote ${blockedAt} lines before blocking`);
+  assert.ok(blockedAt > received, `it is ahead of what was sent, and waiting (${blockedAt} written, ${received} received)`);
+  process.stderr.write(`# script blocked after ${blockedAt} lines; ${received} delivered at that moment\n`);
+  const texts = u.privmsgs('fast').filter((p) => p.text.startsWith('bea: n ')).map((p) => p.text);
+  assert.deepEqual(texts, Array.from({ length: texts.length }, (_, i) => `bea: n ${i + 1}`), 'in order, none missing');
+  u.send('PART #bp');
+  await termSeen(dir, pid);
+  await fast.stop();
 });

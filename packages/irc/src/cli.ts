@@ -10,7 +10,7 @@ const NAME = 'hamelin-irc';
 interface IrcOptions {
   server?: string;
   nick?: string;
-  channel: string[];
+  channel?: string | string[];
   tls: boolean;
   tlsInsecure: boolean;
   passwordFile?: string;
@@ -41,7 +41,8 @@ const { options, command } = parseCli<IrcOptions>({
   options: {
     server: { type: 'string', describe: 'IRC server, HOST[:PORT] ([V6]:PORT for IPv6); port 6667, or 6697 with --tls', group: C },
     nick: { type: 'string', describe: "the bot's nick; if in use it falls back to NICK_ and reclaims NICK later", group: C },
-    channel: { type: 'string', array: true, default: [], describe: 'join this channel (repeatable); none: private messages only', group: C },
+    // Not `array: true`: yargs would then swallow the command after the last channel.
+    channel: { type: 'string', describe: 'join this channel (repeatable); none: private messages only', group: C },
     tls: { type: 'boolean', default: false, describe: 'connect with TLS, verifying the certificate (extra CAs: NODE_EXTRA_CA_CERTS)', group: C },
     'tls-insecure': { type: 'boolean', default: false, describe: 'TLS without certificate verification (implies --tls)', group: C },
     'password-file': { type: 'string', describe: 'server password (PASS): first line of this file', group: C },
@@ -73,7 +74,7 @@ try {
   if (!options.server) die(NAME, 'missing --server HOST[:PORT] (see --help)');
   if (!options.nick) die(NAME, 'missing --nick NICK (see --help)');
   if (!validNick(options.nick)) die(NAME, `invalid nick ${JSON.stringify(options.nick)}`);
-  const channels = options.channel.map(String);
+  const channels = ([] as unknown[]).concat(options.channel ?? []).map(String);
   for (const ch of channels) if (!validChannel(ch)) die(NAME, `invalid channel ${JSON.stringify(ch)} (it needs a # & + or ! prefix and no space or comma)`);
   const tls = options.tls || options.tlsInsecure;
   const { host, port } = parseServer(options.server, tls);
