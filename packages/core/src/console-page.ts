@@ -89,8 +89,46 @@ const SCRIPT = `
         send: function (text) { sock.send(CONFIG.binary ? text + '\\n' : text); },
         close: function () { sock.close(1000, 'closed by user'); }
       };
+    },
+    // hamelin-http (spec/bindings/http.md): an EventSource on the page's URL opens a session;
+    // its first event ("session") carries the id, each line is a message event, "exit" ends
+    // it. Lines go in by POST to /.hamelin/session/ID, in order; Disconnect is a DELETE.
+    sse: function (url, cb) {
+      var u = new URL(url, window.location.href);
+      if (/\\/\\.hamelin\\/console$/.test(u.pathname)) u.pathname = '/';
+      var base = u.origin + '/.hamelin/session/';
+      var es = new EventSource(u.href);
+      var id = null, done = false, queue = Promise.resolve();
+      function end(code, reason) {
+        if (done) return;
+        done = true;
+        es.close();
+        cb.closed(code, reason);
+      }
+      es.addEventListener('session', function (ev) { id = ev.data; cb.open(); });
+      es.onmessage = function (ev) { cb.output(ev.data); };
+      es.addEventListener('exit', function (ev) {
+        var info = {};
+        try { info = JSON.parse(ev.data); } catch (e) { /* keep {} */ }
+        end(info.exit !== undefined ? info.exit : '?', info.description || '');
+      });
+      // No reconnects: a finished stream would only answer 204 (HTTP-21).
+      es.onerror = function () { end('error', 'event stream lost'); };
+      return {
+        send: function (text) {
+          if (id === null || done) return;
+          queue = queue.then(function () {
+            return fetch(base + id, { method: 'POST', headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: text + '\\n' });
+          }).catch(function () {});
+        },
+        close: function () {
+          if (id === null) { end('closed', 'closed by user'); return; }
+          fetch(base + id, { method: 'DELETE' }).then(function (r) {
+            end(r.headers.get('Hamelin-Exit') || 'closed', 'closed by user');
+          }, function () { end('closed', 'closed by user'); });
+        }
+      };
     }
-    // SSE TRANSPORT GOES HERE: sse: function (url, cb) { EventSource for output, POST for input }
   };
 
   function defaultUrl() {
