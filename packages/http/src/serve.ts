@@ -168,6 +168,11 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
       return answer(res, 404, 'not found', headers);
     }
 
+    if (cfg.console && path === '/favicon.ico') {
+      // The page's browser asks for this on its own; it must not start a process (HTTP-30).
+      req.resume();
+      return answer(res, 404, 'not found', headers);
+    }
     const wantsEvents = method === 'GET' && /\btext\/event-stream\b/.test(accept);
     if (cfg.console && method === 'GET' && !wantsEvents && /\btext\/html\b/.test(accept)) {
       req.resume();
