@@ -9,8 +9,8 @@
  *   await alice.join('#t');
  *   await irc.restart();  await irc.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,10 @@ export interface NgircdOptions {
   throttle?: boolean;
   /** A server password (`Password =` in [Global]). */
   password?: string;
-  /** Also listen with TLS on another port, with these PEM files. */
-  tls?: { certFile: string; keyFile: string };
+  /** Also listen with TLS on another port, with these PEM files (readable by `nobody`:
+   * ngircd drops root before it loads them). Without `dhFile` ngircd spends ~1 s making
+   * DH parameters; `makeTestCert` writes RFC 7919's ffdhe2048 for it. */
+  tls?: { certFile: string; keyFile: string; dhFile?: string };
   /** Use this plain-text port instead of a free one. */
   port?: number;
 }
@@ -80,7 +82,13 @@ function config(port: number, opts: NgircdOptions, tlsPort: number | undefined):
     '    Ident = no',
     '    PAM = no',
     ...(opts.tls && tlsPort
-      ? ['[SSL]', `    CertFile = ${opts.tls.certFile}`, `    KeyFile = ${opts.tls.keyFile}`, `    Ports = ${tlsPort}`]
+      ? [
+          '[SSL]',
+          `    CertFile = ${opts.tls.certFile}`,
+          `    KeyFile = ${opts.tls.keyFile}`,
+          ...(opts.tls.dhFile ? [`    DHFile = ${opts.tls.dhFile}`] : []),
+          `    Ports = ${tlsPort}`,
+        ]
       : []),
     '',
   ].join('\n');
@@ -120,21 +128,27 @@ export async function startNgircd(opts: NgircdOptions = {}): Promise<Ngircd> {
     });
   };
 
+  const stopProc = async (): Promise<void> => {
+    const p = proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const done = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGCONT');
+    p.kill('SIGTERM');
+    await done;
+  };
+
   const self: Ngircd = {
     host: '127.0.0.1',
     port: 0,
     output: () => out,
     pid: () => proc?.pid ?? 0,
     stop: async () => {
-      const p = proc;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const done = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGCONT');
-      p.kill('SIGTERM');
-      await done;
+      running.delete(self);
+      await stopProc();
+      rmSync(dir, { recursive: true, force: true });
     },
     restart: async () => {
-      await self.stop();
+      await stopProc();
       await launch();
     },
     freeze: () => proc?.kill('SIGSTOP'),
@@ -156,13 +170,27 @@ export async function startNgircd(opts: NgircdOptions = {}): Promise<Ngircd> {
   self.port = port;
   if (tlsPort) self.tlsPort = tlsPort;
   running.add(self);
-  const stop = self.stop;
-  self.stop = async () => {
-    running.delete(self);
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
   return self;
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 (P-256, valid 2 days) made with openssl, plus DH
+ * parameters; `certFile` is also the CA a client must trust (NODE_EXTRA_CA_CERTS).
+ */
+export function makeTestCert(): { dir: string; certFile: string; keyFile: string; dhFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'hamelin-cert-'));
+  chmodSync(dir, 0o755);
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  const dhFile = join(dir, 'dh.pem');
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  run(['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dhFile]);
+  for (const f of [certFile, keyFile, dhFile]) chmodSync(f, 0o644);
+  return { dir, certFile, keyFile, dhFile };
 }
 
 /** Stop every server this process started (for `after`). */

@@ -1,0 +1,124 @@
+/**
+ * hamelin-irc and its server connection, against real ngircd instances: restart, hung
+ * server (ping timeout), nick in use, server password from a file, TLS verification.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stopAll } from '../helpers/daemon.js';
+import { IrcUser, makeTestCert, startNgircd, stopAllNgircd } from '../helpers/ngircd.js';
+import { eventually } from '../helpers/poll.js';
+import { envOf, pidFrom, startBot, stateDir, termSeen, SESSION } from './common.js';
+
+const dir = stateDir();
+const users: IrcUser[] = [];
+
+after(async () => {
+  for (const u of users) u.close();
+  await stopAll();
+  await stopAllNgircd();
+});
+
+function count(text: string, re: RegExp): number {
+  return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
+}
+
+test('IRC-02 IRC-16 IRC-17 server restart: sessions end, the bot reconnects and rejoins, new sessions work; the password never reaches argv', async () => {
+  const secret = 'pw-7d1e0c';
+  const irc = await startNgircd({ password: secret });
+  const pwFile = join(dir, 'password');
+  writeFileSync(pwFile, `${secret}\n`);
+  const bot = await startBot(irc, { channels: ['#r', '#r2'], args: ['--password-file', pwFile, '--flood-rate', '20'], command: [SESSION, dir] });
+  const cmdline = readFileSync(`/proc/${bot.proc.pid}/cmdline`, 'utf8');
+  assert.ok(!cmdline.includes(secret), 'the password is not in the command line');
+  await bot.waitLog(/joined channel=#r2/);
+
+  const alice = await IrcUser.connect(irc.port, 'alice', { password: secret });
+  users.push(alice);
+  await alice.join('#r');
+  alice.say('#r', 'bot: before');
+  const p1 = pidFrom((await alice.waitPrivmsg('bot', /hello alice/)).text);
+
+  await irc.restart();
+  await termSeen(dir, p1); // sessions do not survive the connection
+  await bot.waitLog(/warn disconnected server=\S+ .*sessions=1/);
+  await bot.waitLog(/info reconnecting server=\S+ attempt=1 in_ms=\d+/);
+  await eventually(() => count(bot.stderr(), /joined channel=#r /) >= 2 && count(bot.stderr(), /joined channel=#r2 /) >= 2, 'rejoin of both channels', 15_000);
+
+  const again = await IrcUser.connect(irc.port, 'alice', { password: secret });
+  users.push(again);
+  await again.join('#r');
+  again.say('#r', 'bot: after');
+  const p2 = pidFrom((await again.waitPrivmsg('bot', /hello alice/)).text);
+  await again.waitPrivmsg('bot', 'alice: got: after');
+  assert.notEqual(p2, p1);
+  await irc.stop();
+});
+
+test('IRC-17 a hung server is detected by ping timeout; the bot reconnects when it answers again', async () => {
+  const irc = await startNgircd();
+  const bot = await startBot(irc, { channels: ['#p'], args: ['--ping-timeout', '2', '--flood-rate', '20'], command: [SESSION, dir] });
+  const u = await IrcUser.connect(irc.port, 'paul');
+  users.push(u);
+  await u.join('#p');
+  u.say('#p', 'bot: hi');
+  const pid = pidFrom((await u.waitPrivmsg('bot', /hello paul/)).text);
+  const t0 = Date.now();
+  irc.freeze();
+  await bot.waitLog(/warn ping-timeout server=\S+ after_s=2/, 10_000);
+  const detected = Date.now() - t0;
+  await termSeen(dir, pid);
+  irc.thaw();
+  await eventually(() => count(bot.stderr(), /joined channel=#p /) >= 2, 'rejoin after the server came back', 15_000);
+  assert.ok(detected >= 1500 && detected < 8000, `detected after ${detected} ms`);
+  process.stderr.write(`# hung server detected after ${detected} ms with --ping-timeout 2\n`);
+  await irc.stop();
+});
+
+test('IRC-18 nick in use: the bot falls back, answers to the fallback, and reclaims its nick once free', async () => {
+  const irc = await startNgircd();
+  const holder = await IrcUser.connect(irc.port, 'popular');
+  users.push(holder);
+  const bot = await startBot(irc, { nick: 'popular', channels: ['#n'], args: ['--nick-retry', '1', '--flood-rate', '20'], command: [SESSION, dir] });
+  assert.match(bot.stderr(), /warn nick-fallback nick=popular reason=in-use trying=popular_/);
+  assert.match(bot.stderr(), /joined channel=#n nick=popular_/);
+  const u = await IrcUser.connect(irc.port, 'quinn');
+  users.push(u);
+  await u.join('#n');
+  u.say('#n', 'popular_: who are you');
+  const hello = await u.waitPrivmsg('popular_', /hello quinn/);
+  assert.equal(envOf(dir, pidFrom(hello.text))['H-IRC-BOT-NICK'], 'popular_');
+  u.say('#n', 'popular_: quit');
+  await holder.quit('making room');
+  await bot.waitLog(/info nick-reclaimed nick=popular was=popular_/, 10_000);
+  u.say('#n', 'popular: again');
+  await u.waitPrivmsg('popular', 'quinn: got: again');
+  await irc.stop();
+});
+
+test('IRC-01 TLS: the certificate is verified (trusted CA: joins; unknown CA: refused, retried); --tls-insecure skips the check', async () => {
+  const cert = makeTestCert();
+  const irc = await startNgircd({ tls: cert });
+  const tlsIrc = { ...irc, port: irc.tlsPort! };
+  const good = await startBot(tlsIrc, {
+    nick: 'tlsbot',
+    channels: ['#s'],
+    args: ['--tls', '--flood-rate', '20'],
+    command: [SESSION, dir],
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: cert.certFile },
+  });
+  assert.match(good.stderr(), /connecting server=127\.0\.0\.1:\d+ tls=true/);
+  const bad = await startBot(tlsIrc, { nick: 'badbot', channels: ['#s'], args: ['--tls'], ready: /reconnecting/ });
+  assert.match(bad.stderr(), /warn connect-failed server=\S+ error="?[^\n]*(self[- ]signed|certificate)/i);
+  assert.doesNotMatch(bad.stderr(), /registered/);
+  await startBot(tlsIrc, { nick: 'lax', channels: ['#s'], args: ['--tls-insecure'] });
+
+  const u = await IrcUser.connect(irc.port, 'tess'); // plain port, same server
+  users.push(u);
+  await u.join('#s');
+  u.say('#s', 'tlsbot: hi');
+  const pid = pidFrom((await u.waitPrivmsg('tlsbot', /hello tess/)).text);
+  assert.equal(envOf(dir, pid)['H-TYPE'], 'IRC-0.2-TLS');
+  await irc.stop();
+});
