@@ -1,0 +1,172 @@
+/**
+ * hamelin-http against `websocketd --cgidir`, both serving the same one-line shell script on
+ * loopback (for websocketd as CGI, so it prints a Content-Type header first), driven by the
+ * same client: node:http in this process, keep-alive, one daemon at a time.
+ *
+ * Rows: requests per second for the one-line script at concurrency 1 and 8 (each request is
+ * one process), and time to first byte of a streaming script that prints a line, sleeps
+ * 300 ms and prints another (median of N requests). A daemon that buffers output until the
+ * script ends shows the sleep in its time to first byte.
+ */
+import { Agent, request } from 'node:http';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BenchRow, Suite } from '../types.js';
+import { log, ROOT, startDaemon, which, type RunningDaemon } from '../lib.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const RATE_S = QUICK ? 1 : 4;
+const TTFB_COUNT = QUICK ? 5 : 20;
+const STREAM_SLEEP_S = 0.3;
+
+const HAMELIN_HTTP = join(ROOT, 'packages', 'http', 'dist', 'cli.js');
+
+interface Contender {
+  name: string;
+  needs: string;
+  argv(port: number, dir: string): string[];
+  /** URL path of the one-line script and of the streaming script. */
+  paths: { one: string; stream: string };
+}
+
+const hamelin: Contender = {
+  name: 'hamelin',
+  needs: 'node',
+  argv: (p, dir) => [process.execPath, HAMELIN_HTTP, '--quiet', '--host', '127.0.0.1', '--port', String(p), '--dir', join(dir, 'plain')],
+  paths: { one: '/one', stream: '/stream' },
+};
+
+const websocketd: Contender = {
+  name: 'websocketd --cgidir',
+  needs: 'websocketd',
+  argv: (p, dir) => ['websocketd', '--address', '127.0.0.1', '--port', String(p), '--loglevel', 'error', '--cgidir', join(dir, 'cgi')],
+  paths: { one: '/one', stream: '/stream' },
+};
+
+function scripts(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hamelin-bench-http-'));
+  const header = 'printf "Content-Type: text/plain\\r\\n\\r\\n"\n';
+  const files: Record<string, string> = {
+    'plain/one': 'echo hello\n',
+    'plain/stream': `echo first\nsleep ${STREAM_SLEEP_S}\necho second\n`,
+    'cgi/one': `${header}echo hello\n`,
+    'cgi/stream': `${header}echo first\nsleep ${STREAM_SLEEP_S}\necho second\n`,
+  };
+  mkdirSync(join(dir, 'plain'));
+  mkdirSync(join(dir, 'cgi'));
+  for (const [name, body] of Object.entries(files)) {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${body}`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return dir;
+}
+
+/** One GET; resolves with the body, the time to the first body byte and the total time. */
+function get(port: number, path: string, agent: Agent): Promise<{ status: number; body: string; ttfbMs: number; totalMs: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      let ttfb = -1;
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (ttfb < 0) ttfb = performance.now() - t0;
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ttfbMs: ttfb, totalMs: performance.now() - t0 }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function rate(port: number, path: string, concurrency: number, seconds: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  // Warm up: one request per connection.
+  await Promise.all(Array.from({ length: concurrency }, () => get(port, path, agent)));
+  let done = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const r = await get(port, path, agent);
+        if (r.status === 200 && r.body === 'hello\n') done++;
+        else failed++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  if (failed > 0) log(`http: ${failed} failed requests at c=${concurrency}`);
+  return Math.round(done / elapsed);
+}
+
+async function ttfb(port: number, path: string): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  for (let i = 0; i < TTFB_COUNT; i++) {
+    const r = await get(port, path, agent);
+    if (r.status !== 200 || r.body !== 'first\nsecond\n') throw new Error(`unexpected answer ${r.status} ${JSON.stringify(r.body)}`);
+    times.push(r.ttfbMs);
+  }
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  return Math.round(times[Math.floor(times.length / 2)]! * 10) / 10;
+}
+
+type Figures = Record<string, number | null>;
+
+async function measure(c: Contender, dir: string): Promise<Figures> {
+  let d: RunningDaemon | undefined;
+  const f: Figures = { c1: null, c8: null, ttfb: null };
+  try {
+    d = await startDaemon(c.name, (p) => c.argv(p, dir));
+    f.c1 = await rate(d.port, c.paths.one, 1, RATE_S);
+    log(`http ${c.name}: c=1 ${f.c1} req/s`);
+    f.c8 = await rate(d.port, c.paths.one, 8, RATE_S);
+    log(`http ${c.name}: c=8 ${f.c8} req/s`);
+    f.ttfb = await ttfb(d.port, c.paths.stream);
+    log(`http ${c.name}: ttfb p50 ${f.ttfb} ms`);
+  } catch (e) {
+    log(`http ${c.name} failed: ${(e as Error).message}${d ? `; stderr: ${d.stderrTail()}` : ''}`);
+  } finally {
+    await d?.stop();
+  }
+  return f;
+}
+
+const suite: Suite = async () => {
+  const dir = scripts();
+  const peers = [websocketd];
+  const figures = new Map<string, Figures>();
+  figures.set(hamelin.name, await measure(hamelin, dir));
+  for (const p of peers) {
+    if (!which(p.needs)) {
+      log(`${p.needs} is not installed: its column stays empty`);
+      continue;
+    }
+    figures.set(p.name, await measure(p, dir));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const row = (key: string, metric: string, unit: string, higherIsBetter: boolean, note?: string): BenchRow => ({
+    group: 'http',
+    metric,
+    unit,
+    higherIsBetter,
+    hamelin: figures.get(hamelin.name)?.[key] ?? null,
+    peers: Object.fromEntries(peers.map((p) => [p.name, figures.get(p.name)?.[key] ?? null])),
+    ...(note ? { note } : {}),
+  });
+  return [
+    row('c1', 'one-line script c=1', 'req/s', true, 'one process per request, keep-alive client'),
+    row('c8', 'one-line script c=8', 'req/s', true),
+    row('ttfb', `streaming script, first byte (sleep ${STREAM_SLEEP_S} s before line 2)`, 'ms', false, 'median; websocketd CGI buffers until exit'),
+  ];
+};
+
+export default suite;
