@@ -12,3 +12,4 @@ export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, type ListenTarget } from './listen.js';
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';
 export { consolePage, type ConsolePageOptions } from './console-page.js';
+export { spawnChild, spawnLayer, type Child, type SpawnRequest, type SpawnOutcome } from './spawn.js';

@@ -1,0 +1,229 @@
+/**
+ * The C source of hamelin's spawn server (see spawn-server.ts for why it exists), compiled
+ * with `cc` the first time a daemon needs it and cached by a hash of this text.
+ *
+ *   hamelin-spawner SOCKET_PATH
+ *
+ * stdin: requests from the daemon, each `u32 length` + payload (little-endian):
+ *   'S' u32 id, u32 argc, u32 envc, file NUL, cwd NUL (empty: inherit), argv[0..argc) NUL each,
+ *       env[0..envc) NUL each
+ * For each request it connects twice to the daemon's unix socket SOCKET_PATH (the first
+ * connection becomes the child's stdin, the second its stdout; each starts with an 8-byte
+ * header `u32 id, u32 kind` so the daemon can match it), then vfork()s and execs the child as
+ * the leader of a new session (setsid) with every signal at its default and none blocked,
+ * stderr inherited from this process (= the daemon's stderr).
+ * stdout: one text line per event:
+ *   `S id pid`          spawned
+ *   `E id errno`        not spawned (connect, setsid, chdir or exec failed)
+ *   `X pid code signal` a child ended (code -1 when killed by `signal`)
+ * It ignores SIGINT/SIGTERM/SIGHUP (the daemon decides when sessions end, and must still
+ * learn every exit status while it shuts down) and exits when its stdin ends.
+ */
+export const SPAWN_SERVER_C = String.raw`
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct sockaddr_un daemon_addr;
+static char out[1 << 16];
+static size_t out_len;
+
+static void flush_out(void) {
+  size_t off = 0;
+  while (off < out_len) {
+    ssize_t w = write(1, out + off, out_len - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      _exit(0); /* the daemon is gone */
+    }
+    off += (size_t)w;
+  }
+  out_len = 0;
+}
+
+static void emit(const char *fmt, long a, long b, long c) {
+  if (out_len > sizeof out - 100) flush_out();
+  out_len += (size_t)snprintf(out + out_len, sizeof out - out_len, fmt, a, b, c);
+}
+
+static int dial(uint32_t id, uint32_t kind) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  while (connect(fd, (struct sockaddr *)&daemon_addr, sizeof daemon_addr) < 0) {
+    if (errno == EINTR) continue;
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  uint32_t hdr[2] = {id, kind};
+  if (write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) {
+    int e = errno ? errno : EIO;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+static uint32_t rd32(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+static void spawn_one(const unsigned char *p, size_t n) {
+  if (n < 12) return;
+  uint32_t id = rd32(p), argc = rd32(p + 4), envc = rd32(p + 8);
+  const char *s = (const char *)p + 12, *end = (const char *)p + n;
+  size_t count = 2 + (size_t)argc + envc;
+  const char **strs = malloc(count * sizeof *strs);
+  char **argv = malloc(((size_t)argc + 1) * sizeof *argv);
+  char **envp = malloc(((size_t)envc + 1) * sizeof *envp);
+  for (size_t i = 0; i < count; i++) {
+    const char *z = memchr(s, 0, (size_t)(end - s));
+    if (!z) {
+      emit("E %ld %ld\n", (long)id, EINVAL, 0);
+      goto done;
+    }
+    strs[i] = s;
+    s = z + 1;
+  }
+  for (uint32_t i = 0; i < argc; i++) argv[i] = (char *)strs[2 + i];
+  argv[argc] = NULL;
+  for (uint32_t i = 0; i < envc; i++) envp[i] = (char *)strs[2 + argc + i];
+  envp[envc] = NULL;
+
+  int in = dial(id, 0);
+  if (in < 0) {
+    emit("E %ld %ld\n", (long)id, -in, 0);
+    goto done;
+  }
+  int outfd = dial(id, 1);
+  if (outfd < 0) {
+    close(in);
+    emit("E %ld %ld\n", (long)id, -outfd, 0);
+    goto done;
+  }
+  /* vfork + exec, not posix_spawn: glibc's posix_spawn leaves its two internal signals
+     (32, 33) ignored in the child, and a child must start with every signal at its default.
+     The vfork child shares our memory until it execs: it only makes system calls, reports a
+     failure through spawn_errno and leaves with _exit. */
+  volatile int spawn_errno = 0;
+  const char *cwd = strs[1][0] ? strs[1] : NULL;
+  pid_t pid = vfork();
+  if (pid == 0) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL); /* EINVAL for KILL, STOP */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (setsid() < 0 || (cwd && chdir(cwd) < 0) || dup2(in, 0) < 0 || dup2(outfd, 1) < 0) {
+      spawn_errno = errno;
+      _exit(127);
+    }
+    execve(strs[0], argv, envp);
+    spawn_errno = errno;
+    _exit(127);
+  }
+  int rc = pid < 0 ? errno : spawn_errno;
+  if (pid > 0 && rc != 0) waitpid(pid, NULL, 0); /* never exec'd: not a child to report */
+  close(in);
+  close(outfd);
+  if (rc != 0) emit("E %ld %ld\n", (long)id, rc, 0);
+  else emit("S %ld %ld\n", (long)id, (long)pid, 0);
+done:
+  free(strs);
+  free(argv);
+  free(envp);
+}
+
+static void reap(void) {
+  int st;
+  pid_t pid;
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    if (WIFEXITED(st)) emit("X %ld %ld %ld\n", (long)pid, WEXITSTATUS(st), 0);
+    else if (WIFSIGNALED(st)) emit("X %ld %ld %ld\n", (long)pid, -1, WTERMSIG(st));
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2 || strlen(argv[1]) >= sizeof daemon_addr.sun_path) {
+    fprintf(stderr, "hamelin-spawner: usage: hamelin-spawner SOCKET_PATH\n");
+    return 2;
+  }
+  daemon_addr.sun_family = AF_UNIX;
+  strcpy(daemon_addr.sun_path, argv[1]);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) {
+    perror("hamelin-spawner: signalfd");
+    return 1;
+  }
+  size_t cap = 1 << 16, len = 0;
+  unsigned char *buf = malloc(cap);
+  int open_in = 1;
+  while (open_in) {
+    struct pollfd fds[2] = {{0, POLLIN, 0}, {sfd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    if (fds[1].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {
+      }
+      reap();
+    }
+    if (fds[0].revents) {
+      if (cap - len < 4096) {
+        cap *= 2;
+        buf = realloc(buf, cap);
+      }
+      ssize_t r = read(0, buf + len, cap - len);
+      if (r <= 0) {
+        if (r < 0 && errno == EINTR) continue;
+        open_in = 0;
+      } else {
+        len += (size_t)r;
+        size_t off = 0;
+        while (len - off >= 4) {
+          uint32_t n = rd32(buf + off);
+          if (len - off - 4 < n) {
+            if (n + 4 > cap) {
+              cap = n + 4 + 4096;
+              buf = realloc(buf, cap);
+            }
+            break;
+          }
+          if (n > 0 && buf[off + 4] == 'S') spawn_one(buf + off + 5, n - 1);
+          off += 4 + n;
+        }
+        memmove(buf, buf + off, len - off);
+        len -= off;
+      }
+    }
+    reap();
+    flush_out();
+  }
+  return 0;
+}
+`;

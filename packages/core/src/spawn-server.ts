@@ -1,0 +1,368 @@
+/**
+ * The spawn server: a tiny long-lived C process that starts every child for the daemon, so
+ * the daemon's event loop never forks itself (see spawn.ts for the measurements).
+ *
+ * Why: `child_process.spawn` forks the whole Node process (tens of MB of page tables) and
+ * then waits for the child's exec, all on the event loop that relays every other session:
+ * 1-3 ms of a blocked loop per client. The spawn server is a ~20 kB process whose
+ * vfork + exec costs a fraction of that and runs on the other core, and the
+ * daemon only exchanges a few bytes with it per child.
+ *
+ * How the promises of the spec are kept (they are the same as with child_process.spawn):
+ * - the child is the leader of a new session and process group (setsid), every
+ *   signal at its default disposition, none blocked;
+ * - its stdin and stdout are AF_UNIX stream sockets, as libuv gives a child_process child:
+ *   the spawn server connects twice to a unix socket the daemon listens on (in a private
+ *   0700 directory), writes an 8-byte header (request id, stdin/stdout) on each, and hands
+ *   them to the child as fd 0 and 1. The daemon reads the header and then uses the accepted
+ *   socket as the child's stdin or stdout: bytes flow child <-> daemon with nothing between;
+ * - stderr is inherited: the spawn server's stderr is the daemon's stderr;
+ * - exit status: the spawn server reaps its children and reports `X pid code signal`;
+ * - signals: the daemon signals the group itself (process.kill(-pid)), as before.
+ * Linux only (signalfd, /proc in the tests); it needs `cc` once, the first
+ * time a daemon starts a child, to compile the server (cached next to this file, or in
+ * ~/.cache/hamelin). When anything is missing, spawn.ts uses child_process.spawn.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { constants as osConstants, homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { SPAWN_SERVER_C } from './spawn-server-c.js';
+
+export interface ServerSpawnRequest {
+  file: string;
+  argv0: string;
+  args: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string | undefined;
+}
+
+export type ServerSpawnOutcome =
+  | { ok: true; child: ServerChild }
+  | { ok: false; code: string; message: string }
+  /** The spawn server cannot take this request (it died): the caller uses child_process. */
+  | { ok: 'unavailable' };
+
+const signalNames = new Map<number, NodeJS.Signals>(
+  Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
+);
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/** Accepted sockets that have closed (before a ServerChild could listen for it). */
+const closedSockets = new WeakSet<Socket>();
+
+/** A child started by the spawn server: the part of ChildProcess the session uses. */
+export class ServerChild extends EventEmitter {
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  private exited = false;
+  private exitEmitted = false;
+  private closeEmitted = false;
+  private stdoutClosed = false;
+
+  constructor(
+    readonly pid: number,
+    readonly stdin: Writable & Socket,
+    readonly stdout: Readable & Socket,
+  ) {
+    super();
+    // A child that writes nothing and exits at once can have its stdout closed already.
+    if (closedSockets.has(stdout)) this.stdoutClosed = true;
+    else
+      stdout.once('close', () => {
+        this.stdoutClosed = true;
+        this.maybeClose();
+      });
+  }
+
+  /** Called when the spawn server reports the exit. The events are emitted from a later
+   * turn of the loop, as ChildProcess does: the exit can be reported in the same read as the
+   * spawn, before the caller has had a chance to listen. */
+  exit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.exitCode = code;
+    this.signalCode = signal;
+    // As ChildProcess does: the child's stdin is gone with it.
+    this.stdin.destroy();
+    setImmediate(() => {
+      this.exitEmitted = true;
+      this.emit('exit', code, signal);
+      this.maybeClose();
+    });
+  }
+
+  private maybeClose(): void {
+    if (this.exitEmitted && this.stdoutClosed && !this.closeEmitted) {
+      this.closeEmitted = true;
+      this.emit('close', this.exitCode, this.signalCode);
+    }
+  }
+}
+
+interface Pending {
+  id: number;
+  file: string;
+  resolve: (o: ServerSpawnOutcome) => void;
+  pid?: number;
+  stdin?: Socket;
+  stdout?: Socket;
+  /** an exit reported before the sockets arrived */
+  early?: [number | null, NodeJS.Signals | null];
+}
+
+export class SpawnServer {
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly byPid = new Map<number, Pending>();
+  private readonly live = new Map<number, ServerChild>();
+  private dead = false;
+  private lineBuf = '';
+  private held = false;
+
+  private constructor(
+    private readonly proc: ChildProcess,
+    private readonly server: Server,
+    private readonly dir: string,
+  ) {
+    server.on('connection', (sock) => this.onConnection(sock));
+    proc.stdout!.setEncoding('latin1').on('data', (s: string) => this.onLines(s));
+    proc.once('exit', () => this.onServerExit());
+    proc.stdin!.on('error', () => {});
+  }
+
+  /** Compile (once per machine), then start a spawn server; null when that is not possible. */
+  static async start(): Promise<SpawnServer | null> {
+    if (process.platform !== 'linux') return null;
+    const bin = await compiled();
+    if (!bin) return null;
+    const dir = mkdtempSync(join(tmpdir(), 'hamelin-spawn-')); // mode 0700: only this user
+    const path = join(dir, 's');
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ path, backlog: 511 }, () => resolve());
+      });
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      return null;
+    }
+    server.unref();
+    const proc = spawn(bin, [path], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const ok = await new Promise<boolean>((resolve) => {
+      proc.once('spawn', () => resolve(true));
+      proc.once('error', () => resolve(false));
+    });
+    if (!ok) {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+      return null;
+    }
+    // The server must not keep an idle daemon alive; its stdout is ref'd while a spawn or a
+    // child's exit is awaited (see hold()).
+    proc.unref();
+    (proc.stdin as Socket).unref();
+    (proc.stdout as Socket).unref();
+    const s = new SpawnServer(proc, server, dir);
+    process.once('exit', () => s.cleanup());
+    return s;
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  spawn(req: ServerSpawnRequest): Promise<ServerSpawnOutcome> {
+    if (this.dead) return Promise.resolve({ ok: 'unavailable' });
+    const env: string[] = [];
+    for (const [k, v] of Object.entries(req.env)) if (v !== undefined) env.push(`${k}=${v}`);
+    const strs = [req.file, req.cwd ?? '', req.argv0, ...req.args, ...env];
+    // NUL cannot be passed to exec; child_process reports it as it always has.
+    if (strs.some((s) => s.includes('\0'))) return Promise.resolve({ ok: 'unavailable' });
+    const id = (this.seq = (this.seq + 1) >>> 0 || 1);
+    const body = Buffer.from(strs.join('\0') + '\0');
+    const head = Buffer.allocUnsafe(17);
+    head.writeUInt32LE(13 + body.length, 0);
+    head.write('S', 4, 'latin1');
+    head.writeUInt32LE(id, 5);
+    head.writeUInt32LE(1 + req.args.length, 9);
+    head.writeUInt32LE(env.length, 13);
+    return new Promise((resolve) => {
+      this.pending.set(id, { id, file: req.file, resolve });
+      this.proc.stdin!.cork();
+      this.proc.stdin!.write(head);
+      this.proc.stdin!.write(body);
+      this.proc.stdin!.uncork();
+      this.hold();
+    });
+  }
+
+  /** Keep the event loop alive exactly while some spawn or exit is still to be reported. */
+  private hold(): void {
+    const busy = this.pending.size + this.live.size > 0;
+    if (busy !== this.held) {
+      this.held = busy;
+      const out = this.proc.stdout as Socket;
+      if (busy) out.ref();
+      else out.unref();
+    }
+  }
+
+  private onConnection(sock: Socket): void {
+    sock.on('error', () => {});
+    sock.once('close', () => closedSockets.add(sock));
+    const onReadable = (): void => {
+      const h = sock.read(8) as Buffer | null;
+      if (h === null) return;
+      sock.removeListener('readable', onReadable);
+      sock.removeListener('end', onEarlyEnd);
+      const p = this.pending.get(h.readUInt32LE(0));
+      const kind = h.readUInt32LE(4);
+      if (!p || kind > 1 || (kind === 0 ? p.stdin : p.stdout)) {
+        sock.destroy();
+        return;
+      }
+      if (kind === 0) {
+        p.stdin = sock;
+      } else {
+        // The child's stdout: once it ends, close our side too, as a readable-only pipe would.
+        sock.once('end', () => sock.end());
+        p.stdout = sock;
+      }
+      this.complete(p);
+    };
+    const onEarlyEnd = (): void => {
+      sock.destroy();
+    };
+    sock.on('readable', onReadable);
+    sock.once('end', onEarlyEnd);
+  }
+
+  private onLines(s: string): void {
+    this.lineBuf += s;
+    let nl: number;
+    while ((nl = this.lineBuf.indexOf('\n')) >= 0) {
+      const line = this.lineBuf.slice(0, nl);
+      this.lineBuf = this.lineBuf.slice(nl + 1);
+      const [t, a, b, c] = line.split(' ');
+      const x = Number(a);
+      const y = Number(b);
+      if (t === 'S') {
+        const p = this.pending.get(x);
+        if (!p) continue;
+        p.pid = y;
+        this.byPid.set(y, p);
+        this.complete(p);
+      } else if (t === 'E') {
+        const p = this.pending.get(x);
+        if (!p) continue;
+        this.pending.delete(x);
+        p.stdin?.destroy();
+        p.stdout?.destroy();
+        const code = errnoNames.get(y) ?? `E${y}`;
+        p.resolve({ ok: false, code, message: `spawn ${p.file} ${code}` });
+      } else if (t === 'X') {
+        const code = y >= 0 ? y : null;
+        const signal = y >= 0 ? null : (signalNames.get(Number(c)) ?? null);
+        const child = this.live.get(x);
+        if (child) {
+          this.live.delete(x);
+          child.exit(code, signal);
+        } else {
+          const p = this.byPid.get(x);
+          if (p) p.early = [code, signal];
+        }
+      }
+    }
+    this.hold();
+  }
+
+  private complete(p: Pending): void {
+    if (p.pid === undefined || !p.stdin || !p.stdout) return;
+    this.pending.delete(p.id);
+    this.byPid.delete(p.pid);
+    const child = new ServerChild(p.pid, p.stdin as Writable & Socket, p.stdout as Readable & Socket);
+    p.resolve({ ok: true, child });
+    if (p.early) {
+      child.exit(...p.early);
+    } else {
+      this.live.set(p.pid, child);
+    }
+    this.hold();
+  }
+
+  /** The spawn server died (it should not): nothing can report these children's exits any
+   * more, so end them the only sure way, and let later spawns start a new server. */
+  private onServerExit(): void {
+    this.dead = true;
+    for (const p of this.pending.values()) {
+      p.stdin?.destroy();
+      p.stdout?.destroy();
+      if (p.pid !== undefined) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+      p.resolve({ ok: 'unavailable' });
+    }
+    this.pending.clear();
+    for (const [pid, child] of this.live) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      child.exit(null, 'SIGKILL');
+    }
+    this.live.clear();
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    try {
+      this.server.close();
+    } catch {
+      /* closed */
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The compiled spawn server, built once per machine (per source version); null without cc. */
+async function compiled(): Promise<string | null> {
+  const hash = createHash('sha256').update(SPAWN_SERVER_C).update(process.arch).digest('hex').slice(0, 16);
+  const name = `hamelin-spawner-${hash}`;
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const dirs = [dirname(fileURLToPath(import.meta.url)), join(cache, 'hamelin')];
+  for (const d of dirs) {
+    try {
+      accessSync(join(d, name), fsConstants.X_OK);
+      return join(d, name);
+    } catch {
+      /* not built there */
+    }
+  }
+  for (const d of dirs) {
+    const out = join(d, name);
+    const tmp = `${out}.${process.pid}.tmp`;
+    try {
+      mkdirSync(d, { recursive: true });
+      await new Promise<void>((resolve, reject) => {
+        const cc = execFile(process.env.CC || 'cc', ['-O2', '-x', 'c', '-o', tmp, '-'], (err) => (err ? reject(err) : resolve()));
+        cc.stdin!.on('error', () => {});
+        cc.stdin!.end(SPAWN_SERVER_C);
+      });
+      renameSync(tmp, out); // atomic: daemons compiling at once all end with a whole file
+      return out;
+    } catch {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* never written */
+      }
+    }
+  }
+  return null;
+}
