@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -200,6 +201,11 @@ static int throughput(double megabytes) {
     perror("loadgen: connect");
     return 1;
   }
+  /* a relay that deadlocks (ncat --exec does, when the client writes faster than it reads
+     back) must end the run, not hang it: give up after 5 s without a byte */
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   struct tp t = {fd, (size_t)(megabytes * 1e6)};
   t.total -= t.total % 65500; /* whole lines */
   double t0 = now_ms();
@@ -215,6 +221,7 @@ static int throughput(double megabytes) {
     if (got >= t.total) break;
   }
   double elapsed = now_ms() - t0;
+  if (got < t.total) shutdown(fd, SHUT_RDWR); /* unblock the writer */
   pthread_join(w, NULL);
   close(fd);
   printf("{\"mode\":\"throughput\",\"bytes\":%zu,\"received\":%zu,\"elapsed_ms\":%.1f,\"mb_per_s\":%.1f}\n", t.total, got,
