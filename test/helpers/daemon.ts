@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bin } from './paths.js';
 import { alive, eventually } from './poll.js';
+void eventually;
 
 export interface Running {
   proc: ChildProcess;
@@ -58,8 +59,16 @@ export async function startDaemon(pkg: string, args: string[], opts: StartOption
     stderrBytes: () => Buffer.concat(errChunks),
     stdout: () => out,
     exited,
-    waitLog: (re, timeoutMs = 10_000) =>
-      eventually(() => err.match(re) ?? (done ? Promise.reject(new Error(`daemon exited; stderr:\n${err}`)) : undefined), `log ${re}`, timeoutMs),
+    waitLog: async (re, timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = err.match(re);
+        if (m) return m;
+        if (done) throw new Error(`daemon exited before logging ${re}; stderr:\n${err}`);
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for log ${re}; stderr:\n${err}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     stop: async (signal = 'SIGTERM') => {
       live.delete(running);
       if (!done) proc.kill(signal);

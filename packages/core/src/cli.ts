@@ -28,7 +28,8 @@ export const commonOptions: Record<string, Options> = {
   'max-clients': { type: 'number', default: 1024, describe: 'clients at once; more are refused with a one-line message (0: no limit)', group: 'Session:' },
   'idle-timeout': { type: 'number', default: 0, describe: 'seconds with no byte either way before SIGTERM (0: never)', group: 'Session:' },
   'env-clear': { type: 'boolean', default: false, describe: 'start the child with only PATH, --pass-env and the H- variables', group: 'Session:' },
-  'pass-env': { type: 'string', array: true, default: [], describe: 'keep this variable with --env-clear (repeatable)', group: 'Session:' },
+  // nargs 1: an array option must never swallow HOST, PORT or the command that follow it.
+  'pass-env': { type: 'string', array: true, nargs: 1, default: [], describe: 'keep this variable with --env-clear (repeatable)', group: 'Session:' },
   cwd: { type: 'string', describe: 'working directory of the child', group: 'Session:' },
   'log-file': { type: 'string', describe: 'append the daemon log to this file instead of stderr', group: 'Logging:' },
   'log-format': { choices: ['text', 'json'], default: 'text', describe: 'daemon log format', group: 'Logging:' },
@@ -40,8 +41,9 @@ export interface CliSpec {
   name: string;
   /** The usage line after the name, e.g. `[options] HOST PORT CMD [ARGS...]`. */
   usage: string;
-  /** Positional parameters before the command, e.g. ['HOST', 'PORT']. */
-  positionals?: string[];
+  /** Positional parameters before the command, e.g. ['HOST', 'PORT'], or a function that
+   * chooses them from the arguments (hamelin-net takes no PORT after `unix:PATH`). */
+  positionals?: string[] | ((rest: string[]) => string[]);
   options?: Record<string, Options>;
   examples?: [string, string][];
   epilog?: string;
@@ -61,7 +63,6 @@ export function die(name: string, message: string, status = 2): never {
 }
 
 export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2)): ParsedCli<T> {
-  const positionals = spec.positionals ?? [];
   let parser: Argv = yargs(argv)
     .scriptName(spec.name)
     .usage(`Usage: ${spec.name} ${spec.usage}`)
@@ -77,7 +78,16 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
     .help()
     .alias('h', 'help')
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((msg, err) => die(spec.name, (msg || err?.message || 'bad arguments').split('\n')[0]!));
+    .fail((msg, err) =>
+      die(
+        spec.name,
+        (msg || err?.message || 'bad arguments')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(' '),
+      ),
+    );
   for (const [cmd, desc] of spec.examples ?? []) parser = parser.example(cmd, desc);
   if (spec.epilog) parser = parser.epilog(spec.epilog);
   const parsed = parser.parseSync() as Record<string, unknown> & { _: (string | number)[] };
@@ -85,6 +95,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
   const rest = parsed._.map(String);
   // `hamelin-net -- HOST PORT cmd` is accepted too: a leading `--` only ends the options.
   if (rest[0] === '--') rest.shift();
+  const positionals = typeof spec.positionals === 'function' ? spec.positionals(rest) : (spec.positionals ?? []);
   if (rest.length < positionals.length + 1) {
     const missing = [...positionals, 'CMD'].slice(rest.length);
     die(spec.name, `missing ${missing.join(' ')} (see --help)`);

@@ -48,7 +48,11 @@ export interface ClientEndpoint {
   readonly framing: Framing;
   /** A short description of the client for logs, e.g. `127.0.0.1:40512`. */
   readonly label: string;
-  /** Begin delivering events. Called once, after the process is spawned (or refused). */
+  /**
+   * Begin delivering events. Called once, after the process is spawned (or refused), which
+   * takes a moment: anything the transport saw before (input, its end, the client going
+   * away) must be held and delivered from here, never lost.
+   */
   start(events: EndpointEvents): void;
   /** Send output. Returns false when the client's buffer is full; wait for `drain`. */
   write(chunk: Buffer): boolean;

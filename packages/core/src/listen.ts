@@ -54,7 +54,7 @@ async function clearStaleSocket(path: string): Promise<void> {
   } catch {
     return;
   }
-  if (!st.isSocket()) throw new StartupError(`cannot listen on unix:${path}: it exists and is not a socket`);
+  if (!st.isSocket()) throw new StartupError(`cannot listen on unix:${path}: it exists and is not a socket`, 1);
   const live = await new Promise<boolean>((resolve) => {
     const probe = connect(path);
     probe.once('connect', () => {

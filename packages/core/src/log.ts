@@ -35,6 +35,10 @@ export class Logger {
   info(event: string, fields: Fields = {}): void {
     if (!this.opts.quiet) this.write('info', event, fields);
   }
+  /** An info line that --quiet keeps: `listening`, the one line tools wait for. */
+  notice(event: string, fields: Fields = {}): void {
+    this.write('info', event, fields);
+  }
   warn(event: string, fields: Fields = {}): void {
     this.write('warn', event, fields);
   }

@@ -14,7 +14,7 @@ interface NetOptions {
 const { options, positionals, command } = parseCli<NetOptions>({
   name: NAME,
   usage: '[options] HOST PORT CMD [ARGS...]\n       hamelin-net [options] unix:PATH CMD [ARGS...]',
-  positionals: ['HOST'],
+  positionals: (rest) => (rest[0]?.startsWith('unix:') ? ['HOST'] : ['HOST', 'PORT']),
   options: {
     'tls-cert': { type: 'string', describe: 'serve TLS with this PEM certificate (chain)', group: 'TLS:' },
     'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'TLS:' },
@@ -27,17 +27,10 @@ const { options, positionals, command } = parseCli<NetOptions>({
 });
 
 try {
-  const host = positionals[0]!;
-  let argv = command;
-  let port = '';
-  if (!host.startsWith('unix:')) {
-    if (argv.length < 2) die(NAME, argv.length === 0 ? 'missing PORT CMD (see --help)' : 'missing CMD (see --help)');
-    port = argv[0]!;
-    argv = argv.slice(1);
-  }
-  const target = parseListen(host, port);
+  const [host, port] = positionals as [string, string | undefined];
+  const target = parseListen(host, port ?? '');
   const tls = readTlsFiles(options.tlsCert, options.tlsKey);
-  const daemon = createDaemon(NAME, options, argv);
+  const daemon = createDaemon(NAME, options, command);
   await serve(daemon, target, tls);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);

@@ -8,7 +8,7 @@ import { SocketEndpoint } from './socket-endpoint.js';
 export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: Buffer; key: Buffer }): Promise<Server> {
   const onSocket = (socket: Socket): void => {
     socket.setNoDelay(true);
-    const label = target.kind === 'unix' ? `unix:${target.path}` : hostPort(plainAddress(socket.remoteAddress), socket.remotePort);
+    const label = target.kind === 'unix' ? `unix:${target.path}` : socket.remoteAddress ? hostPort(plainAddress(socket.remoteAddress), socket.remotePort) : 'unknown';
     void daemon.accept(new SocketEndpoint(socket, label), streamVars(socket, target, tls !== undefined));
   };
   // allowHalfOpen: a client's FIN ends the child's stdin, not the connection (NET-03).
@@ -22,7 +22,7 @@ export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: 
   }
   const port = await listenOn(server, target);
   server.on('error', (err: NodeJS.ErrnoException) => daemon.log.error('accept-error', { error: err.code ?? err.message }));
-  daemon.log.info('listening', target.kind === 'unix' ? { address: describeTarget(target) } : { address: target.host, port, tls: tls !== undefined });
+  daemon.log.notice('listening', target.kind === 'unix' ? { address: describeTarget(target) } : { address: target.host, port, tls: tls !== undefined });
   daemon.exitOnSignals(
     () =>
       new Promise<void>((resolve) => {

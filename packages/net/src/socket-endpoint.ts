@@ -17,17 +17,27 @@ const LINGER_MS = 2000;
 export class SocketEndpoint implements ClientEndpoint {
   readonly framing = 'stream' as const;
   private finished = false;
+  /** How the client went away before start(), while the process was being spawned. */
+  private early: { reason: 'reset' | 'write-error' | 'closed'; detail?: string } | undefined;
 
   constructor(
     private readonly socket: Socket,
     readonly label: string,
   ) {
-    // Errors before start() (a reset during the TLS handshake, say) must not crash the daemon.
-    socket.on('error', () => {});
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.early ??= { reason: err.code === 'ECONNRESET' ? 'reset' : 'write-error', detail: err.code ?? err.message };
+    });
+    socket.on('close', () => {
+      this.early ??= { reason: 'closed' };
+    });
   }
 
   start(events: EndpointEvents): void {
     const s = this.socket;
+    if (this.early) {
+      events.gone(this.early.reason, this.early.detail);
+      return;
+    }
     s.on('data', (chunk: Buffer) => {
       if (!this.finished) events.input(chunk);
     });
