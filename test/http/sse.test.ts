@@ -67,3 +67,12 @@ test('HTTP-27 closing the event stream ends the session: SIGTERM to the group; C
   await eventually(() => existsSync(mark), 'SIGTERM trapped');
   await d.waitLog(/client-gone .*detail="event stream closed"/);
 });
+
+test('HTTP-15 --timeout ends an SSE session, and the exit event says how', async () => {
+  const d = await startDaemon('http', ['--port', '0', '--timeout', '0.5', 'sh', '-c', 'echo hi; sleep 30']);
+  const s = sse(d.port);
+  const exit = await s.waitEvent((e) => e.event === 'exit', 'the exit event');
+  assert.deepEqual(JSON.parse(exit.data), { status: null, signal: 'SIGTERM', exit: 'SIGTERM', description: 'killed by SIGTERM' });
+  assert.deepEqual(s.events.filter((e) => e.event === 'message').map((e) => e.data), ['hi']);
+  await d.waitLog(/client-gone .*reason=timeout/);
+});

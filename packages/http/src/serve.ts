@@ -80,7 +80,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const openSession = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders, mode: Mode): void => {
     const label = clientLabel(req, cfg);
     const id = newSessionId();
-    const limits = { maxBody: cfg.maxBody, maxLine: cfg.maxLine };
+    const limits = { maxBody: cfg.maxBody, maxLine: cfg.maxLine, timeoutMs: cfg.timeoutMs };
     req.resume(); // an opening request's body is not stdin: POSTs are
     if (mode === 'sse') {
       const ep = new SseEndpoint(id, label, registry, limits, res, headers, cfg.heartbeatMs);

@@ -41,6 +41,13 @@ export class SessionRegistry {
   }
 }
 
+export interface SessionLimits {
+  maxBody: number;
+  maxLine: number;
+  /** `--timeout`: the session's process gets SIGTERM this long after it started (HTTP-15). */
+  timeoutMs: number;
+}
+
 export type PostResult = { status: 204 } | { status: 409 | 413; text: string };
 
 /** What the SSE and long-poll endpoints share: identity, input from POSTs, the end. */
@@ -60,15 +67,20 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
     readonly id: string,
     readonly label: string,
     protected readonly registry: SessionRegistry,
-    protected readonly limits: { maxBody: number; maxLine: number },
+    protected readonly limits: SessionLimits,
   ) {
     registry.add(this);
   }
 
   abstract readonly kind: 'sse' | 'poll';
 
+  private lifeTimer: NodeJS.Timeout | undefined;
+
   start(events: EndpointEvents): void {
     this.events = events;
+    if (this.limits.timeoutMs > 0) {
+      this.lifeTimer = setTimeout(() => events.gone('timeout', `--timeout ${this.limits.timeoutMs / 1000}s`), this.limits.timeoutMs);
+    }
     this.opened();
   }
 
@@ -116,6 +128,7 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
 
   finish(exit: ExitInfo): void {
     this.exit = exit;
+    clearTimeout(this.lifeTimer);
     this.resumeInput(); // release any POST waiting on backpressure
     this.finished(exit);
     const w = this.endWaiters;
@@ -209,7 +222,7 @@ export class SseEndpoint extends InteractiveEndpoint {
     id: string,
     label: string,
     registry: SessionRegistry,
-    limits: { maxBody: number; maxLine: number },
+    limits: SessionLimits,
     private readonly res: ServerResponse,
     private readonly headers: OutgoingHttpHeaders,
     private readonly heartbeatMs: number,
@@ -266,7 +279,7 @@ export class PollEndpoint extends InteractiveEndpoint {
     id: string,
     label: string,
     registry: SessionRegistry,
-    limits: { maxBody: number; maxLine: number },
+    limits: SessionLimits,
     private readonly pollTimeoutMs: number,
     private readonly abandonMs: number,
   ) {
