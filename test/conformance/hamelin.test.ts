@@ -8,6 +8,7 @@ import { bin } from '../helpers/paths.js';
 import { runSuite } from '../helpers/conformance.js';
 
 const net = runSuite(['net', '--hamelin', '--jobs', '3'], [process.execPath, bin('net'), '{host}', '{port}', '{command}']);
+const ws = runSuite(['ws', '--hamelin', '--jobs', '3'], [process.execPath, bin('ws'), '--host', '{host}', '--port', '{port}', '{command}']);
 const unix = runSuite(['unix', '--hamelin', '--jobs', '3'], [process.execPath, bin('net'), 'unix:{path}', '{command}']);
 
 const ALL_NET = ['CORE-01', 'CORE-02', 'CORE-03', 'CORE-04', 'CORE-05', 'CORE-06', 'CORE-07', 'CORE-08', 'CORE-09', 'CORE-10', 'CORE-11', 'CORE-12', 'CORE-13', 'CORE-14', 'CORE-15', 'CORE-16', 'CORE-17', 'CORE-18', 'CORE-19', 'CORE-20', 'CORE-21', 'CORE-22', 'CORE-23', 'CORE-24', 'NET-01', 'NET-02', 'NET-03', 'NET-04', 'NET-05', 'NET-06', 'NET-07', 'NET-09'];
@@ -25,4 +26,13 @@ test('CORE-01..CORE-24 NET-01..NET-04 NET-06..NET-08: hamelin-net passes every c
   assert.deepEqual(r.ids('pass'), want, r.explain());
   assert.equal(r.code, 0, r.explain());
   assert.match(r.stdout, new RegExp(`\\n${want.length} passed, 0 failed, 0 skipped\\n$`));
+});
+
+test('CORE-01..CORE-24 WS-xx: hamelin-ws passes every check of the ws binding', async () => {
+  const r = await ws;
+  assert.deepEqual(r.ids('fail'), [], r.explain());
+  assert.deepEqual(r.ids('skip'), [], r.explain());
+  assert.deepEqual(r.ids('info'), [], r.explain());
+  for (const id of ALL_NET.filter((x) => x.startsWith('CORE-'))) assert.ok(r.ids('pass').includes(id), `${id} passed\n${r.explain()}`);
+  assert.equal(r.code, 0, r.explain());
 });

@@ -1,6 +1,6 @@
 /**
  * hamelin-conformance against the peers installed here (socat, tcpserver, ncat): the suite
- * reports their known faults (../shared/notes/peers.md). Subsets keep this file fast; within
+ * reports their known faults; websocketd on the ws binding (../shared/notes/peers.md). Subsets keep this file fast; within
  * each subset the failing set is exact. A missing binary fails the test loudly.
  */
 import { test } from 'node:test';
@@ -37,5 +37,13 @@ test('ncat --exec: no H- variables, no signals, a half-closing client gets nothi
   need('ncat');
   const r = await peer('CORE-03,CORE-08,CORE-13,NET-04,NET-05', ['ncat', '-lk', '{host}', '{port}', '--exec={command}']);
   assert.deepEqual(r.ids('fail'), ['CORE-08', 'CORE-13', 'NET-04', 'NET-05'], r.explain());
+  assert.equal(r.code, 1);
+});
+
+test('websocketd: no H- variables, env cleared, SIGINT to the pid only, last line dropped, no close frame (CORE-05 CORE-08 CORE-13 CORE-15 CORE-23)', async () => {
+  need('websocketd');
+  const r = await runSuite(['ws', '--jobs', '3', '--only', 'CORE-03,CORE-05,CORE-08,CORE-13,CORE-15,CORE-23'], ['websocketd', '--address={host}', '--port={port}', '{command}']);
+  assert.deepEqual(r.ids('fail'), ['CORE-05', 'CORE-08', 'CORE-13', 'CORE-15', 'CORE-23'], r.explain());
+  assert.match(r.results.find((x) => x.id === 'CORE-15')!.evidence, /no close frame/);
   assert.equal(r.code, 1);
 });

@@ -297,22 +297,22 @@ export function expand(
       );
     }
   }
+  // Options go at {options}; without it, before the first word with {host}, {port} or {path}
+  // (or before the flag that word belongs to: `--host {host}`).
+  let at = config.daemon.indexOf('{options}');
+  if (at < 0) {
+    at = config.daemon.findIndex((w) => /\{(host|port|path)\}/.test(w));
+    if (at > 0 && /^-/.test(config.daemon[at - 1]!) && !config.daemon[at - 1]!.includes('=') && !/\{/.test(config.daemon[at - 1]!)) at--;
+    if (at < 0) at = 1;
+  }
   const out: string[] = [];
-  let optionsPlaced = false;
-  const placeOptions = (): void => {
-    if (!optionsPlaced) out.push(...optArgs);
-    optionsPlaced = true;
-  };
-  for (const word of config.daemon) {
-    if (word === '{options}') {
-      placeOptions();
-      continue;
-    }
-    if (/\{(host|port|path)\}/.test(word)) placeOptions();
+  config.daemon.forEach((word, i) => {
+    if (i === at) out.push(...optArgs);
+    if (word === '{options}') return;
     if (word === '{command}') out.push(...command);
     else out.push(fill(word));
-  }
-  if (!optionsPlaced && optArgs.length) out.splice(1, 0, ...optArgs);
+  });
+  if (at >= config.daemon.length) out.push(...optArgs);
   return out;
 }
 

@@ -47,6 +47,10 @@ export interface Conn {
   readonly closed: Promise<void>;
   /** The first socket error (e.g. ECONNRESET), if any. */
   error(): string | undefined;
+  /** Message bindings: every message received, as sent (no newline added). */
+  messages?(): Buffer[];
+  /** Message bindings: the close code and reason the daemon sent, once closed. */
+  closeFrame?(): { code: number; reason: string } | undefined;
 }
 
 export interface Binding {
@@ -55,6 +59,10 @@ export interface Binding {
   /** Placeholders this binding's daemon command line must contain (at least one of each group). */
   readonly placeholders: string[][];
   readonly transport: 'tcp' | 'unix';
+  /** `stream`: bytes both ways (TCP). `message`: one message is one line (WebSocket, IRC); the
+   * connection then shows received messages as lines (each followed by a newline), and sends
+   * each complete written line as one message. */
+  readonly framing: 'stream' | 'message';
   /** Pick a free address (port or socket path) for one daemon run. */
   allocate(dir: string, host?: string): Promise<Address>;
   listening(addr: Address): boolean;

@@ -1,5 +1,6 @@
 /** The bindings the suite knows, by the name given on its command line. */
 import type { Binding } from '../types.js';
 import { net, unix } from './net.js';
+import { ws } from './ws.js';
 
-export const bindings: Record<string, Binding> = { net, unix };
+export const bindings: Record<string, Binding> = { net, unix, ws };

@@ -115,6 +115,7 @@ export const net: Binding = {
   summary: 'TCP (and TLS) stream sockets, spec section 9.1',
   placeholders: [['{port}'], ['{command}']],
   transport: 'tcp',
+  framing: 'stream',
   async allocate(_dir, host = '127.0.0.1') {
     return { host, port: await freePort(host), path: '', tls: false };
   },
@@ -136,6 +137,7 @@ export const unix: Binding = {
   summary: 'unix stream sockets, spec section 9.1',
   placeholders: [['{path}'], ['{command}']],
   transport: 'unix',
+  framing: 'stream',
   async allocate(dir) {
     return { host: '', port: 0, path: join(dir, 's.sock'), tls: false };
   },

@@ -51,9 +51,41 @@ export async function waitGrandchild(ctx: Ctx, d: DaemonRun): Promise<ProbeRun> 
 /** Connection end as text, for evidence. */
 export function howClosed(c: Conn): string {
   const e = c.error();
+  if (c.closeFrame) {
+    const f = c.closeFrame();
+    return `${f ? `close frame ${f.code}${f.reason ? ` ${JSON.stringify(f.reason)}` : ''}` : 'no close frame'}${e ? `, error ${e}` : ''}`;
+  }
   return `${c.endedAt() ? 'FIN received' : 'no FIN'}${e ? `, error ${e}` : ''}`;
 }
 
 export function showBytes(b: Buffer, n = 120): string {
   return `${b.length} bytes ${clip(b.toString('latin1'), n)}`;
+}
+
+/** Bytes as a message binding carries them: one element per line, without its newline, and a
+ * final partial line as the last element. */
+export function linesOf(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = b.indexOf(0x0a); i >= 0; i = b.indexOf(0x0a, start)) {
+    out.push(b.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < b.length) out.push(b.subarray(start));
+  return out;
+}
+
+/** Did the client receive exactly `want` (stream), or exactly its lines as messages (message)? */
+export function outputIs(ctx: Ctx, c: Conn, want: Buffer): boolean {
+  if (ctx.binding.framing === 'stream' || !c.messages) return c.received().equals(want);
+  const got = c.messages();
+  const lines = linesOf(want);
+  return got.length === lines.length && got.every((m, i) => m.equals(lines[i]!));
+}
+
+/** What the client received, for evidence. */
+export function showOutput(ctx: Ctx, c: Conn, n = 120): string {
+  if (ctx.binding.framing === 'stream' || !c.messages) return showBytes(c.received(), n);
+  const m = c.messages();
+  return `${m.length} messages ${clip(m.slice(0, 4).map((x) => x.toString('latin1')).join(' | '), n)}`;
 }

@@ -3,7 +3,7 @@
 import type { Check } from '../runner.js';
 import { sleep } from '../runner.js';
 import { pattern } from '../pattern.js';
-import { eventually, howClosed, session, showBytes, signalsOf, waitGrandchild, waitSignal } from './common.js';
+import { eventually, howClosed, outputIs, session, showBytes, showOutput, signalsOf, waitGrandchild, waitSignal } from './common.js';
 
 const OUT = 300_000; // bytes of output, ending in a partial line
 
@@ -17,12 +17,11 @@ export const exitChecks: Check[] = [
       const { d, c } = await session(ctx, { mode: `noread+grandchild+delay=200+lines=${OUT}+exit=0` });
       const gc = await waitGrandchild(ctx, d);
       await eventually(() => c.endedAt() ?? c.error(), 'the connection to end', ctx.ms(5000)).catch(() => undefined);
-      const got = c.received();
-      ctx.expect(got.equals(want), `all ${OUT} bytes the child wrote`, () => `${showBytes(got, 60)}, ${howClosed(c)}`);
-      ctx.expect(c.endedAt() !== undefined && c.error() === undefined, 'a graceful close (FIN, no reset)', () => howClosed(c));
+      ctx.expect(outputIs(ctx, c, want), `all ${OUT} bytes the child wrote`, () => `${showOutput(ctx, c, 60)}, ${howClosed(c)}`);
+      ctx.expect(c.endedAt() !== undefined && c.error() === undefined, 'a graceful close (TCP: FIN, no reset; WebSocket: a close frame)', () => howClosed(c));
       const t = await waitSignal(d, gc.pid, ctx.ms(3000));
       ctx.expect(t !== undefined, 'SIGTERM to the grandchild left in the group', () => `grandchild ${gc.pid}: ${signalsOf(d, gc.pid)}`);
-      return `${OUT} bytes, FIN, grandchild got SIGTERM`;
+      return `${OUT} bytes, ${howClosed(c)}, grandchild got SIGTERM`;
     },
   },
   {

@@ -5,9 +5,9 @@ import { groupRssKb } from '../proc.js';
 import { fresh, session } from './common.js';
 
 const MiB = 1 << 20;
-const FLOOD = 48 * MiB;
+const FLOOD = 32 * MiB;
 /** Growth of the daemon's resident memory we accept while 64 MiB wait to move. */
-const RSS_BOUND_KB = 48 * 1024;
+const RSS_BOUND_KB = 32 * 1024;
 /** No progress for this long means blocked. */
 const STALL_MS = 800;
 

@@ -13,7 +13,7 @@ import { listenChecks } from './listen.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
-  return [area === 'CORE' ? 0 : 1, Number(n)];
+  return [area === 'CORE' ? 0 : area === 'NET' ? 1 : 2, Number(n)];
 };
 
 export const allChecks: Check[] = [
@@ -33,6 +33,12 @@ export const allChecks: Check[] = [
   return x1 - x2 || y1 - y2;
 });
 
+/** The checks of one binding: CORE checks apply everywhere unless they say otherwise; a
+ * binding's own checks (NET-, WS-) apply to it (NET- to both net and unix). */
 export function checksFor(binding: string): Check[] {
-  return allChecks.filter((c) => !c.bindings || c.bindings.includes(binding));
+  const owner = (id: string): string[] | undefined => (id.startsWith('NET-') ? ['net', 'unix'] : id.startsWith('WS-') ? ['ws'] : undefined);
+  return allChecks.filter((c) => {
+    const to = c.bindings ?? owner(c.id);
+    return !to || to.includes(binding);
+  });
 }
