@@ -41,6 +41,9 @@ const STABLE_MS = 30_000;
 /** First reconnect delay. */
 const BACKOFF_BASE_MS = 1000;
 
+/** irc-framework's names for the numerics that refuse a JOIN. */
+const JOIN_REFUSED = new Set(['channel_is_full', 'invite_only_channel', 'banned_from_channel', 'bad_channel_key', 'too_many_channels']);
+
 type State = 'idle' | 'connecting' | 'registering' | 'registered' | 'waiting' | 'stopped';
 
 export class IrcBot implements BotLink {
@@ -172,7 +175,7 @@ export class IrcBot implements BotLink {
     c.on('privmsg', (e) => this.onPrivmsg(e));
     c.on('irc error', (e) => {
       this.log.warn('irc-error', { error: e.error, channel: e.channel, reason: e.reason });
-      if (e.channel && /channel|banned|key|invite/.test(e.error)) this.scheduleRejoin(e.channel);
+      if (e.channel && JOIN_REFUSED.has(e.error)) this.scheduleRejoin(e.channel);
     });
     c.on('sasl failed', (e) => this.log.error('sasl-failed', { reason: e.reason, message: e.message }));
     c.on('loggedin', (e) => this.log.info('logged-in', { account: e.account }));
