@@ -122,3 +122,41 @@ test('IRC-01 TLS: the certificate is verified (trusted CA: joins; unknown CA: re
   assert.equal(envOf(dir, pid)['H-TYPE'], 'IRC-0.2-TLS');
   await irc.stop();
 });
+
+test('IRC-08 IRC-16 the bot kicked from a channel: that channel\'s sessions get SIGTERM, others go on, the bot rejoins', async () => {
+  const irc = await startNgircd();
+  const op = await IrcUser.connect(irc.port, 'chanop');
+  users.push(op);
+  await op.join('#k'); // first in: channel operator
+  const bot = await startBot(irc, { channels: ['#k'], args: ['--flood-rate', '20'], command: [SESSION, dir] });
+  const u = await IrcUser.connect(irc.port, 'kay');
+  users.push(u);
+  await u.join('#k');
+  u.say('#k', 'bot: hi');
+  u.say('bot', 'hi');
+  const inChannel = pidFrom((await u.waitPrivmsg('bot', /^kay: hello kay/)).text);
+  const inPrivate = pidFrom((await u.waitPrivmsg('bot', /^hello kay/)).text);
+  op.send('KICK #k bot :behave');
+  await termSeen(dir, inChannel);
+  await bot.waitLog(/warn kicked channel=#k by=chanop reason=behave/);
+  await bot.waitLog(/rejoin-scheduled channel=#k in_ms=5000/);
+  u.say('bot', 'still here?');
+  await u.waitPrivmsg('bot', /^got: still here\?$/);
+  assert.equal(pidFrom((await u.waitPrivmsg('bot', /^hello kay/)).text), inPrivate, 'the private session goes on');
+  await eventually(() => count(bot.stderr(), /joined channel=#k /) >= 2, 'rejoin after the kick', 10_000);
+  await irc.stop();
+});
+
+test('CORE-22 SIGTERM to the bot: it QUITs, every session gets SIGTERM, exit status 0', async () => {
+  const irc = await startNgircd();
+  const bot = await startBot(irc, { channels: ['#q'], args: ['--flood-rate', '20'], command: [SESSION, dir] });
+  const u = await IrcUser.connect(irc.port, 'quincy');
+  users.push(u);
+  await u.join('#q');
+  u.say('#q', 'bot: hi');
+  const pid = pidFrom((await u.waitPrivmsg('bot', /hello quincy/)).text);
+  assert.equal(await bot.stop('SIGTERM'), 0);
+  assert.ok(readFileSync(join(dir, `${pid}.term`), 'utf8').includes('TERM'));
+  await u.waitLine((l) => /^:bot!\S+ QUIT :.*shutting down/.test(l), 'the bot\'s QUIT');
+  await irc.stop();
+});

@@ -85,6 +85,11 @@ export function splitUtf8(text: string, maxBytes: number): string[] {
         acc -= Buffer.byteLength(cur[i]!);
         if (acc * 2 < maxBytes) break;
         if (cur[i] === ' ') {
+          // Before the whole run of spaces, so that no piece ends with one.
+          while (i > 1 && cur[i - 1] === ' ' && (acc - 1) * 2 >= maxBytes) {
+            i--;
+            acc -= 1;
+          }
           cut = i;
           bytes = acc;
           break;
