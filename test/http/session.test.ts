@@ -59,11 +59,13 @@ test('HTTP-26 long-poll: open, POST, poll returns the lines since the last poll;
   const quiet = await fetchText(d.port, { path: at });
   assert.equal(quiet.status, 204, 'nothing new within --poll-timeout');
   await fetchText(d.port, { method: 'POST', path: `${at}/end` });
+  let tail = '';
   const last = await eventually(async () => {
     const r = await fetchText(d.port, { path: at });
+    tail += r.body;
     return r.headers['hamelin-state'] === 'ended' ? r : undefined;
   }, 'the end');
-  assert.equal(last.body, 'stdin ended\n');
+  assert.equal(tail, 'stdin ended\n');
   assert.equal(last.headers['hamelin-exit'], '0');
   assert.equal((await fetchText(d.port, { path: at })).status, 404, 'the end was told: the id is spent');
 });
@@ -142,4 +144,33 @@ test('HTTP-24 a POST over --max-body gets 413', async () => {
   const r = await fetchText(d.port, { method: 'POST', path: `/.hamelin/session/${id}`, body: '0123456789\n' });
   assert.equal(r.status, 413);
   await fetchText(d.port, { method: 'DELETE', path: `/.hamelin/session/${id}` });
+});
+
+test('HTTP-24 HTTP-25 lines POSTed right after the open, before the process runs, are not lost', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sort']);
+  for (let i = 0; i < 3; i++) {
+    const id = (await fetchText(d.port, { path: '/.hamelin/poll' })).body.trim();
+    const at = `/.hamelin/session/${id}`;
+    assert.equal((await fetchText(d.port, { method: 'POST', path: at, body: 'b\nc\na' })).status, 204);
+    assert.equal((await fetchText(d.port, { method: 'POST', path: `${at}/end` })).status, 204);
+    let out = '';
+    let exit: unknown;
+    while (exit === undefined) {
+      const r = await fetchText(d.port, { path: at });
+      out += r.body;
+      exit = r.headers['hamelin-exit'];
+    }
+    assert.equal(out, 'a\nb\nc\n');
+    assert.equal(exit, '0');
+  }
+});
+
+test('HTTP-27 a DELETE right after the open ends the session at once', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'cat']);
+  const id = (await fetchText(d.port, { path: '/.hamelin/poll' })).body.trim();
+  const t0 = Date.now();
+  const del = await fetchText(d.port, { method: 'DELETE', path: `/.hamelin/session/${id}` });
+  assert.equal(del.status, 204);
+  assert.equal(del.headers['hamelin-exit'], 'SIGTERM');
+  assert.ok(Date.now() - t0 < 5000, `DELETE took ${Date.now() - t0} ms`);
 });

@@ -2,6 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,4 +188,65 @@ test('HTTP-01 startup errors: one line, status 2, before listening; CORE-18', as
   const e = await startDaemon('http', ['--dir', join(tmp, 'missing')], { ready: null });
   assert.equal((await e.exited).code, 2);
   assert.match(e.stderr(), /^hamelin-http: --dir .*not a directory\n$/);
+});
+
+test('HTTP-11 each request on one keep-alive connection gets its own process; CORE-01', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'echo $$']);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const pids: string[] = [];
+  const ports = new Set<number>();
+  for (let i = 0; i < 3; i++) {
+    const r = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: d.port, path: '/', agent }, (res) => {
+        let b = '';
+        ports.add(res.socket.localPort!);
+        res.setEncoding('utf8').on('data', (c: string) => (b += c));
+        res.on('end', () => resolve(b));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    pids.push(r.trim());
+  }
+  agent.destroy();
+  assert.equal(ports.size, 1, 'one connection');
+  assert.equal(new Set(pids).size, 3, `three processes: ${pids.join(' ')}`);
+});
+
+test('HTTP-05 a command that cannot be started: 500 with the hamelin line, daemon stays up; CORE-19', async () => {
+  const d = await startDaemon('http', ['--port', '0', fixture('http/badinterp.sh')]);
+  const r = await fetchText(d.port);
+  assert.equal(r.status, 500);
+  assert.match(r.body, /^hamelin: cannot start .*badinterp\.sh: ENOENT\n$/);
+  assert.equal(r.headers['hamelin-exit'], 'spawn-failed ENOENT');
+  await d.waitLog(/spawn-failed /);
+  assert.equal((await fetchText(d.port)).status, 500, 'still serving');
+});
+
+test('HTTP-22 wrong methods on the daemon URLs are 405 with Allow', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'cat']);
+  const r = await fetchText(d.port, { method: 'PUT', path: '/.hamelin/poll' });
+  assert.equal(r.status, 405);
+  assert.equal(r.headers.allow, 'GET, POST');
+  const id = (await fetchText(d.port, { path: '/.hamelin/poll' })).body.trim();
+  const e = await fetchText(d.port, { method: 'GET', path: `/.hamelin/session/${id}/end` });
+  assert.equal(e.status, 405);
+  assert.equal((await fetchText(d.port, { method: 'DELETE', path: `/.hamelin/session/${id}` })).status, 204);
+});
+
+test('HTTP-27 SIGTERM to the daemon ends open streams and sessions, exit 0, no orphans; CORE-22', async () => {
+  const mark = join(tmp, 'shutdown');
+  const d = await startDaemon('http', ['--port', '0', '--heartbeat', '0', fixture('http/trap.sh'), mark]);
+  const l = live(d.port);
+  l.req.end();
+  await l.waitFor('started\n');
+  const id = (await fetchText(d.port, { path: '/.hamelin/poll?x' })).body.trim();
+  assert.match(id, /^[A-Za-z0-9_-]{24}$/);
+  await eventually(() => existsSync(`${mark}.pid`) && readFileSync(`${mark}.pid`, 'utf8').trim() !== '', 'pid file');
+  await eventually(() => (d.stderr().match(/ start client=/g) ?? []).length === 2, 'two sessions');
+  assert.equal(await d.stop(), 0);
+  const r = await l.ended;
+  assert.equal(r.body, 'started\n');
+  assert.equal(r.trailers['hamelin-exit'], '143');
+  assert.match(readFileSync(mark, 'utf8'), /^TERM\nTERM\n$/);
 });

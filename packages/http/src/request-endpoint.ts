@@ -37,6 +37,7 @@ export class RequestEndpoint implements ClientEndpoint {
   private readTimer: NodeJS.Timeout | undefined;
   private lifeTimer: NodeJS.Timeout | undefined;
   private status = 0;
+  private goneEarly = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -48,6 +49,15 @@ export class RequestEndpoint implements ClientEndpoint {
   ) {
     req.on('error', () => {});
     res.on('error', () => {});
+    // Listening from the start: the client may leave while the process is being spawned.
+    res.on('close', () => {
+      // 'close' before our own end() means the connection went away under us (HTTP-10).
+      if (this.finished || res.writableFinished || this.answered) return;
+      this.answered = true;
+      this.clearTimers();
+      if (this.events) this.events.gone('closed', 'connection closed');
+      else this.goneEarly = true;
+    });
   }
 
   start(events: EndpointEvents): void {
@@ -69,13 +79,10 @@ export class RequestEndpoint implements ClientEndpoint {
       if (!this.answered && !this.finished) events.inputEnd();
     });
     res.on('drain', () => events.drain());
-    res.on('close', () => {
-      // 'close' before our own end() means the connection went away under us (HTTP-10).
-      if (this.finished || res.writableFinished) return;
-      this.answered = true;
-      this.clearTimers();
-      events.gone(res.writableEnded ? 'closed' : 'reset', 'connection closed');
-    });
+    if (this.goneEarly) {
+      events.gone('closed', 'connection closed');
+      return;
+    }
     this.armRead();
     if (this.cfg.timeoutMs > 0) {
       this.lifeTimer = setTimeout(() => {
@@ -112,7 +119,8 @@ export class RequestEndpoint implements ClientEndpoint {
     this.finished = true;
     this.clearTimers();
     const { res } = this;
-    if (this.answered || res.destroyed) return this.report(exit);
+    // Already answered (413/408 before any output), or the client is gone.
+    if (res.destroyed || res.writableEnded) return this.report(exit);
     if (!this.streaming) {
       const held = Buffer.concat(this.pending);
       if (exit.refused) {

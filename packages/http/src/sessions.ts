@@ -75,13 +75,19 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
   abstract readonly kind: 'sse' | 'poll';
 
   private lifeTimer: NodeJS.Timeout | undefined;
+  /** Requests can name a session before its process is spawned: they wait for this. */
+  private markStarted!: () => void;
+  private readonly started = new Promise<void>((r) => (this.markStarted = r));
+  private pendingKill: { detail: string; reason: 'closed' | 'timeout' } | undefined;
 
   start(events: EndpointEvents): void {
     this.events = events;
+    this.markStarted();
     if (this.limits.timeoutMs > 0) {
       this.lifeTimer = setTimeout(() => events.gone('timeout', `--timeout ${this.limits.timeoutMs / 1000}s`), this.limits.timeoutMs);
     }
     this.opened();
+    if (this.pendingKill) events.gone(this.pendingKill.reason, this.pendingKill.detail);
   }
 
   protected abstract opened(): void;
@@ -102,7 +108,7 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
 
   /** A POST: its body, cut into lines, goes to stdin, one message per line (HTTP-24). */
   post(req: IncomingMessage): Promise<PostResult> {
-    const run = this.postChain.then(() => this.feed(req));
+    const run = this.postChain.then(() => this.started).then(() => this.feed(req));
     this.postChain = run.catch(() => {});
     return run;
   }
@@ -111,13 +117,16 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
   endInput(): void {
     if (this.inputEnded || this.exit) return;
     this.inputEnded = true;
-    void this.postChain.then(() => this.events?.inputEnd());
+    void this.postChain.then(() => this.started).then(() => {
+      if (!this.exit) this.events?.inputEnd();
+    });
   }
 
   /** DELETE, a closed SSE stream, or abandonment: SIGTERM to the group via the core (HTTP-27). */
   kill(detail: string, reason: 'closed' | 'timeout' = 'closed'): void {
     if (this.exit) return;
-    this.events?.gone(reason, detail);
+    if (this.events) this.events.gone(reason, detail);
+    else this.pendingKill ??= { detail, reason };
   }
 
   /** Resolves with the exit once the process has ended. */
@@ -229,21 +238,23 @@ export class SseEndpoint extends InteractiveEndpoint {
   ) {
     super(id, label, registry, limits);
     res.on('error', () => {});
+    // Listening from the start: the client may leave while the process is being spawned.
+    res.on('close', () => {
+      if (this.exit) return;
+      clearInterval(this.heartbeat);
+      this.registry.remove(this);
+      this.kill('event stream closed');
+    });
   }
 
   protected opened(): void {
     const res = this.res;
+    if (res.destroyed) return;
     res.writeHead(200, { ...this.headers, ...STREAM_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8' });
     // The first event names the session; `id: 0` makes a browser's reconnect carry
     // Last-Event-ID even when no line was ever sent, so it gets the 204 (HTTP-21).
     res.write(`id: 0\nevent: session\ndata: ${this.id}\n\n`);
     res.on('drain', () => this.events?.drain());
-    res.on('close', () => {
-      if (this.exit) return;
-      clearInterval(this.heartbeat);
-      this.registry.remove(this);
-      this.events?.gone('closed', 'event stream closed');
-    });
     if (this.heartbeatMs > 0) this.heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.heartbeatMs);
   }
 
