@@ -6,33 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture } from '../helpers/paths.js';
-import { runSuite, type SuiteRun } from '../helpers/conformance.js';
+import { suitePool, type SuiteRun } from '../helpers/conformance.js';
 
 const mini = (...flags: string[]): string[] => [process.execPath, fixture('conformance/mini-daemon.mjs'), ...flags, '{options}', '{host}', '{port}', '{command}'];
 const KILL_AFTER = ['--opt', 'kill-after=--kill-after {n}'];
 
-/** Run at most two suites at once: each runs several checks in parallel itself. */
-const queue: (() => Promise<void>)[] = [];
-let running = 0;
-function limited(fn: () => Promise<SuiteRun>): Promise<SuiteRun> {
-  return new Promise((resolve, reject) => {
-    const go = async (): Promise<void> => {
-      running++;
-      try {
-        resolve(await fn());
-      } catch (e) {
-        reject(e);
-      } finally {
-        running--;
-        queue.shift()?.();
-      }
-    };
-    if (running < 2) void go();
-    else queue.push(go);
-  });
-}
+const limited = suitePool(2);
 const suite = (only: string | null, flags: string[]): Promise<SuiteRun> =>
-  limited(() => runSuite(['net', '--jobs', '3', ...KILL_AFTER, ...(only ? ['--only', only] : [])], mini(...flags)));
+  limited(['net', '--jobs', '3', ...KILL_AFTER, ...(only ? ['--only', only] : [])], mini(...flags));
 
 const runs = {
   good: suite(null, []),

@@ -54,3 +54,23 @@ export async function runSuite(args: string[], daemon: string[], opts: { env?: N
         .join('\n') + `\n--- stdout:\n${stdout}\n--- stderr:\n${stderr}`,
   };
 }
+
+/** At most `n` suite runs at once in this test file: each runs several checks in parallel. */
+export function suitePool(n: number): (args: string[], daemon: string[]) => Promise<SuiteRun> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return (args, daemon) =>
+    new Promise<SuiteRun>((resolve, reject) => {
+      const go = (): void => {
+        running++;
+        runSuite(args, daemon)
+          .then(resolve, reject)
+          .finally(() => {
+            running--;
+            queue.shift()?.();
+          });
+      };
+      if (running < n) go();
+      else queue.push(go);
+    });
+}

@@ -393,21 +393,27 @@ export function sleep(ms: number): Promise<void> {
  * A CheckFailure thrown by the probe ends the wait at once. */
 export async function eventually<T>(probe: () => T | undefined | false | null, what: string, timeoutMs: number, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last = false;
   for (;;) {
     const v = probe();
     if (v !== undefined && v !== false && v !== null) return v;
-    if (Date.now() > deadline) throw new CheckFailure(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
+    if (last) throw new CheckFailure(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    // Past the deadline, look once more after pending events are handled: if this process
+    // was stalled (a loaded machine), events that arrived in time are not yet seen.
+    if (Date.now() > deadline) last = true;
+    await sleep(last ? 50 : everyMs);
   }
 }
 
 /** Like eventually, but resolves false instead of failing. */
 export async function within(probe: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  let last = false;
   for (;;) {
     if (probe()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(everyMs);
+    if (last) return false;
+    if (Date.now() > deadline) last = true; // one more look after pending events (see eventually)
+    await sleep(last ? 50 : everyMs);
   }
 }
 

@@ -2,5 +2,6 @@
 import type { Binding } from '../types.js';
 import { net, unix } from './net.js';
 import { ws } from './ws.js';
+import { http } from './http.js';
 
-export const bindings: Record<string, Binding> = { net, unix, ws };
+export const bindings: Record<string, Binding> = { net, unix, ws, http };

@@ -85,7 +85,12 @@ export function wrapSocket(socket: Socket, label: string): Conn {
           seen = total;
           if (pred(received())) return;
         }
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        if (Date.now() > deadline) {
+          // One more look after pending events: this process may have been stalled.
+          await new Promise((r) => setTimeout(r, 50));
+          if (pred(received())) return;
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        }
         if (socket.destroyed && !socket.readableLength) {
           if (pred(received())) return;
           throw new Error(`connection closed (${err ?? 'no error'}) before ${what}`);

@@ -92,7 +92,12 @@ export function wrapWebSocket(ws: WebSocket): Conn {
           seen = total;
           if (pred(rendered())) return;
         }
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        if (Date.now() > deadline) {
+          // One more look after pending events: this process may have been stalled.
+          await new Promise((r) => setTimeout(r, 50));
+          if (pred(rendered())) return;
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        }
         if (closedAt !== undefined) {
           if (pred(rendered())) return;
           throw new Error(`connection closed (${frame ? `close ${frame.code}` : err}) before ${what}`);

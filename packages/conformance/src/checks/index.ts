@@ -10,10 +10,11 @@ import { exitChecks } from './exit.js';
 import { lifeChecks } from './life.js';
 import { limitChecks } from './limits.js';
 import { listenChecks } from './listen.js';
+import { httpChecks } from './http.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
-  return [area === 'CORE' ? 0 : area === 'NET' ? 1 : 2, Number(n)];
+  return [['CORE', 'NET', 'WS', 'HTTP'].indexOf(area), Number(n)];
 };
 
 export const allChecks: Check[] = [
@@ -27,6 +28,7 @@ export const allChecks: Check[] = [
   ...lifeChecks,
   ...limitChecks,
   ...listenChecks,
+  ...httpChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);
@@ -36,7 +38,7 @@ export const allChecks: Check[] = [
 /** The checks of one binding: CORE checks apply everywhere unless they say otherwise; a
  * binding's own checks (NET-, WS-) apply to it (NET- to both net and unix). */
 export function checksFor(binding: string): Check[] {
-  const owner = (id: string): string[] | undefined => (id.startsWith('NET-') ? ['net', 'unix'] : id.startsWith('WS-') ? ['ws'] : undefined);
+  const owner = (id: string): string[] | undefined => (id.startsWith('NET-') ? ['net', 'unix'] : id.startsWith('WS-') ? ['ws'] : id.startsWith('HTTP-') ? ['http'] : undefined);
   return allChecks.filter((c) => {
     const to = c.bindings ?? owner(c.id);
     return !to || to.includes(binding);

@@ -1,0 +1,209 @@
+/** HTTP binding, plain requests (spec/bindings/http.md HTTP-02..HTTP-14). Sessions (SSE,
+ * long-poll), CORS, the console and --dir are not covered yet. */
+import { connect } from 'node:net';
+import type { Check, Ctx, DaemonRun } from '../runner.js';
+import { within } from '../runner.js';
+import { dialHttp, HTTP_USER_AGENT, type HttpResponseView, type RequestSpec } from '../bindings/http.js';
+import type { Conn } from '../types.js';
+import { b64, clip, eventually, fresh, session, signalsOf, waitSignal } from './common.js';
+
+type HttpConn = Conn & HttpResponseView;
+
+async function request(ctx: Ctx, d: DaemonRun, req: RequestSpec = {}): Promise<HttpConn> {
+  return dialHttp(d.addr, req);
+}
+
+async function whole(ctx: Ctx, c: HttpConn): Promise<HttpConn> {
+  await within(() => c.endedAt() !== undefined || c.error() !== undefined, ctx.ms(5000));
+  return c;
+}
+
+function show(c: HttpConn): string {
+  return `status ${c.status() ?? 'none'}, body ${clip(c.received().toString('latin1'), 80)}${c.error() ? `, ${c.error()}` : ''}`;
+}
+
+export const httpChecks: Check[] = [
+  {
+    id: 'HTTP-02',
+    level: 'MUST',
+    title: 'the request body is stdin byte for byte, its end is EOF; a GET gives an empty stdin',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo' });
+      const body = Buffer.from('line one\r\nbinary \0\xff\nlast without newline', 'latin1');
+      const post = await whole(ctx, await request(ctx, d, { body }));
+      const get = await whole(ctx, await request(ctx, d, { method: 'GET' }));
+      const [a, b] = await d.waitSessions(2);
+      const runs = [fresh(d, a!), fresh(d, b!)];
+      const posted = runs.find((p) => p.env['H-METHOD'] !== 'GET') ?? runs[0]!;
+      const got = runs.find((p) => p !== posted)!;
+      ctx.expect(posted.stdin().equals(body) && posted.eof() !== undefined, 'the POST body on stdin, then EOF', () => `${clip(posted.stdin().toString('latin1'))}${posted.eof() ? '' : ', no EOF'}`);
+      ctx.expect(post.received().equals(body), 'the echo of the body as the response', () => show(post));
+      ctx.expect(got.eof() !== undefined && got.stdinTotal() === 0, 'a GET: EOF at once, no bytes', () => `${got.stdinTotal()} bytes${got.eof() ? '' : ', no EOF'}`);
+      ctx.expect(get.status() === 200, 'the GET answered 200', () => show(get));
+    },
+  },
+  {
+    id: 'HTTP-03',
+    level: 'MUST',
+    title: 'the response streams: chunked, each line sent while the child still runs',
+    async run(ctx) {
+      const { c, p, d } = await session(ctx, { mode: `noread+stay+print=${b64('first\n')}` });
+      const h = c as HttpConn;
+      await c.waitFor((b) => b.toString() === 'first\n', 'the first line while the child runs', ctx.ms(3000)).catch(() => ctx.fail('"first\\n" while the child runs', show(h)));
+      ctx.expect(fresh(d, p).exit() === undefined, 'the child still running', () => 'it exited');
+      ctx.expect(/chunked/i.test(h.headers()['transfer-encoding'] ?? ''), 'Transfer-Encoding: chunked', () => JSON.stringify(h.headers()));
+    },
+  },
+  {
+    id: 'HTTP-04',
+    level: 'MUST',
+    title: 'a streamed response carries its content type, no-cache, no-buffering, nosniff and Trailer headers',
+    async run(ctx) {
+      const { c } = await session(ctx, { mode: `noread+stay+print=${b64('x\n')}` });
+      await c.waitFor((b) => b.length > 0, 'the first line', ctx.ms(3000));
+      const h = (c as HttpConn).headers();
+      const want: [string, RegExp][] = [
+        ['content-type', /^text\/plain; ?charset=utf-8$/i],
+        ['cache-control', /no-cache/],
+        ['x-accel-buffering', /^no$/],
+        ['x-content-type-options', /^nosniff$/],
+        ['trailer', /hamelin-exit/i],
+      ];
+      for (const [name, re] of want) ctx.expect(re.test(h[name] ?? ''), `${name}: ${re}`, () => `${name}: ${JSON.stringify(h[name] ?? null)}`);
+    },
+  },
+  {
+    id: 'HTTP-05',
+    level: 'MUST',
+    title: 'no output: exit 0 is 200 empty; exit 3 is 500 "hamelin: exit status 3" with Hamelin-Exit',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'noread+delay=50+exit=3' });
+      const bad = await whole(ctx, await request(ctx, d, { method: 'GET' }));
+      ctx.expect(bad.status() === 500, 'status 500', () => show(bad));
+      ctx.expect(bad.received().toString().trim() === 'hamelin: exit status 3', 'the body "hamelin: exit status 3"', () => show(bad));
+      ctx.expect(bad.headers()['hamelin-exit'] === '3', 'the header Hamelin-Exit: 3', () => JSON.stringify(bad.headers()));
+      const ok = await ctx.start({ mode: 'noread+delay=50+exit=0' });
+      const good = await whole(ctx, await request(ctx, ok, { method: 'GET' }));
+      ctx.expect(good.status() === 200 && good.received().length === 0, 'status 200, empty body', () => show(good));
+    },
+  },
+  {
+    id: 'HTTP-06',
+    level: 'MUST',
+    title: 'the response ends with the trailer Hamelin-Exit (the exit status)',
+    async run(ctx) {
+      const d = await ctx.start({ mode: `noread+delay=50+print=${b64('partial')}+exit=3` });
+      const c = await whole(ctx, await request(ctx, d, { method: 'GET' }));
+      ctx.expect(c.status() === 200 && c.received().toString() === 'partial', 'status 200 and the body "partial"', () => show(c));
+      ctx.expect(c.trailers()['hamelin-exit'] === '3', 'the trailer Hamelin-Exit: 3', () => `trailers ${JSON.stringify(c.trailers())}`);
+    },
+  },
+  {
+    id: 'HTTP-07',
+    level: 'MUST',
+    title: 'H-TYPE is HTTP-0.2-INSECURE (HTTP-0.2-TLS with TLS); H-CLIENT is the User-Agent',
+    async run(ctx) {
+      const { p, d } = await session(ctx, { mode: 'echo' });
+      const want = { 'H-TYPE': ctx.binding.hType(d.addr), 'H-CLIENT': HTTP_USER_AGENT };
+      for (const [k, v] of Object.entries(want)) ctx.expect(p.env[k] === v, `${k}=${JSON.stringify(v)}`, () => `${k}=${JSON.stringify(p.env[k] ?? null)}`);
+      return `H-TYPE=${p.env['H-TYPE']}`;
+    },
+  },
+  {
+    id: 'HTTP-08',
+    level: 'MUST',
+    title: 'H-METHOD, H-PATH, H-QUERY, H-REMOTE-ADDR/PORT, H-CONTENT-TYPE, H-MODE, H-HEADER-*',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo' });
+      const c = await request(ctx, d, { method: 'POST', path: '/some/p%20ath?a=1&b=%20', body: 'x\n', headers: { 'Content-Type': 'text/x-test', 'X-Conformance-Test': 'yes' } });
+      const [p] = await d.waitSessions(1);
+      const env = p!.env;
+      const want: Record<string, string> = {
+        'H-METHOD': 'POST',
+        'H-PATH': '/some/p%20ath',
+        'H-QUERY': 'a=1&b=%20',
+        'H-REMOTE-ADDR': c.localAddress,
+        'H-REMOTE-PORT': String(c.localPort),
+        'H-CONTENT-TYPE': 'text/x-test',
+        'H-CONTENT-LENGTH': '2',
+        'H-MODE': 'request',
+        'H-HEADER-X-CONFORMANCE-TEST': 'yes',
+        'H-HEADER-USER-AGENT': HTTP_USER_AGENT,
+      };
+      const bad = Object.entries(want).filter(([k, v]) => env[k] !== v);
+      ctx.expect(bad.length === 0, Object.entries(want).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '), () =>
+        bad.map(([k]) => `${k}=${JSON.stringify(env[k] ?? null)}`).join(' '),
+      );
+    },
+  },
+  {
+    id: 'HTTP-09',
+    level: 'MUST',
+    title: 'Authorization, Cookie, Proxy and Proxy-* headers never reach the child (httpoxy)',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo' });
+      const secret = 'conformance-secret-7f3a';
+      await request(ctx, d, {
+        method: 'GET',
+        headers: { Authorization: `Bearer ${secret}`, Cookie: `s=${secret}`, Proxy: `http://${secret}:1`, 'Proxy-Authorization': secret, 'Proxy-Connection': secret },
+      });
+      const [p] = await d.waitSessions(1);
+      const leaks = Object.entries(p!.env).filter(([k, v]) => v.includes(secret) || /^HTTP_PROXY$/i.test(k));
+      ctx.expect(leaks.length === 0, 'no variable carrying a withheld header', () => leaks.map(([k]) => k).join(', '));
+    },
+  },
+  {
+    id: 'HTTP-10',
+    level: 'MUST',
+    title: 'the client closing while still sending its body => SIGTERM at once',
+    async run(ctx) {
+      const { d, c, p } = await session(ctx, { mode: 'echo+stay' });
+      await c.write('still sending\n');
+      await c.waitFor((b) => b.includes('still sending'), 'the echo', ctx.ms(3000));
+      c.close();
+      const t = await waitSignal(d, p.pid, ctx.ms(3000));
+      ctx.expect(t !== undefined, 'SIGTERM within 3 s of the close, the body unfinished', () => signalsOf(d, p.pid));
+    },
+  },
+  {
+    id: 'HTTP-11',
+    level: 'MUST',
+    title: 'each request on a keep-alive connection gets its own process',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo' });
+      const s = connect({ host: d.addr.host, port: d.addr.port });
+      let raw = '';
+      s.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      const req = (body: string): string => `POST / HTTP/1.1\r\nHost: x\r\nUser-Agent: ${HTTP_USER_AGENT}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      const done = (n: number) => (raw.match(/\r\n0\r\n(?:[^\r\n]+\r\n)*\r\n/g) ?? []).length >= n;
+      s.write(req('first\n'));
+      await eventually(() => done(1), 'the first response', ctx.ms(5000)).catch(() => ctx.fail('a complete first response', clip(raw, 200)));
+      s.write(req('second\n'));
+      await eventually(() => done(2), 'the second response on the same connection', ctx.ms(5000)).catch(() => ctx.fail('a second response on the same connection', clip(raw, 300)));
+      s.destroy();
+      const runs = d.sessions();
+      const inputs = runs.map((p) => fresh(d, p).stdin().toString()).sort();
+      ctx.expect(runs.length === 2 && runs[0]!.pid !== runs[1]!.pid, 'two processes', () => `${runs.length}: ${runs.map((p) => p.pid).join(', ')}`);
+      ctx.expect(JSON.stringify(inputs) === JSON.stringify(['first\n', 'second\n']), 'each reading its own request body', () => JSON.stringify(inputs));
+    },
+  },
+  {
+    id: 'HTTP-14',
+    level: 'MUST',
+    title: 'over --max-clients: 503 with Retry-After and a one-line body, nothing started',
+    needs: ['max-clients'],
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay', options: { 'max-clients': '1' } });
+      const a = await d.dial();
+      await a.write('hold\n');
+      await d.waitSessions(1);
+      const b = await whole(ctx, await request(ctx, d, { method: 'GET' }));
+      ctx.expect(b.status() === 503, 'status 503', () => show(b));
+      ctx.expect(b.headers()['retry-after'] === '1', 'Retry-After: 1', () => JSON.stringify(b.headers()));
+      ctx.expect(/^hamelin: busy: too many clients \(limit 1\)\n?$/.test(b.received().toString()), 'the body "hamelin: busy: too many clients (limit 1)"', () => show(b));
+      ctx.expect(d.sessions().length === 1, 'no second process', () => `${d.sessions().length}`);
+    },
+  },
+];
