@@ -47,6 +47,8 @@ export interface Conn {
   readonly closed: Promise<void>;
   /** The first socket error (e.g. ECONNRESET), if any. */
   error(): string | undefined;
+  /** Message bindings: send one message as it is (no line splitting). */
+  sendMessage?(data: Buffer | string, binary?: boolean): void;
   /** Message bindings: every message received, as sent (no newline added). */
   messages?(): Buffer[];
   /** Message bindings: the close code and reason the daemon sent, once closed. */

@@ -109,6 +109,7 @@ export function wrapWebSocket(ws: WebSocket): Conn {
     closed,
     error: () => err,
     messages: () => messages,
+    sendMessage: (data, binary = false) => ws.send(data, { binary }),
     closeFrame: () => frame,
   };
 }

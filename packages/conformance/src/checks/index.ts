@@ -11,6 +11,7 @@ import { lifeChecks } from './life.js';
 import { limitChecks } from './limits.js';
 import { listenChecks } from './listen.js';
 import { httpChecks } from './http.js';
+import { wsChecks } from './ws.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
@@ -29,6 +30,7 @@ export const allChecks: Check[] = [
   ...limitChecks,
   ...listenChecks,
   ...httpChecks,
+  ...wsChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);
