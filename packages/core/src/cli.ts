@@ -7,6 +7,7 @@ import yargs, { type Argv, type Options } from 'yargs';
 import { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
 import { Daemon } from './daemon.js';
 import { Logger, type LogFormat } from './log.js';
+import { spawnLayer } from './spawn.js';
 import { VERSION } from './version.js';
 
 export interface CommonOptions {
@@ -124,6 +125,9 @@ export function createDaemon(name: string, options: CommonOptions, command: stri
   } catch (e) {
     die(name, `cannot open log file: ${(e as Error).message}`, 1);
   }
+  // Start (and on a first run compile) the spawn server now, while the front-end binds its
+  // socket, so that the first client never waits for it.
+  void spawnLayer().then((layer) => log.info('spawn-layer', { layer }));
   return new Daemon({
     name,
     command: resolved,

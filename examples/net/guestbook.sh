@@ -1,0 +1,11 @@
+#!/bin/sh
+# The seed's quote book / guestbook, as a hamelin service: each visitor gets this script,
+# types a quote, ends it with ^D (nc: Ctrl-D, or a half-close), and it is appended.
+#   hamelin-net 127.0.0.1 8080 ./examples/net/guestbook.sh /tmp/guestbook.txt
+book=${1:-guestbook.txt}
+echo "Type your quote below. Hit ^D when done."
+{
+  printf '\n~~~~~~~ %s\n\n' "${H_CLIENT:-somebody}"
+  cat
+} >> "$book"
+echo "Thanks, $(wc -l < "$book") lines in the book."
