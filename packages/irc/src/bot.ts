@@ -252,6 +252,8 @@ export class IrcBot implements BotLink {
       if (reclaimed) {
         clearInterval(this.reclaimTimer);
         this.reclaimTimer = undefined;
+      } else if (!this.reclaimTimer) {
+        this.startReclaim(); // renamed by the server (or services): ask for ours back later
       }
       return;
     }
