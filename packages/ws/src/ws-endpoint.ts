@@ -93,6 +93,7 @@ export class WsEndpoint implements ClientEndpoint {
     if (!this.opts.binary && !isUtf8(chunk)) payload = Buffer.from(chunk.toString('utf8'));
     const len = payload.length;
     this.queued += len;
+    this.cork();
     this.ws.send(payload, { binary: this.opts.binary }, (err) => {
       this.queued -= len;
       if (err) return;
@@ -106,6 +107,21 @@ export class WsEndpoint implements ClientEndpoint {
       return false;
     }
     return true;
+  }
+
+  /** Lines of one stdout read arrive as a synchronous run of writes: hold the socket corked
+   * until the run ends, so they leave in one writev instead of one syscall per message. */
+  private corked = false;
+  private cork(): void {
+    if (this.corked) return;
+    const sock = (this.ws as unknown as { _socket?: import('node:net').Socket })._socket;
+    if (!sock || sock.destroyed) return;
+    this.corked = true;
+    sock.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      sock.uncork();
+    });
   }
 
   pauseInput(): void {

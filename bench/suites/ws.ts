@@ -1,0 +1,296 @@
+/**
+ * hamelin-ws against websocketd, both serving `cat` on loopback, driven by the same client:
+ * the `ws` package in this process. One daemon at a time, started and stopped here.
+ *
+ * Rows: connection churn at concurrency 1 and 8; echo latency p50/p99 on an open
+ * connection; pipelined throughput in messages per second; how many of 10 bursts of 10,000
+ * pipelined messages complete within 10 s; and the daemon's memory with 1,000 idle
+ * connections (RSS of the daemon's process tree, `cat` excluded).
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
+import type { BenchRow, Suite } from '../types.js';
+import { log, ROOT, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const CHURN_S = QUICK ? 1 : 3;
+const LATENCY_COUNT = QUICK ? 500 : 2000;
+const PIPELINE = 20_000;
+/** A second, larger pipelined run, reported in the log: websocketd stalls on it here. */
+const PIPELINE_BIG = QUICK ? 0 : 100_000;
+const BURSTS = 10;
+const BURST_SIZE = 10_000;
+const BURST_LIMIT_MS = 10_000;
+const IDLE = QUICK ? 200 : 1000;
+
+interface Contender {
+  name: string;
+  needs: string;
+  argv(port: number): string[];
+}
+
+const HAMELIN_WS = join(ROOT, 'packages', 'ws', 'dist', 'cli.js');
+
+const hamelin: Contender = {
+  name: 'hamelin',
+  needs: 'node',
+  argv: (p) => [process.execPath, HAMELIN_WS, '--quiet', '--max-clients', '2000', '--host', '127.0.0.1', '--port', String(p), 'cat'],
+};
+
+// --loglevel error: no access line per connection, as hamelin --quiet. --maxforks: its
+// default of 1024 would refuse part of the idle run (the readiness probe holds none).
+const websocketd: Contender = {
+  name: 'websocketd',
+  needs: 'websocketd',
+  argv: (p) => ['websocketd', '--address', '127.0.0.1', '--port', String(p), '--loglevel', 'error', '--maxforks', '2000', 'cat'],
+};
+
+type Figures = Record<string, number | null>;
+
+function open(port: number): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 16 << 20 });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+function nextMessage(ws: WebSocket, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      cleanup();
+      reject(new Error('no echo within 5 s'));
+    }, timeoutMs);
+    const onMsg = (d: Buffer): void => {
+      cleanup();
+      resolve(d.toString());
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error('closed before the echo'));
+    };
+    const cleanup = (): void => {
+      clearTimeout(t);
+      ws.off('message', onMsg);
+      ws.off('close', onClose);
+    };
+    ws.on('message', onMsg);
+    ws.once('close', onClose);
+  });
+}
+
+function closed(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === ws.CLOSED) resolve();
+    else ws.once('close', () => resolve());
+  });
+}
+
+/** connect, one line, its echo, close (and wait for the close to complete), for `seconds`. */
+async function churn(port: number, concurrency: number, seconds: number): Promise<{ perS: number; p50: number; errors: number }> {
+  const end = performance.now() + seconds * 1000;
+  const times: number[] = [];
+  let errors = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const ws = await open(port);
+        const echo = nextMessage(ws);
+        ws.send('hello');
+        if ((await echo) !== 'hello') throw new Error('wrong echo');
+        ws.close(1000);
+        await closed(ws);
+        times.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  return { perS: times.length / elapsed, p50: pct(times, 50), errors };
+}
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function latency(port: number, count: number): Promise<{ p50: number; p99: number }> {
+  const ws = await open(port);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const echo = nextMessage(ws);
+      ws.send(`ping ${i}`);
+      await echo;
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    ws.close(1000);
+    await closed(ws);
+  }
+  return { p50: pct(times, 50), p99: pct(times, 99) };
+}
+
+/** Send `n` messages at once on a fresh connection; resolve with the ms until all came back,
+ * or null when they did not within `limitMs`. */
+async function pipelined(port: number, n: number, limitMs: number): Promise<number | null> {
+  const ws = await open(port);
+  try {
+    const t0 = performance.now();
+    const done = new Promise<number | null>((resolve) => {
+      let got = 0;
+      const t = setTimeout(() => resolve(null), limitMs);
+      ws.on('message', () => {
+        if (++got === n) {
+          clearTimeout(t);
+          resolve(performance.now() - t0);
+        }
+      });
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve(got === n ? performance.now() - t0 : null);
+      });
+    });
+    const line = 'x'.repeat(40);
+    for (let i = 0; i < n; i++) ws.send(`${i} ${line}`);
+    return await done;
+  } finally {
+    ws.close(1000);
+    await Promise.race([closed(ws), sleep(2000)]);
+    ws.terminate();
+  }
+}
+
+async function idleMemory(d: RunningDaemon, n: number): Promise<number> {
+  const conns: WebSocket[] = [];
+  try {
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, async () => {
+          const ws = await open(d.port);
+          const echo = nextMessage(ws, 15_000);
+          ws.send('idle');
+          await echo;
+          return ws;
+        }),
+      );
+      conns.push(...batch);
+    }
+    await sleep(500); // let allocations settle
+    const m = treeMemory(d.proc.pid!);
+    log(`${d.name}: ${n} idle: RSS sum ${m.rssMiB.toFixed(1)} MiB, PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} processes (cat excluded)`);
+    return m.rssMiB;
+  } finally {
+    for (const ws of conns) ws.close(1000);
+    await Promise.race([Promise.all(conns.map(closed)), sleep(5000)]);
+    for (const ws of conns) ws.terminate();
+  }
+}
+
+async function measure(c: Contender): Promise<Figures> {
+  const f: Figures = {};
+  let d: RunningDaemon;
+  try {
+    d = await startDaemon(c.name, c.argv);
+  } catch (e) {
+    log(`${c.name}: ${(e as Error).message}`);
+    return f;
+  }
+  const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      log(`${c.name} ${what} failed: ${(e as Error).message.split('\n')[0]} ${d.stderrTail().slice(-300)}`);
+    }
+  };
+  try {
+    log(`${c.name}: churn`);
+    await churn(d.port, 1, 0.5).catch(() => undefined); // warm-up
+    await step('churn c=1', async () => {
+      const r = await churn(d.port, 1, CHURN_S);
+      f['churn1'] = r.perS;
+      f['churn1_p50'] = r.p50;
+      if (r.errors) log(`${c.name} churn c=1: ${r.errors} failed connections`);
+    });
+    await step('churn c=8', async () => {
+      const r = await churn(d.port, 8, CHURN_S);
+      f['churn8'] = r.perS;
+      if (r.errors) log(`${c.name} churn c=8: ${r.errors} failed connections`);
+    });
+    await waitChildrenGone(d.proc.pid!);
+    log(`${c.name}: latency`);
+    await step('latency', async () => {
+      const r = await latency(d.port, LATENCY_COUNT);
+      f['lat_p50'] = r.p50;
+      f['lat_p99'] = r.p99;
+    });
+    log(`${c.name}: pipelined`);
+    await step('pipelined', async () => {
+      // Best of 3: one connection's figure is at the mercy of the scheduler on 2 cores.
+      let best: number | null = null;
+      for (let i = 0; i < 3; i++) {
+        const ms = await pipelined(d.port, PIPELINE, 30_000);
+        if (ms === null) throw new Error(`${PIPELINE} pipelined messages did not all come back within 30 s`);
+        best = Math.max(best ?? 0, PIPELINE / (ms / 1000));
+      }
+      f['pipelined'] = best;
+      if (PIPELINE_BIG) {
+        const ms = await pipelined(d.port, PIPELINE_BIG, 30_000);
+        log(`${c.name}: ${PIPELINE_BIG} pipelined: ${ms === null ? 'did not complete within 30 s' : `${Math.round(PIPELINE_BIG / (ms / 1000))} msg/s`}`);
+      }
+    });
+    log(`${c.name}: bursts`);
+    await step('bursts', async () => {
+      let ok = 0;
+      for (let i = 0; i < BURSTS; i++) if ((await pipelined(d.port, BURST_SIZE, BURST_LIMIT_MS)) !== null) ok++;
+      f['bursts'] = ok;
+      log(`${c.name}: ${ok} of ${BURSTS} bursts of ${BURST_SIZE} completed within ${BURST_LIMIT_MS / 1000} s`);
+    });
+    await waitChildrenGone(d.proc.pid!);
+    log(`${c.name}: ${IDLE} idle connections`);
+    await step('idle', async () => {
+      f['idle_rss'] = await idleMemory(d, IDLE);
+    });
+  } finally {
+    await waitChildrenGone(d.proc.pid!);
+    await d.stop();
+  }
+  return f;
+}
+
+const suite: Suite = async () => {
+  const peers = [websocketd];
+  const contenders = [hamelin, ...peers.filter((p) => which(p.needs) !== null)];
+  for (const p of peers) if (!which(p.needs)) log(`${p.name} is not installed: its column stays empty`);
+  const figures = new Map<string, Figures>();
+  for (const c of contenders) figures.set(c.name, await measure(c));
+  const row = (key: string, metric: string, unit: string, higherIsBetter: boolean, note?: string): BenchRow => ({
+    group: 'ws',
+    metric,
+    unit,
+    higherIsBetter,
+    hamelin: figures.get('hamelin')?.[key] ?? null,
+    peers: Object.fromEntries(peers.map((p) => [p.name, figures.get(p.name)?.[key] ?? null])),
+    ...(note ? { note } : {}),
+  });
+  return [
+    row('churn1', 'churn c=1', 'conn/s', true, 'connect, one message, read its echo, close; 1 client (Node ws client)'),
+    row('churn8', 'churn c=8', 'conn/s', true, 'the same with 8 clients at once'),
+    row('churn1_p50', 'churn c=1 p50', 'ms', false, 'one whole connection at c=1'),
+    row('lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT})`),
+    row('lat_p99', 'echo p99', 'ms', false),
+    row('pipelined', 'pipelined', 'msg/s', true, `${PIPELINE} messages sent at once on one connection, until the last echo (best of 3)`),
+    row('bursts', `bursts of ${BURST_SIZE / 1000}k`, `of ${BURSTS}`, true, `bursts of ${BURST_SIZE} pipelined messages whose echoes all arrive within ${BURST_LIMIT_MS / 1000} s`),
+    row('idle_rss', `${IDLE} idle conns`, 'MiB', false, 'RSS sum of the daemon process tree, cat processes excluded'),
+  ];
+};
+
+export default suite;
