@@ -297,3 +297,26 @@ test('IRC-15 CORE-07 a script faster than the bucket is paused, not buffered: bo
   await termSeen(dir, pid);
   await fast.stop();
 });
+
+test('IRC-03 IRC-06 IRC-07 CORE-06 --listen-all, --no-prefix, and a line over --max-line passes whole-character pieces', async () => {
+  await startBot(irc, {
+    nick: 'all',
+    channels: ['#all'],
+    args: ['--listen-all', '--no-prefix', '--max-line', '64', '--flood-rate', '50', '--flood-burst', '50'],
+    command: [SESSION, dir],
+  });
+  const mo = await user('mo', '#all');
+  mo.say('#all', 'just talking');
+  mo.say('#all', 'all: addressed anyway');
+  mo.say('#all', 'long');
+  mo.say('#all', 'end');
+  await mo.waitPrivmsg('all', /^got: end$/);
+  const texts = mo.privmsgs('all').map((p) => p.text);
+  assert.match(texts[0]!, /^hello mo pid=\d+$/);
+  assert.deepEqual(texts.slice(1, 3), ['got: just talking', 'got: addressed anyway']);
+  // The core cuts the 1310-byte line every 64 bytes, inside UTF-8 sequences; the bot keeps
+  // each character whole across those cuts.
+  const long = texts.slice(3, -1).join('');
+  assert.ok(!long.includes('\uFFFD'), 'no character broken at a --max-line cut');
+  assert.equal(long, `aé€😀${' aé€😀'.repeat(119)}!`);
+});
