@@ -11,7 +11,7 @@ const NO_CMD = '\u0000hamelin-ws:no-command';
 
 interface WsOptions {
   host: string;
-  port?: string;
+  port: string;
   unix?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -28,11 +28,11 @@ interface WsOptions {
 const { options, command: withSentinel } = parseCli<WsOptions>(
   {
     name: NAME,
-    usage: '[options] --port PORT CMD [ARGS...]\n       hamelin-ws [options] --port PORT --dir DIR',
+    usage: '[options] CMD [ARGS...]\n       hamelin-ws [options] --dir DIR',
     options: {
       host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
-      port: { type: 'string', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
-      unix: { type: 'string', describe: 'listen on this unix socket instead of TCP', group: 'Listening:' },
+      port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
+      unix: { type: 'string', describe: 'listen on this unix socket instead of TCP (--host and --port are then ignored)', group: 'Listening:' },
       'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
       'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
       binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
@@ -76,11 +76,9 @@ try {
   }
   let target: ListenTarget;
   if (options.unix !== undefined) {
-    if (options.port !== undefined) die(NAME, '--unix and --port do not go together');
     if (!options.unix) die(NAME, '--unix needs a path');
     target = { kind: 'unix', path: options.unix };
   } else {
-    if (options.port === undefined) die(NAME, 'missing --port (or --unix PATH)');
     const bare = options.host.startsWith('[') && options.host.endsWith(']') ? options.host.slice(1, -1) : options.host;
     target = { kind: 'tcp', host: bare, port: parsePort(options.port) };
   }
