@@ -100,7 +100,7 @@ test('WS-11 CORE-07 backpressure: a client that stops reading stops the child, a
   assert.equal(c.messages[199999]!.split(' ')[1], '200000');
 });
 
-test('CORE-22 SIGTERM to the daemon: every session closes with its status, the daemon exits 0', async () => {
+test('WS-21 CORE-22 SIGTERM to the daemon: every session closes with its status, the daemon exits 0', async () => {
   const mark = join(tmp, 'shutdown');
   const d = await startDaemon('ws', ['--port', '0', fixture('ws/trap-term.sh'), mark]);
   const a = await wsConnect(url(d.port));

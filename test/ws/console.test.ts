@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
+import { get, request } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 
@@ -30,6 +30,10 @@ test('WS-19 --console: a plain GET gets a self-contained HTML page', async () =>
   assert.match(page.type, /^text\/html/);
   assert.match(page.body, /<script>/);
   assert.doesNotMatch(page.body, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/, 'no external assets');
+  const status = (method: string): Promise<number> =>
+    new Promise((resolve, reject) => request(`http://127.0.0.1:${d.port}/`, { method }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject).end());
+  assert.equal(await status('HEAD'), 200);
+  assert.equal(await status('POST'), 405);
 });
 
 test('WS-19 WS-08 the console in headless Chromium: type a line, see the echo, see the exit status', async () => {

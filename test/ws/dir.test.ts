@@ -17,7 +17,7 @@ test('WS-17 the URL path picks the script; the rest is H-PATH-INFO', async () =>
   assert.deepEqual(c.messages, ['script=/info.sh', 'info=/extra/p q', 'path=/info.sh/extra/p%20q', 'query=x=1']);
 });
 
-test('WS-17 scripts in subdirectories are served, one process per connection', async () => {
+test('WS-02 WS-17 scripts in subdirectories are served, one process per connection', async () => {
   const a = await wsConnect(`ws://127.0.0.1:${d.port}/sub/echo.sh`);
   const b = await wsConnect(`ws://127.0.0.1:${d.port}/sub/echo.sh`);
   a.send('to a');
