@@ -174,7 +174,9 @@ export class IrcBot implements BotLink {
     });
     c.on('privmsg', (e) => this.onPrivmsg(e));
     c.on('irc error', (e) => {
-      this.log.warn('irc-error', { error: e.error, channel: e.channel, reason: e.reason });
+      // The server's ERROR after our own QUIT is the expected goodbye, not a problem.
+      if (this.state === 'stopped') this.log.info('server-closed', { reason: e.reason });
+      else this.log.warn('irc-error', { error: e.error, channel: e.channel, reason: e.reason });
       if (e.channel && JOIN_REFUSED.has(e.error)) this.scheduleRejoin(e.channel);
     });
     c.on('sasl failed', (e) => this.log.error('sasl-failed', { reason: e.reason, message: e.message }));
