@@ -250,3 +250,18 @@ test('HTTP-27 SIGTERM to the daemon ends open streams and sessions, exit 0, no o
   assert.equal(r.trailers['hamelin-exit'], '143');
   assert.match(readFileSync(mark, 'utf8'), /^TERM\nTERM\n$/);
 });
+
+test('HTTP-08 an IPv6 client: H-REMOTE-ADDR is the bare address', async () => {
+  const d = await startDaemon('http', ['--host', '::1', '--port', '0', 'sh', '-c', 'echo "$H_REMOTE_ADDR"']);
+  const r = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: '::1', port: d.port, path: '/', agent: false }, (res) => {
+      let b = '';
+      res.setEncoding('utf8').on('data', (c: string) => (b += c));
+      res.on('end', () => resolve(b));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(r, '::1\n');
+  await d.waitLog(/request client=\[::1\]:\d+ /);
+});
