@@ -53,8 +53,10 @@ test('HTTP-02 a chunked upload streams: each line is answered before the next is
 });
 
 test('HTTP-02 curl -T - feeds stdin and curl -N sees the lines', async () => {
+  const curl = ['/usr/bin/curl', '/bin/curl', '/usr/local/bin/curl'].find((p) => existsSync(p));
+  assert.ok(curl, 'curl is required for this test (apt-get install curl)');
   const d = await startDaemon('http', ['--port', '0', 'sort', '-r']);
-  const out = execFileSync('curl', ['-sS', '-N', '-T', '-', `http://127.0.0.1:${d.port}/`], { input: 'a\nc\nb\n' }).toString();
+  const out = execFileSync(curl, ['-sS', '-N', '-T', '-', `http://127.0.0.1:${d.port}/`], { input: 'a\nc\nb\n' }).toString();
   assert.equal(out, 'c\nb\na\n');
 });
 
