@@ -13,7 +13,7 @@ const KILL_AFTER = ['--opt', 'kill-after=--kill-after {n}'];
 
 const limited = suitePool(2);
 const suite = (only: string | null, flags: string[]): Promise<SuiteRun> =>
-  limited(['net', '--jobs', '3', ...KILL_AFTER, ...(only ? ['--only', only] : [])], mini(...flags));
+  limited(['net', '--jobs', '3', '--slow', '2', ...KILL_AFTER, ...(only ? ['--only', only] : [])], mini(...flags));
 
 const runs = {
   good: suite(null, []),

@@ -16,7 +16,7 @@ function need(binary: string): void {
   }
 }
 
-const peer = (only: string, daemon: string[]): Promise<SuiteRun> => runSuite(['net', '--jobs', '3', '--only', only], daemon);
+const peer = (only: string, daemon: string[]): Promise<SuiteRun> => runSuite(['net', '--jobs', '3', '--slow', '2', '--only', only], daemon);
 
 test('socat (fork EXEC): no H- variables, signals only the pid so the grandchild survives (CORE-08 CORE-11 CORE-13 CORE-15)', async () => {
   need('socat');
@@ -42,7 +42,7 @@ test('ncat --exec: no H- variables, no signals, a half-closing client gets nothi
 
 test('websocketd: no H- variables, env cleared, SIGINT to the pid only, last line dropped, no close frame (CORE-05 CORE-08 CORE-13 CORE-15 CORE-23)', async () => {
   need('websocketd');
-  const r = await runSuite(['ws', '--jobs', '3', '--only', 'CORE-03,CORE-05,CORE-08,CORE-13,CORE-15,CORE-23'], ['websocketd', '--address={host}', '--port={port}', '{command}']);
+  const r = await runSuite(['ws', '--jobs', '3', '--slow', '2', '--only', 'CORE-03,CORE-05,CORE-08,CORE-13,CORE-15,CORE-23'], ['websocketd', '--address={host}', '--port={port}', '{command}']);
   assert.deepEqual(r.ids('fail'), ['CORE-05', 'CORE-08', 'CORE-13', 'CORE-15', 'CORE-23'], r.explain());
   assert.match(r.results.find((x) => x.id === 'CORE-15')!.evidence, /no close frame/);
   assert.equal(r.code, 1);

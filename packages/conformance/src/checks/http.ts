@@ -1,5 +1,5 @@
-/** HTTP binding, plain requests (spec/bindings/http.md HTTP-02..HTTP-14). Sessions (SSE,
- * long-poll), CORS, the console and --dir are not covered yet. */
+/** HTTP binding (spec/bindings/http.md): plain requests HTTP-02..HTTP-14 and SSE HTTP-18, 19,
+ * 21. Long-poll sessions, CORS, the console and --dir are not covered yet. */
 import { connect } from 'node:net';
 import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { within } from '../runner.js';
@@ -204,6 +204,57 @@ export const httpChecks: Check[] = [
       ctx.expect(b.headers()['retry-after'] === '1', 'Retry-After: 1', () => JSON.stringify(b.headers()));
       ctx.expect(/^hamelin: busy: too many clients \(limit 1\)\n?$/.test(b.received().toString()), 'the body "hamelin: busy: too many clients (limit 1)"', () => show(b));
       ctx.expect(d.sessions().length === 1, 'no second process', () => `${d.sessions().length}`);
+    },
+  },
+  {
+    id: 'HTTP-18',
+    level: 'MUST',
+    title: 'a GET accepting text/event-stream opens an SSE session: headers, then the session event',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay' });
+      const c = await request(ctx, d, { method: 'GET', headers: { Accept: 'text/event-stream' } });
+      await c.waitFor((b) => /\n\n/.test(b.toString()), 'the first event', ctx.ms(3000)).catch(() => ctx.fail('the session event', show(c)));
+      const h = c.headers();
+      ctx.expect(c.status() === 200 && /^text\/event-stream/i.test(h['content-type'] ?? ''), '200 text/event-stream', () => `${c.status()} ${h['content-type']}`);
+      ctx.expect(/no-cache/.test(h['cache-control'] ?? '') && h['x-accel-buffering'] === 'no', 'Cache-Control no-cache, X-Accel-Buffering no', () => JSON.stringify(h));
+      const first = c.received().toString().split('\n\n')[0]!;
+      ctx.expect(/^id: 0\nevent: session\ndata: [A-Za-z0-9_-]{24}$/.test(first), 'the event "id: 0, event: session, data: ID" (24 base64url characters)', () => JSON.stringify(first));
+      c.close();
+    },
+  },
+  {
+    id: 'HTTP-19',
+    level: 'MUST',
+    title: 'SSE: each stdout line is one event with a rising id; a final exit event with the status',
+    async run(ctx) {
+      const d = await ctx.start({ mode: `noread+delay=50+print=${b64('one\ntwo\r\nlast')}+exit=3` });
+      const c = await request(ctx, d, { method: 'GET', headers: { Accept: 'text/event-stream' } });
+      await whole(ctx, c);
+      const events = c.received().toString().split('\n\n').filter((e) => e.trim() !== '' && !e.startsWith(':'));
+      const data = events.slice(1, -1);
+      const want = ['id: 1\ndata: one', 'id: 2\ndata: two', 'id: 3\ndata: last'];
+      ctx.expect(JSON.stringify(data) === JSON.stringify(want), `the events ${JSON.stringify(want)}`, () => JSON.stringify(data));
+      const exit = events[events.length - 1] ?? '';
+      const json = /(?:^|\n)event: exit\n(?:id: \d+\n)?data: (.*)$/.exec(exit)?.[1];
+      let parsed: { status?: unknown; exit?: unknown } = {};
+      try {
+        parsed = JSON.parse(json ?? '') as typeof parsed;
+      } catch {
+        /* below */
+      }
+      ctx.expect(parsed.status === 3 && parsed.exit === '3', 'an exit event with {"status": 3, "exit": "3", ...}', () => JSON.stringify(exit));
+    },
+  },
+  {
+    id: 'HTTP-21',
+    level: 'MUST',
+    title: 'an SSE GET with Last-Event-ID (a browser reconnect) is 204 and runs nothing',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay' });
+      const c = await whole(ctx, await request(ctx, d, { method: 'GET', headers: { Accept: 'text/event-stream', 'Last-Event-ID': '0' } }));
+      ctx.expect(c.status() === 204, 'status 204', () => show(c));
+      await new Promise((r) => setTimeout(r, 300));
+      ctx.expect(d.sessions().length === 0, 'no process started', () => `${d.sessions().length} started`);
     },
   },
 ];

@@ -13,11 +13,11 @@ async function mustRefuse(ctx: Ctx, what: string, spec: StartSpec): Promise<stri
   const exited = await within(() => {
     if (ctx.binding.listening(d.addr) && !spec.addr) listened = true;
     return d.exitInfo !== undefined;
-  }, ctx.ms(5000), 10);
+  }, ctx.ms(8000), 10);
   if (exited) await Promise.race([d.drained, sleep(1000)]);
   const err = d.stderr().toString();
   const lines = err.split('\n').filter((l) => l.trim() !== '');
-  const seen = `${exited ? `exit ${d.exitInfo!.code ?? d.exitInfo!.signal}` : 'still running after 5 s'}${listened ? ', listened' : ''}; stderr ${clip(err, 200)}`;
+  const seen = `${exited ? `exit ${d.exitInfo!.code ?? d.exitInfo!.signal}` : `still running after ${ctx.ms(8000) / 1000} s`}${listened ? ', listened' : ''}; stderr ${clip(err, 200)}`;
   ctx.expect(exited && d.exitInfo!.code !== 0 && !listened, `${what}: a non-zero exit before listening`, () => seen);
   ctx.expect(lines.length === 1, `${what}: exactly one line on stderr`, () => seen);
   return `${what}: exit ${d.exitInfo!.code}, ${clip(lines[0]!, 80)}`;
