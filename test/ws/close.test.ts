@@ -100,6 +100,31 @@ test('WS-11 CORE-07 backpressure: a client that stops reading stops the child, a
   assert.equal(c.messages[199999]!.split(' ')[1], '200000');
 });
 
+test('WS-11 CORE-07 input backpressure: a child that does not read its stdin stops the daemon reading the client', async () => {
+  const d = await startDaemon('ws', ['--port', '0', '--ping-interval', '0.5', 'sh', '-c', 'echo started $$; exec sleep 60']);
+  const c = await wsConnect(url(d.port));
+  const pid = Number((await c.waitFor(/^started \d+$/)).split(' ')[1]);
+  const chunk = 'z'.repeat(64 * 1024);
+  const total = 64 * 1024 * 1024;
+  for (let sent = 0; sent < total; sent += chunk.length) c.send(chunk);
+  // The daemon holds at most a pipe's and a socket's worth: the rest stays with the client.
+  await eventually(() => {
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.proc.pid}/status`, 'utf8'))![1]) * 1024;
+    return c.ws.bufferedAmount > 32 * 1024 * 1024 && c.ws.bufferedAmount === lastBuffered(c.ws.bufferedAmount) && rss < 200 * 1024 * 1024;
+  }, 'the client to hold most of its 64 MiB', 20_000, 200);
+  // Not reading, the daemon cannot see the client leave; the ping check (WS-14) does.
+  c.ws.terminate();
+  await gone(pid);
+  await d.waitLog(/client-gone .*reason=(timeout|reset|write-error)/);
+});
+
+let previous = -1;
+function lastBuffered(n: number): number {
+  const p = previous;
+  previous = n;
+  return p;
+}
+
 test('WS-21 CORE-22 SIGTERM to the daemon: every session closes with its status, the daemon exits 0', async () => {
   const mark = join(tmp, 'shutdown');
   const d = await startDaemon('ws', ['--port', '0', fixture('ws/trap-term.sh'), mark]);

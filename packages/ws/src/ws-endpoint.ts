@@ -124,18 +124,24 @@ export class WsEndpoint implements ClientEndpoint {
     });
   }
 
+  private inputPaused = false;
+
   pauseInput(): void {
+    this.inputPaused = true;
     if (!this.closed) this.ws.pause();
   }
 
   resumeInput(): void {
+    this.inputPaused = false;
     if (!this.closed) this.ws.resume();
   }
 
-  /** Ping sweep (WS-14): a peer that did not answer the last ping is dropped. */
+  /** Ping sweep (WS-14): a peer that did not answer the last ping is dropped. While input is
+   * paused its pong cannot be read, so it is not held against it; the ping still goes out, and
+   * a peer that has left answers it with a reset that fails the next write. */
   ping(): void {
     if (this.closed) return;
-    if (this.awaitingPong) {
+    if (this.awaitingPong && !this.inputPaused) {
       this.ws.terminate();
       this.gone('timeout', 'no pong');
       return;
