@@ -234,17 +234,20 @@ async function measure(c: Contender): Promise<Figures> {
     });
     log(`${c.name}: pipelined`);
     await step('pipelined', async () => {
-      // Best of 3: one connection's figure is at the mercy of the scheduler on 2 cores.
+      // Best of 3 completed runs: one connection's figure is at the mercy of the scheduler on
+      // 2 cores. A run whose echoes do not all come back within 15 s counts as failed.
       let best: number | null = null;
+      let failed = 0;
       for (let i = 0; i < 3; i++) {
-        const ms = await pipelined(d.port, PIPELINE, 30_000);
-        if (ms === null) throw new Error(`${PIPELINE} pipelined messages did not all come back within 30 s`);
-        best = Math.max(best ?? 0, PIPELINE / (ms / 1000));
+        const ms = await pipelined(d.port, PIPELINE, 15_000);
+        if (ms === null) failed++;
+        else best = Math.max(best ?? 0, PIPELINE / (ms / 1000));
       }
       f['pipelined'] = best;
+      if (failed) log(`${c.name}: ${failed} of 3 runs of ${PIPELINE} pipelined messages did not complete within 15 s`);
       if (PIPELINE_BIG) {
-        const ms = await pipelined(d.port, PIPELINE_BIG, 30_000);
-        log(`${c.name}: ${PIPELINE_BIG} pipelined: ${ms === null ? 'did not complete within 30 s' : `${Math.round(PIPELINE_BIG / (ms / 1000))} msg/s`}`);
+        const ms = await pipelined(d.port, PIPELINE_BIG, 15_000);
+        log(`${c.name}: ${PIPELINE_BIG} pipelined: ${ms === null ? 'did not complete within 15 s' : `${Math.round(PIPELINE_BIG / (ms / 1000))} msg/s`}`);
       }
     });
     log(`${c.name}: bursts`);
