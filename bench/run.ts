@@ -5,7 +5,7 @@
  * BENCH_ONLY=net,spawn runs only those groups (suite file names; `spawn` is bench/spawn-cost).
  */
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import type { BenchRow, Suite } from './types.js';
 
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const started = Date.now();
+const loadBefore = loadavg()[0]!;
 const rows: BenchRow[] = [];
 const failures: string[] = [];
 
@@ -49,8 +50,13 @@ if (!only || only.has('spawn')) {
   }
 }
 
+const loadAfter = loadavg()[0]!;
 const table = render(rows);
 process.stdout.write(table);
+process.stdout.write(
+  `${cpus().length} CPUs, node ${process.version}, load average ${loadBefore.toFixed(1)} at start and ${loadAfter.toFixed(1)} at the end` +
+    ` (anything else running on the machine lowers every figure; compare columns of one run, not runs).\n`,
+);
 for (const f of failures) process.stdout.write(`FAILED ${f}\n`);
 
 let commit = '';
@@ -68,6 +74,7 @@ const json = {
   cpu: cpus()[0]?.model ?? '',
   seconds: Math.round((Date.now() - started) / 1000),
   quick: process.env.BENCH_QUICK === '1',
+  loadavg: { start: loadBefore, end: loadAfter },
   rows: rows.map((r) => ({ ...r, ratios: ratios(r) })),
   table,
   failures,
@@ -88,26 +95,28 @@ function fmt(v: number | null): string {
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
-/** One table: a column per peer (union over all rows), each cell `figure (hamelin/peer)`. */
+/**
+ * One table. Peers differ from group to group (tcpserver for net, websocketd for ws), so
+ * each row lists its own: cell `name figure (hamelin/peer)`.
+ */
 function render(all: BenchRow[]): string {
-  const peerNames: string[] = [];
-  for (const r of all) for (const p of Object.keys(r.peers)) if (!peerNames.includes(p)) peerNames.push(p);
-  const head = ['group', 'metric', 'unit', 'hamelin', ...peerNames.map((p) => `${p} (h/${p})`)];
+  const width = Math.max(0, ...all.map((r) => Object.keys(r.peers).length));
+  const head = ['group', 'metric', 'unit', 'hamelin', ...Array.from({ length: width }, (_, i) => `peer ${i + 1} (hamelin/peer)`)];
   const body = all.map((r) => {
     const rs = ratios(r);
-    return [
-      r.group,
-      r.metric,
-      `${r.unit} ${r.higherIsBetter ? '↑' : '↓'}`,
-      fmt(r.hamelin),
-      ...peerNames.map((p) => (p in r.peers ? `${fmt(r.peers[p] ?? null)} (${rs[p] == null ? '-' : rs[p]!.toFixed(2) + 'x'})` : '')),
-    ];
+    const cells = Object.entries(r.peers).map(([p, v]) => `${p} ${fmt(v ?? null)} (${rs[p] == null ? '-' : fmtRatio(rs[p]!)})`);
+    while (cells.length < width) cells.push('');
+    return [r.group, r.metric, `${r.unit} ${r.higherIsBetter ? '↑' : '↓'}`, fmt(r.hamelin), ...cells];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |\n';
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ') + ' |\n';
   let out = line(head);
-  out += '|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|\n';
+  out += '|' + widths.map((w, i) => (i === 3 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|\n';
   for (const b of body) out += line(b);
-  out += '↑ higher is better, ↓ lower is better; (h/peer) = hamelin figure / peer figure.\n';
+  out += '↑ higher is better, ↓ lower is better; (x) = hamelin figure / peer figure.\n';
   return out;
+}
+
+function fmtRatio(x: number): string {
+  return x >= 100 ? `${x.toFixed(0)}x` : x >= 0.01 ? `${x.toFixed(2)}x` : `${x.toFixed(4)}x`;
 }

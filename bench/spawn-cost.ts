@@ -17,15 +17,8 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import type { Readable, Writable } from 'node:stream';
+import { spawnChild } from '@hamelin/core';
 import type { BenchRow } from './types.js';
-
-/** hamelin's spawn layer, loaded from the built core (it is internal: not exported by the package). */
-type SpawnChild = (req: { file: string; argv0: string; args: string[]; env: NodeJS.ProcessEnv }) => Promise<
-  | { ok: true; child: { stdin: Writable; stdout: Readable; once(ev: 'close', l: () => void): unknown } }
-  | { ok: false; code: string; message: string }
->;
-const { spawnChild } = (await import(new URL('../../packages/core/dist/spawn.js', import.meta.url).href)) as { spawnChild: SpawnChild };
 
 const N = process.env.BENCH_QUICK === '1' ? 100 : 300;
 const WARMUP = 20;

@@ -18,6 +18,8 @@ interface Contender {
   needs: string;
   argv(port: number): string[];
   env?: NodeJS.ProcessEnv;
+  /** only the churn rows (what the spawn layer changes), to keep the run short */
+  churnOnly?: boolean;
 }
 
 const HAMELIN_NET = join(ROOT, 'packages', 'net', 'dist', 'cli.js');
@@ -31,7 +33,7 @@ export const hamelin: Contender = {
 
 export const peers: Contender[] = [
   // hamelin itself with its old spawn layer, to show what the spawn server buys.
-  { name: 'hamelin-cp', needs: 'node', argv: hamelin.argv, env: { ...process.env, HAMELIN_SPAWN: 'child_process' } },
+  { name: 'hamelin-cp', needs: 'node', argv: hamelin.argv, env: { ...process.env, HAMELIN_SPAWN: 'child_process' }, churnOnly: true },
   // -R -H -l0: no ident and no DNS lookups (with them tcpserver drops to ~9 conn/s); -c: its
   // default of 40 concurrent children would queue the idle-connections run.
   { name: 'tcpserver', needs: 'tcpserver', argv: (p) => ['tcpserver', '-RHl0', '-c', '2000', '127.0.0.1', String(p), 'cat'] },
@@ -72,7 +74,7 @@ async function measure(c: Contender): Promise<Figures> {
       f['churn8'] = r.per_s!;
       if (r.errors) log(`${c.name} churn c=8: ${r.errors} failed connections`);
     });
-    log(`${c.name}: wait for children`);
+    if (c.churnOnly) return f;
     await waitChildrenGone(d.proc.pid!);
     log(`${c.name}: latency, throughput`);
     await step('latency', async () => {
@@ -95,9 +97,7 @@ async function measure(c: Contender): Promise<Figures> {
     });
   } finally {
     await waitChildrenGone(d.proc.pid!);
-    log(`${c.name}: stop`);
     await d.stop();
-    log(`${c.name}: stopped`);
   }
   return f;
 }
