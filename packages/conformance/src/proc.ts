@@ -3,7 +3,7 @@
  * (without connecting, which would start a session), whether a pid is alive, the memory of a
  * process group, and every process that carries a check's token in its command line.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 function readOr(path: string, fallback = ''): string {
   try {
@@ -13,13 +13,42 @@ function readOr(path: string, fallback = ''): string {
   }
 }
 
-/** True when some socket listens on this TCP port (any address, v4 or v6). */
-export function tcpListening(port: number): boolean {
+/** The inodes of the sockets listening on this TCP port (any address, v4 or v6). */
+export function tcpListeners(port: number): string[] {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes: string[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of readOr(file).split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length > 3 && f[3] === '0A' && f[1]!.endsWith(`:${hex}`)) return true;
+      if (f.length > 9 && f[3] === '0A' && f[1]!.endsWith(`:${hex}`)) inodes.push(f[9]!);
+    }
+  }
+  return inodes;
+}
+
+/** True when some socket listens on this TCP port (any address, v4 or v6). */
+export function tcpListening(port: number): boolean {
+  return tcpListeners(port).length > 0;
+}
+
+/** True when one of these socket inodes is open in `pid` or one of its descendants: the
+ * listener is the daemon's, not another program's that took the same port. */
+export function ownedByTree(pid: number, inodes: string[]): boolean {
+  if (inodes.length === 0) return false;
+  const want = new Set(inodes.map((i) => `socket:[${i}]`));
+  for (const p of [pid, ...descendants(pid)]) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (want.has(readlinkSync(`/proc/${p}/fd/${fd}`))) return true;
+      } catch {
+        /* closed meanwhile */
+      }
     }
   }
   return false;

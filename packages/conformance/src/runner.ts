@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readProbes, type ProbeRun } from './probe-report.js';
-import { kill, pidsWithToken, running } from './proc.js';
+import { kill, pidsWithToken, running, tcpListening } from './proc.js';
 import type { Address, Binding, Conn, Level, OptionName, Status } from './types.js';
 
 export const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'probe.js');
@@ -198,6 +198,18 @@ export class Ctx {
   }
 
   async start(spec: StartSpec = {}): Promise<DaemonRun> {
+    for (let attempt = 1; ; attempt++) {
+      const run = await this.startOnce(spec).catch((e: unknown) => e as Error);
+      if (!(run instanceof Error)) return run;
+      // Another program took the port between our check and the daemon's bind: try another.
+      const last = this.runs[this.runs.length - 1];
+      const stolen = last?.exitInfo && !spec.addr && !spec.port && this.binding.transport === 'tcp' && tcpListening(last.addr.port);
+      if (!stolen || attempt >= 3) throw run;
+      this.note(`port ${last.addr.port} was taken by another program; retried`);
+    }
+  }
+
+  private async startOnce(spec: StartSpec): Promise<DaemonRun> {
     const dir = join(this.dir, `d${++this.n}`);
     mkdirSync(dir);
     const addr = spec.addr ?? (await this.binding.allocate(dir, spec.host));
@@ -218,7 +230,7 @@ export class Ctx {
       spawnError,
       eventually(
         () => {
-          if (this.binding.listening(addr)) return true;
+          if (this.binding.listening(addr, run.pid)) return true;
           if (run.exitInfo) {
             throw new CheckFailure(
               `the daemon exited (status ${run.exitInfo.code ?? run.exitInfo.signal}) instead of listening; ` +

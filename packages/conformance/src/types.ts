@@ -67,7 +67,8 @@ export interface Binding {
   readonly framing: 'stream' | 'message';
   /** Pick a free address (port or socket path) for one daemon run. */
   allocate(dir: string, host?: string): Promise<Address>;
-  listening(addr: Address): boolean;
+  /** True once the daemon (pid, or a process it started) listens at addr. */
+  listening(addr: Address, pid: number): boolean;
   dial(addr: Address): Promise<Conn>;
   /** The exact H-TYPE this binding's daemon must set. */
   hType(addr: Address): string;

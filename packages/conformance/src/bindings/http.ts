@@ -7,7 +7,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { tcpListening } from '../proc.js';
+import { ownedByTree, tcpListeners } from '../proc.js';
 import type { Address, Binding, Conn } from '../types.js';
 import { freePort } from './net.js';
 
@@ -253,7 +253,7 @@ export const http: Binding = {
   async allocate(_dir, host = '127.0.0.1') {
     return { host, port: await freePort(host), path: '', tls: false };
   },
-  listening: (addr) => tcpListening(addr.port),
+  listening: (addr, pid) => ownedByTree(pid, tcpListeners(addr.port)),
   dial: (addr) => dialHttp(addr),
   hType: (addr) => `HTTP-${SPEC}-${addr.tls ? 'TLS' : 'INSECURE'}`,
   hClient: () => HTTP_USER_AGENT,

@@ -4,8 +4,9 @@
  */
 import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tcpListening, unixListening } from '../proc.js';
+import { ownedByTree, tcpListeners, unixListening } from '../proc.js';
 import type { Binding, Conn } from '../types.js';
 
 const SPEC = '0.2';
@@ -19,17 +20,39 @@ function plain(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
-/** A port free on this host (bound and released; the daemon gets it a moment later). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports are drawn below the kernel's ephemeral range, so that no outgoing connection (ours or
+ * any other program's) takes one between our check and the daemon's bind. */
+function portRange(): [number, number] {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 12000) return [10000, low];
+  } catch {
+    /* not Linux: any unprivileged range will do */
+  }
+  return [20000, 30000];
+}
+
+function tryPort(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: host === 'localhost' ? '127.0.0.1' : host, exclusive: true }, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
+    // No such address here (no IPv6 loopback): the port cannot be taken on it either.
+    srv.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT'));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
   });
+}
+
+/** A port free on this host (bound and released; the daemon gets it a moment later). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [low, high] = portRange();
+  const hosts = host === 'localhost' ? ['127.0.0.1', '::1'] : [host];
+  for (let i = 0; i < 200; i++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    let ok = true;
+    for (const h of hosts) ok = ok && (await tryPort(h, port));
+    if (ok) return port;
+  }
+  throw new Error(`no free port on ${host}`);
 }
 
 export function wrapSocket(socket: Socket, label: string): Conn {
@@ -124,7 +147,7 @@ export const net: Binding = {
   async allocate(_dir, host = '127.0.0.1') {
     return { host, port: await freePort(host), path: '', tls: false };
   },
-  listening: (addr) => tcpListening(addr.port),
+  listening: (addr, pid) => ownedByTree(pid, tcpListeners(addr.port)),
   dial(addr) {
     const host = addr.host === 'localhost' ? 'localhost' : addr.host;
     const label = (s: Socket): string => `${bracket(plain(s.localAddress))}:${s.localPort}`;

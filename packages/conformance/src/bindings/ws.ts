@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { tcpListening } from '../proc.js';
+import { ownedByTree, tcpListeners } from '../proc.js';
 import type { Binding, Conn } from '../types.js';
 import { freePort } from './net.js';
 
@@ -143,7 +143,7 @@ export const ws: Binding = {
   async allocate(_dir, host = '127.0.0.1') {
     return { host, port: await freePort(host), path: '', tls: false };
   },
-  listening: (addr) => tcpListening(addr.port),
+  listening: (addr, pid) => ownedByTree(pid, tcpListeners(addr.port)),
   dial: (addr) => dialWs(wsUrl(addr.host, addr.port, addr.tls)),
   hType: (addr) => `WS-${SPEC}-${addr.tls ? 'TLS' : 'INSECURE'}`,
   hClient: () => USER_AGENT,
