@@ -21,7 +21,8 @@ export const wsChecks: Check[] = [
       c.sendMessage!('one');
       c.sendMessage!('two\nthree');
       c.sendMessage!('');
-      const want = 'one\ntwo\nthree\n\n';
+      c.sendMessage!('cr kept\r');
+      const want = 'one\ntwo\nthree\n\ncr kept\r\n';
       await eventually(() => fresh(d, p).stdin().toString() === want || undefined, 'the lines on stdin', ctx.ms(3000)).catch(() =>
         ctx.fail(JSON.stringify(want), JSON.stringify(fresh(d, p).stdin().toString())),
       );
@@ -61,7 +62,7 @@ export const wsChecks: Check[] = [
       const { c } = await session(ctx, { mode: `noread+stay+print=${b64(bytes)}` });
       await within(() => (c.messages?.().length ?? 0) >= 1 || c.error() !== undefined, ctx.ms(3000));
       const m = c.messages?.()[0]?.toString('utf8');
-      ctx.expect(m !== undefined && /^ok \uFFFD+ end ü$/.test(m), 'the message "ok \\uFFFD\\uFFFD end ü"', () => (m === undefined ? howClosed(c) : JSON.stringify(m)));
+      ctx.expect(m !== undefined && m === 'ok \uFFFD\uFFFD end ü', 'the message "ok \\uFFFD\\uFFFD end ü"', () => (m === undefined ? howClosed(c) : JSON.stringify(m)));
     },
   },
   {
@@ -98,18 +99,38 @@ export const wsChecks: Check[] = [
     level: 'MUST',
     title: 'a message over --max-message (default 1 MiB): close 1009 and SIGTERM',
     async run(ctx) {
+      const exact = await session(ctx, { mode: 'noread+stay' });
+      exact.c.sendMessage!(Buffer.alloc(1 << 20, 'e').toString());
       const { d, c, p } = await session(ctx, { mode: 'echo+stay' });
       c.sendMessage!(Buffer.alloc((1 << 20) + 1, 'm').toString());
       const f = await closedWith(ctx, c);
       ctx.expect(f?.code === 1009, 'close code 1009', () => howClosed(c));
       const t = await waitSignal(d, p.pid, ctx.ms(3000));
       ctx.expect(t !== undefined, 'SIGTERM to the child', () => signalsOf(d, p.pid));
+      ctx.expect(exact.c.closeFrame?.() === undefined && exact.c.error() === undefined, 'a message of exactly 1 MiB accepted', () => howClosed(exact.c));
+    },
+  },
+  {
+    id: 'WS-13',
+    level: 'MUST',
+    title: 'over --max-clients the handshake is answered 503, and nothing is started',
+    needs: ['max-clients'],
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay', options: { 'max-clients': '1' } });
+      const a = await d.dial();
+      await pingEcho(ctx, a);
+      const refused = await d.dial().then(
+        (c) => `accepted (${howClosed(c)})`,
+        (e: Error) => e.message,
+      );
+      ctx.expect(/HTTP 503/.test(refused), 'HTTP 503 before the upgrade', () => refused);
+      ctx.expect(d.sessions().length === 1, 'no second process', () => `${d.sessions().length}`);
     },
   },
   {
     id: 'WS-15',
     level: 'MUST',
-    title: 'H-TYPE WS-0.2-INSECURE, H-CLIENT the User-Agent, H-REMOTE-ADDR/PORT, H-PATH, H-QUERY, H-ORIGIN, H-HEADER-*',
+    title: 'H-TYPE WS-0.2-INSECURE, H-CLIENT the User-Agent, H-REMOTE-ADDR/PORT, H-PATH, H-QUERY, H-ORIGIN',
     async run(ctx) {
       const d = await ctx.start({ mode: 'echo+stay' });
       const c = await dialWs(wsUrl(d.addr.host, d.addr.port, false, '/some/path?x=1&y=%20'), { Origin: 'http://conformance.example', 'X-Conformance-Test': 'yes' });
@@ -123,13 +144,53 @@ export const wsChecks: Check[] = [
         'H-PATH': '/some/path',
         'H-QUERY': 'x=1&y=%20',
         'H-ORIGIN': 'http://conformance.example',
-        'H-HEADER-X-CONFORMANCE-TEST': 'yes',
       };
       const bad = Object.entries(want).filter(([k, v]) => env[k] !== v);
       ctx.expect(bad.length === 0, Object.entries(want).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '), () =>
         bad.map(([k]) => `${k}=${JSON.stringify(env[k] ?? null)}`).join(' '),
       );
       c.close();
+    },
+  },
+  {
+    id: 'WS-16',
+    level: 'MUST',
+    title: 'request headers as H-HEADER-*; Authorization, Cookie, Proxy never passed',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay' });
+      const secret = 'conformance-secret-9b1e';
+      const c = await dialWs(wsUrl(d.addr.host, d.addr.port, false), {
+        'X-Conformance-Test': 'yes',
+        Authorization: `Bearer ${secret}`,
+        Cookie: `s=${secret}`,
+        Proxy: `http://${secret}:1`,
+      });
+      const [p] = await d.waitSessions(1);
+      const env = p!.env;
+      ctx.expect(env['H-HEADER-X-CONFORMANCE-TEST'] === 'yes' && env['H-HEADER-USER-AGENT'] === USER_AGENT, 'H-HEADER-X-CONFORMANCE-TEST=yes and H-HEADER-USER-AGENT', () =>
+        `H-HEADER-X-CONFORMANCE-TEST=${JSON.stringify(env['H-HEADER-X-CONFORMANCE-TEST'] ?? null)} H-HEADER-USER-AGENT=${JSON.stringify(env['H-HEADER-USER-AGENT'] ?? null)}`,
+      );
+      const leaks = Object.entries(env).filter(([k, v]) => v.includes(secret) || /^HTTP_PROXY$/i.test(k));
+      ctx.expect(leaks.length === 0, 'no variable carrying Authorization, Cookie or Proxy', () => leaks.map(([k]) => k).join(', '));
+      c.close();
+    },
+  },
+  {
+    id: 'WS-21',
+    level: 'MUST',
+    title: 'SIGTERM to the daemon: each client gets its close frame, the daemon exits 0',
+    timeoutMs: 30_000,
+    async run(ctx) {
+      const options = ctx.has('kill-after') ? { 'kill-after': '1' } : {};
+      const d = await ctx.start({ mode: 'echo+stay', options });
+      const c = await d.dial();
+      await pingEcho(ctx, c);
+      d.signal('SIGTERM');
+      const exited = await Promise.race([d.exited, new Promise<undefined>((r) => setTimeout(r, ctx.ms(12_000)))]);
+      ctx.expect(exited?.code === 0, 'exit status 0', () => (exited ? `status ${exited.code ?? exited.signal}` : 'still running after 12 s'));
+      const f = c.closeFrame?.();
+      ctx.expect(f !== undefined && f.code >= 1000, 'a close frame telling how the session ended', () => howClosed(c));
+      return `close ${f!.code} ${JSON.stringify(f!.reason)}`;
     },
   },
 ];
