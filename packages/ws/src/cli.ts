@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** hamelin-ws [options] --port PORT CMD [ARGS...] | hamelin-ws [options] --port PORT --dir DIR */
+/** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
 import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
 import { parseOriginList } from './origin.js';
