@@ -53,3 +53,11 @@ test('WS-18 no escape from DIR: dot segments, encoded separators, symlinks', asy
   assert.equal(starts(), before, 'no process was started for any of them');
   assert.match(d.stderr(), /refused .*status=400 reason="?dot segment/);
 });
+
+test('WS-19 WS-17 with --dir and --console, the page is served where an executable is, 404 elsewhere', async () => {
+  const c = await startDaemon('ws', ['--port', '0', '--console', '--dir', fixture('ws/dir')]);
+  const status = (path: string): Promise<number> => rawStatus(c.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  assert.equal(await status('/sub/echo.sh'), 200);
+  assert.equal(await status('/nope.sh'), 404);
+  assert.equal(await status('/../outside.sh'), 400);
+});
