@@ -2,6 +2,7 @@
  * hamelin-conformance against small daemons that are wrong on purpose
  * (test/fixtures/conformance/mini-daemon.mjs): the correct one passes every check it can be
  * asked for, and each flag that breaks one promise fails exactly the requirements it breaks.
+ * their_daemon.py is a small independent Python implementation, run as the issue's example.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,10 @@ const runs = {
   nohvars: suite('CORE-04,CORE-08,CORE-09,CORE-10,CORE-11,CORE-23,NET-02,NET-03', ['--no-hvars']),
   pidonly: suite('CORE-13,CORE-14,CORE-15,CORE-22,NET-05', ['--pid-only']),
   nolinger: suite('CORE-05,CORE-15,NET-07', ['--no-linger']),
+  python: limited(
+    ['net', '--jobs', '3', '--slow', '2', '--only', 'CORE-01,CORE-02,CORE-03,CORE-04,CORE-05,CORE-06,CORE-07,CORE-08,CORE-11,CORE-12,CORE-13,CORE-15,CORE-16,CORE-18,CORE-19,CORE-23,NET-03,NET-04,NET-05,NET-06,NET-07'],
+    ['python3', fixture('conformance/their_daemon.py'), '{host}', '{port}', '{command}'],
+  ),
 };
 
 function expectFailures(r: SuiteRun, failed: string[]): void {
@@ -60,4 +65,11 @@ test('CORE-13 CORE-14 CORE-15 CORE-22: a daemon that signals only the pid, not t
 
 test('NET-07: a daemon that closes without draining unread input (RST) fails exactly that', async () => {
   expectFailures(await runs.nolinger, ['NET-07']);
+});
+
+test('python3 their_daemon.py (the issue\'s example): passes the data, environment and signal checks; fails CORE-15 CORE-16 CORE-18 CORE-19', async () => {
+  const r = await runs.python;
+  expectFailures(r, ['CORE-15', 'CORE-16', 'CORE-18', 'CORE-19']);
+  assert.match(r.results.find((x) => x.id === 'CORE-15')!.evidence, /grandchild \d+: no signal/);
+  assert.match(r.results.find((x) => x.id === 'CORE-18')!.evidence, /bad port: exactly one line on stderr; saw exit 1; stderr "Traceback/);
 });

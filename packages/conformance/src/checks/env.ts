@@ -1,13 +1,28 @@
 /** The child's environment: CORE-08..11, CORE-23, NET-02, NET-03. */
-import type { Check, Ctx } from '../runner.js';
+import { readFileSync } from 'node:fs';
+import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { ENV_LEAK, ENV_MARK } from '../runner.js';
 import type { ProbeRun } from '../probe-report.js';
 import type { Address, Conn } from '../types.js';
 import { clip, session } from './common.js';
 
-async function envSession(ctx: Ctx): Promise<{ env: Record<string, string>; c: Conn; addr: Address; p: ProbeRun }> {
+async function envSession(ctx: Ctx): Promise<{ env: Record<string, string>; c: Conn; addr: Address; p: ProbeRun; d: DaemonRun }> {
   const { d, c, p } = await session(ctx, { mode: 'echo' });
-  return { env: p.env, c, addr: d.addr, p };
+  return { env: p.env, c, addr: d.addr, p, d };
+}
+
+/** A process's environment as it was exec'ed (/proc/PID/environ). */
+function environOf(pid: number): Record<string, string> | undefined {
+  try {
+    const out: Record<string, string> = {};
+    for (const kv of readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) out[kv.slice(0, i)] = Buffer.from(kv.slice(i + 1), 'latin1').toString('utf8');
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 function hVars(env: Record<string, string>): string {
@@ -68,9 +83,12 @@ export const envChecks: Check[] = [
     level: 'MUST',
     title: "child env = daemon env + H- vars (inherited H-/H_ vars removed)",
     async run(ctx) {
-      const { env } = await envSession(ctx);
+      const { env, d } = await envSession(ctx);
+      // The daemon's own environment as it started (an interpreter's launcher, such as a pyenv
+      // shim, may have changed PATH on the way), else the one the suite gave it.
+      const daemonEnv = environOf(d.pid) ?? (process.env as Record<string, string>);
       ctx.expect(env[ENV_MARK.name] === ENV_MARK.value, `${ENV_MARK.name} from the daemon's environment`, () => `${ENV_MARK.name}=${JSON.stringify(env[ENV_MARK.name] ?? null)}`);
-      ctx.expect(env.PATH === process.env.PATH, 'PATH unchanged', () => `PATH=${clip(env.PATH ?? '(unset)', 80)}`);
+      ctx.expect(env.PATH === daemonEnv.PATH, "PATH as in the daemon's environment", () => `PATH=${clip(env.PATH ?? '(unset)', 80)}, the daemon's ${clip(daemonEnv.PATH ?? '(unset)', 80)}`);
       const leaked = Object.keys(ENV_LEAK).filter((k) => env[k] !== undefined);
       ctx.expect(leaked.length === 0, "the daemon's own inherited H- variables removed", () => `${leaked.join(', ')} passed on`);
     },
