@@ -253,6 +253,7 @@ export class Ctx {
     await sleep(50);
     cleanupSync(this);
     for (const r of this.runs) if (!r.exitInfo) await Promise.race([r.exited, sleep(1000)]);
+    for (const r of this.runs) this.binding.release?.(r.addr);
     live.delete(this);
     if (!this.config.keep) rmSync(this.dir, { recursive: true, force: true });
   }
@@ -294,6 +295,9 @@ export function expand(
       .replaceAll('{host}', addr.host)
       .replaceAll('{port}', portText ?? String(addr.port))
       .replaceAll('{path}', addr.path)
+      .replaceAll('{server}', addr.extra?.server ?? `${addr.host}:${addr.port}`)
+      .replaceAll('{nick}', addr.extra?.nick ?? '')
+      .replaceAll('{channel}', addr.extra?.channel ?? '')
       .replaceAll('{command}', command.map(shellQuote).join(' '));
   const optArgs: string[] = [];
   for (const [name, value] of Object.entries(options) as [OptionName, string][]) {
@@ -313,7 +317,7 @@ export function expand(
   // (or before the flag that word belongs to: `--host {host}`).
   let at = config.daemon.indexOf('{options}');
   if (at < 0) {
-    at = config.daemon.findIndex((w) => /\{(host|port|path)\}/.test(w));
+    at = config.daemon.findIndex((w) => /\{(host|port|path|server|nick|channel)\}/.test(w));
     if (at > 0 && /^-/.test(config.daemon[at - 1]!) && !config.daemon[at - 1]!.includes('=') && !/\{/.test(config.daemon[at - 1]!)) at--;
     if (at < 0) at = 1;
   }

@@ -13,6 +13,8 @@ export interface Address {
   port: number;
   path: string;
   tls: boolean;
+  /** Binding-specific placeholders (irc: nick, channel, server). */
+  extra?: Record<string, string>;
 }
 
 /** One client connection, seen from the client. */
@@ -65,6 +67,11 @@ export interface Binding {
    * connection then shows received messages as lines (each followed by a newline), and sends
    * each complete written line as one message. */
   readonly framing: 'stream' | 'message';
+  /** False when a client's session starts with its first line rather than with its connection
+   * (IRC): the generic CORE checks then do not apply, the binding's own checks cover them. */
+  readonly sessionOnConnect?: boolean;
+  /** Release what allocate() set up besides the daemon (an observer connection). */
+  release?(addr: Address): void;
   /** Pick a free address (port or socket path) for one daemon run. */
   allocate(dir: string, host?: string): Promise<Address>;
   /** True once the daemon (pid, or a process it started) listens at addr. */

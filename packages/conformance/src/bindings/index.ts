@@ -3,5 +3,6 @@ import type { Binding } from '../types.js';
 import { net, unix } from './net.js';
 import { ws } from './ws.js';
 import { http } from './http.js';
+import { irc } from './irc.js';
 
-export const bindings: Record<string, Binding> = { net, unix, ws, http };
+export const bindings: Record<string, Binding> = { net, unix, ws, http, irc };

@@ -1,5 +1,6 @@
 /** Every check, in report order. */
 import type { Check } from '../runner.js';
+import { bindings } from '../bindings/index.js';
 import { processChecks } from './processes.js';
 import { dataChecks } from './data.js';
 import { flowChecks } from './flow.js';
@@ -12,10 +13,11 @@ import { limitChecks } from './limits.js';
 import { listenChecks } from './listen.js';
 import { httpChecks } from './http.js';
 import { wsChecks } from './ws.js';
+import { ircChecks } from './irc.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
-  return [['CORE', 'NET', 'WS', 'HTTP'].indexOf(area), Number(n)];
+  return [['CORE', 'NET', 'WS', 'HTTP', 'IRC'].indexOf(area), Number(n)];
 };
 
 export const allChecks: Check[] = [
@@ -31,6 +33,7 @@ export const allChecks: Check[] = [
   ...listenChecks,
   ...httpChecks,
   ...wsChecks,
+  ...ircChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);
@@ -40,9 +43,12 @@ export const allChecks: Check[] = [
 /** The checks of one binding: CORE checks apply everywhere unless they say otherwise; a
  * binding's own checks (NET-, WS-) apply to it (NET- to both net and unix). */
 export function checksFor(binding: string): Check[] {
-  const owner = (id: string): string[] | undefined => (id.startsWith('NET-') ? ['net', 'unix'] : id.startsWith('WS-') ? ['ws'] : id.startsWith('HTTP-') ? ['http'] : undefined);
+  const owner = (id: string): string[] | undefined =>
+    id.startsWith('NET-') ? ['net', 'unix'] : id.startsWith('WS-') ? ['ws'] : id.startsWith('HTTP-') ? ['http'] : id.startsWith('IRC-') ? ['irc'] : undefined;
+  const connectStarts = bindings[binding]?.sessionOnConnect !== false;
   return allChecks.filter((c) => {
     const to = c.bindings ?? owner(c.id);
+    if (!to && !connectStarts) return false; // generic CORE checks need a session per connection
     return !to || to.includes(binding);
   });
 }
