@@ -202,8 +202,8 @@ static int throughput(double megabytes) {
     return 1;
   }
   /* a relay that deadlocks (ncat --exec does, when the client writes faster than it reads
-     back) must end the run, not hang it: give up after 5 s without a byte */
-  struct timeval tv = {5, 0};
+     back) must end the run, not hang it: give up after 3 s without a byte */
+  struct timeval tv = {3, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   struct tp t = {fd, (size_t)(megabytes * 1e6)};

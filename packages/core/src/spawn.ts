@@ -8,9 +8,9 @@
  * the same options (detached, stdin/stdout piped, stderr inherited):
  *
  *   layer                 spawn call p50 / p99     loop busy per spawn (exit and close included)
- *   execa 9               1.9-2.8 ms / 13-60 ms    4.4-11 ms
- *   child_process.spawn   1.3-2.7 ms / 7-24 ms     2.0-4.9 ms
- *   spawn server (here)   0.006 ms / 0.02 ms       0.54-0.83 ms
+ *   execa 9               1.9-9.9 ms / 13-60 ms    4.4-13 ms
+ *   child_process.spawn   1.3-5.8 ms / 7-52 ms     2.0-9.8 ms
+ *   spawn server (here)   0.005-0.010 ms / 0.02 ms 0.54-0.83 ms
  *
  * (ranges over runs on a machine shared with other test runs; execa always adds about 1 ms
  * to child_process in the call, and more around it: promise plumbing, stream wrappers, its
@@ -19,7 +19,7 @@
  * and waits for the exec on the loop. So the hot path is the spawn server (spawn-server.ts):
  * a small C process, compiled with `cc` the first time it is needed, that vforks and execs
  * each child on the daemon's behalf; the daemon only exchanges a few bytes with it. On
- * connection churn through hamelin-net this roughly triples conn/s (bench row `hamelin-cp`
+ * connection churn through hamelin-net this gives 2-4x the conn/s (bench row `hamelin-cp`
  * is the same daemon with child_process). Where the server cannot run (not Linux, no `cc`,
  * HAMELIN_SPAWN=child_process in the daemon's environment), child_process.spawn is used:
  * same promises, slower.
