@@ -23,6 +23,7 @@ const runs = {
   nohvars: suite('CORE-04,CORE-08,CORE-09,CORE-10,CORE-11,CORE-23,NET-02,NET-03', ['--no-hvars']),
   pidonly: suite('CORE-13,CORE-14,CORE-15,CORE-22,NET-05', ['--pid-only']),
   nolinger: suite('CORE-05,CORE-15,NET-07', ['--no-linger']),
+  bareTty: limited(['tty', '--jobs', '3', '--slow', '2'], ['{command}']),
   python: limited(
     ['net', '--jobs', '3', '--slow', '2', '--only', 'CORE-01,CORE-02,CORE-03,CORE-04,CORE-05,CORE-06,CORE-07,CORE-08,CORE-11,CORE-12,CORE-13,CORE-15,CORE-16,CORE-18,CORE-19,CORE-23,NET-03,NET-04,NET-05,NET-06,NET-07'],
     ['python3', fixture('conformance/their_daemon.py'), '{host}', '{port}', '{command}'],
@@ -72,4 +73,10 @@ test('python3 their_daemon.py (the issue\'s example): passes the data, environme
   expectFailures(r, ['CORE-15', 'CORE-16', 'CORE-18', 'CORE-19']);
   assert.match(r.results.find((x) => x.id === 'CORE-15')!.evidence, /grandchild \d+: no signal/);
   assert.match(r.results.find((x) => x.id === 'CORE-18')!.evidence, /bad port: exactly one line on stderr; saw exit 1; stderr "Traceback/);
+});
+
+test('TTY-09 TTY-10: the bare command on a terminal, no daemon at all: a hangup is SIGHUP, not SIGTERM, and no H- variables', async () => {
+  const r = await runs.bareTty;
+  expectFailures(r, ['TTY-09', 'TTY-10']);
+  assert.match(r.results.find((x) => x.id === 'TTY-09')!.evidence, /saw child: SIGHUP/);
 });

@@ -14,6 +14,7 @@ const net = run(['net', '--hamelin', '--jobs', '3', '--slow', '2'], [process.exe
 const ws = run(['ws', '--hamelin', '--jobs', '3', '--slow', '2'], [process.execPath, bin('ws'), '--host', '{host}', '--port', '{port}', '{command}']);
 const http = run(['http', '--hamelin', '--jobs', '3', '--slow', '2'], [process.execPath, bin('http'), '--host', '{host}', '--port', '{port}', '{command}']);
 const irc = run(['irc', '--hamelin', '--jobs', '3', '--slow', '2'], [process.execPath, bin('irc'), '--server', '{server}', '--nick', '{nick}', '--channel', '{channel}', '{command}']);
+const tty = run(['tty', '--hamelin', '--jobs', '3', '--slow', '2'], [process.execPath, bin('tty'), '--log-file', '{log}', '{command}']);
 const unix = run(['unix', '--hamelin', '--jobs', '3', '--slow', '2'], [process.execPath, bin('net'), 'unix:{path}', '{command}']);
 
 const ALL_NET = ['CORE-01', 'CORE-02', 'CORE-03', 'CORE-04', 'CORE-05', 'CORE-06', 'CORE-07', 'CORE-08', 'CORE-09', 'CORE-10', 'CORE-11', 'CORE-12', 'CORE-13', 'CORE-14', 'CORE-15', 'CORE-16', 'CORE-17', 'CORE-18', 'CORE-19', 'CORE-20', 'CORE-21', 'CORE-22', 'CORE-23', 'CORE-24', 'NET-01', 'NET-02', 'NET-03', 'NET-04', 'NET-05', 'NET-06', 'NET-07', 'NET-09'];
@@ -54,5 +55,12 @@ test('IRC-03..IRC-14: hamelin-irc passes every check of the irc binding (on a re
   const r = await irc;
   assert.deepEqual(r.ids('fail'), [], r.explain());
   assert.deepEqual(r.ids('pass'), ['IRC-03', 'IRC-04', 'IRC-05', 'IRC-07', 'IRC-08', 'IRC-10', 'IRC-11', 'IRC-12', 'IRC-14'], r.explain());
+  assert.equal(r.code, 0, r.explain());
+});
+
+test('TTY-07..TTY-13: hamelin-tty passes every check of the tty binding (on a pseudo-terminal the suite runs it on)', async () => {
+  const r = await tty;
+  assert.deepEqual(r.ids('fail'), [], r.explain());
+  assert.deepEqual(r.ids('pass'), ['TTY-07', 'TTY-08', 'TTY-09', 'TTY-10', 'TTY-13'], r.explain());
   assert.equal(r.code, 0, r.explain());
 });

@@ -84,6 +84,8 @@ export interface StartSpec {
 export class DaemonRun {
   private err: Buffer[] = [];
   private errLen = 0;
+  private out: Buffer[] = [];
+  private outLen = 0;
   exitInfo: { code: number | null; signal: string | null; at: number } | undefined;
   readonly exited: Promise<{ code: number | null; signal: string | null; at: number }>;
   readonly startedAt = Date.now();
@@ -101,7 +103,11 @@ export class DaemonRun {
       this.err.push(d);
       this.errLen += d.length;
     });
-    proc.stdout!.on('data', () => {});
+    proc.stdout!.on('data', (d: Buffer) => {
+      this.out.push(d);
+      this.outLen += d.length;
+    });
+    proc.stdin?.on('error', () => {});
     this.drained = new Promise((resolve) => proc.once('close', () => resolve()));
     this.exited = new Promise((resolve) =>
       proc.once('exit', (code, signal) => {
@@ -117,6 +123,11 @@ export class DaemonRun {
 
   stderr(): Buffer {
     return Buffer.concat(this.err, this.errLen);
+  }
+
+  /** The daemon's stdout (tty: the screen). */
+  stdout(): Buffer {
+    return Buffer.concat(this.out, this.outLen);
   }
 
   dial(): Promise<Conn> {
@@ -215,9 +226,10 @@ export class Ctx {
     const addr = spec.addr ?? (await this.binding.allocate(dir, spec.host));
     if (spec.options?.tls !== undefined) addr.tls = true;
     const command = spec.commandFor ? spec.commandFor(dir) : this.probeCommand(dir, spec.mode ?? 'echo', spec.extra);
-    const argv = expand(this.config, addr, command, spec.options ?? {}, spec.port);
+    const expanded = expand(this.config, addr, command, spec.options ?? {}, spec.port);
+    const argv = this.binding.wrap ? this.binding.wrap(expanded, addr) : expanded;
     const env = { ...process.env, [ENV_MARK.name]: ENV_MARK.value, ...ENV_LEAK };
-    const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+    const proc = spawn(argv[0]!, argv.slice(1), { stdio: [this.binding.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true, env });
     const run = new DaemonRun(proc, addr, dir, argv, this.binding);
     this.runs.push(run);
     live.add(this);
@@ -298,6 +310,7 @@ export function expand(
       .replaceAll('{server}', addr.extra?.server ?? `${addr.host}:${addr.port}`)
       .replaceAll('{nick}', addr.extra?.nick ?? '')
       .replaceAll('{channel}', addr.extra?.channel ?? '')
+      .replaceAll('{log}', addr.extra?.log ?? '')
       .replaceAll('{command}', command.map(shellQuote).join(' '));
   const optArgs: string[] = [];
   for (const [name, value] of Object.entries(options) as [OptionName, string][]) {

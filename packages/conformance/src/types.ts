@@ -70,6 +70,10 @@ export interface Binding {
   /** False when a client's session starts with its first line rather than with its connection
    * (IRC): the generic CORE checks then do not apply, the binding's own checks cover them. */
   readonly sessionOnConnect?: boolean;
+  /** Run the daemon inside something (tty: on a new pseudo-terminal, via ptyrun.py). */
+  wrap?(argv: string[], addr: Address): string[];
+  /** The daemon's stdin is a pipe the checks write to (tty: the keyboard). */
+  readonly stdinPipe?: boolean;
   /** Release what allocate() set up besides the daemon (an observer connection). */
   release?(addr: Address): void;
   /** Pick a free address (port or socket path) for one daemon run. */

@@ -4,5 +4,6 @@ import { net, unix } from './net.js';
 import { ws } from './ws.js';
 import { http } from './http.js';
 import { irc } from './irc.js';
+import { tty } from './tty.js';
 
-export const bindings: Record<string, Binding> = { net, unix, ws, http, irc };
+export const bindings: Record<string, Binding> = { net, unix, ws, http, irc, tty };

@@ -14,10 +14,11 @@ import { listenChecks } from './listen.js';
 import { httpChecks } from './http.js';
 import { wsChecks } from './ws.js';
 import { ircChecks } from './irc.js';
+import { ttyChecks } from './tty.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
-  return [['CORE', 'NET', 'WS', 'HTTP', 'IRC'].indexOf(area), Number(n)];
+  return [['CORE', 'NET', 'WS', 'HTTP', 'IRC', 'TTY'].indexOf(area), Number(n)];
 };
 
 export const allChecks: Check[] = [
@@ -34,6 +35,7 @@ export const allChecks: Check[] = [
   ...httpChecks,
   ...wsChecks,
   ...ircChecks,
+  ...ttyChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);
@@ -44,7 +46,7 @@ export const allChecks: Check[] = [
  * binding's own checks (NET-, WS-) apply to it (NET- to both net and unix). */
 export function checksFor(binding: string): Check[] {
   const owner = (id: string): string[] | undefined =>
-    id.startsWith('NET-') ? ['net', 'unix'] : id.startsWith('WS-') ? ['ws'] : id.startsWith('HTTP-') ? ['http'] : id.startsWith('IRC-') ? ['irc'] : undefined;
+    id.startsWith('NET-') ? ['net', 'unix'] : id.startsWith('WS-') ? ['ws'] : id.startsWith('HTTP-') ? ['http'] : id.startsWith('IRC-') ? ['irc'] : id.startsWith('TTY-') ? ['tty'] : undefined;
   const connectStarts = bindings[binding]?.sessionOnConnect !== false;
   return allChecks.filter((c) => {
     const to = c.bindings ?? owner(c.id);

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Run a command on a new pseudo-terminal and relay it over this process's stdio.
+
+    ptyrun.py [--rows R] [--cols C] [--] CMD [ARGS...]
+
+The command becomes a session leader whose controlling terminal is the pty, with the pty
+as its stdin, stdout and stderr: exactly what it gets in a terminal window.
+Bytes on our stdin are typed into the terminal as they are (keystrokes: \\r, \\x7f, \\x04 ...).
+Bytes the terminal shows are written to our stdout as they are (after the line discipline,
+so \\n from the command shows up as \\r\\n).
+EOF on our stdin hangs the terminal up: the pty master is closed, as when a terminal
+window closes. Our stderr carries two status lines:
+    ptyrun: pid=PID tty=/dev/pts/N
+    ptyrun: exit code=N | ptyrun: exit signal=NAME
+and we exit with the command's status (128+N for a signal).
+Only the standard library: no native Node module is needed to drive a real terminal.
+"""
+import errno
+import fcntl
+import os
+import select
+import signal
+import struct
+import sys
+import termios
+
+
+def main(argv):
+    rows, cols = 24, 80
+    while argv and argv[0].startswith('--'):
+        opt = argv.pop(0)
+        if opt == '--':
+            break
+        if opt == '--rows':
+            rows = int(argv.pop(0))
+        elif opt == '--cols':
+            cols = int(argv.pop(0))
+        else:
+            sys.stderr.write('ptyrun: unknown option %s\n' % opt)
+            return 2
+    if not argv:
+        sys.stderr.write('usage: ptyrun.py [--rows R] [--cols C] [--] CMD [ARGS...]\n')
+        return 2
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
+    name = os.ttyname(slave)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(master)
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+            for fd in (0, 1, 2):
+                os.dup2(slave, fd)
+            if slave > 2:
+                os.close(slave)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            os.execvp(argv[0], argv)
+        except OSError as e:
+            os.write(2, ('ptyrun: cannot run %s: %s\n' % (argv[0], e.strerror)).encode())
+        os._exit(127)
+    os.close(slave)
+    sys.stderr.write('ptyrun: pid=%d tty=%s\n' % (pid, name))
+    sys.stderr.flush()
+
+    stdin = sys.stdin.fileno()
+    stdout = sys.stdout.fileno()
+    stdin_open = True
+    master_open = True
+    pending = b''  # typed bytes not yet accepted by the terminal
+    while master_open:
+        rd = [master]
+        if stdin_open and not pending:
+            rd.append(stdin)
+        wr = [master] if pending else []
+        try:
+            r, w, _ = select.select(rd, wr, [], 0.5)
+        except InterruptedError:
+            continue
+        if master in r:
+            try:
+                data = os.read(master, 65536)
+            except OSError as e:
+                if e.errno != errno.EIO:
+                    raise
+                data = b''
+            if not data:
+                master_open = False  # every slave descriptor is closed: the command is done
+                break
+            os.write(stdout, data)
+        if stdin in r:
+            data = os.read(stdin, 65536)
+            if data:
+                pending += data
+            else:
+                stdin_open = False
+                # Hang up: close the master. The kernel sends SIGHUP to the session leader
+                # and every read of the slave returns EOF, every write EIO.
+                os.close(master)
+                master_open = False
+                break
+        if pending and master in w:
+            n = os.write(master, pending)
+            pending = pending[n:]
+        if not stdin_open and not pending and master_open:
+            pass
+    if master_open:
+        os.close(master)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        sys.stderr.write('ptyrun: exit signal=%s\n' % signal.Signals(sig).name)
+        return 128 + sig
+    code = os.WEXITSTATUS(status)
+    sys.stderr.write('ptyrun: exit code=%d\n' % code)
+    return code
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
