@@ -4,7 +4,8 @@
  *
  * Runs the hamelin spec's checks against any implementation. DAEMON ARGV starts the daemon
  * under test, with placeholders the suite fills in for each run: {host}, {port}, {path} (unix),
- * {command} (the probe and its arguments) and {options} (where option spellings go).
+ * {server} {nick} {channel} (irc), {log} (tty), {command} (the probe and its arguments) and
+ * {options} (where option spellings go).
  */
 import { basename } from 'node:path';
 import yargs from 'yargs';
@@ -31,7 +32,8 @@ const parsed = yargs(own)
   .usage(
     `Usage: ${NAME} BINDING [options] -- DAEMON ARGV...\n\n` +
       `Runs every check of the hamelin spec against the daemon DAEMON ARGV starts.\n` +
-      `Placeholders in DAEMON ARGV: {host} {port} {path} (unix) {command} (the probe), {options}.\n` +
+      `Placeholders in DAEMON ARGV: {host} {port} {path} (unix) {server} {nick} {channel} (irc)\n` +
+      `{log} (tty) {command} (the probe) {options} (where option spellings go).\n` +
       `Bindings: ${Object.keys(bindings).join(', ')}`,
   )
   .parserConfiguration({ 'populate--': false })
@@ -56,6 +58,7 @@ const parsed = yargs(own)
   .example(`${NAME} net -- hamelin-net {host} {port} {command}`, "hamelin's own TCP daemon")
   .example(`${NAME} net -- python3 their_daemon.py {host} {port} {command}`, 'another implementation')
   .example(`${NAME} unix -- hamelin-net unix:{path} {command}`, 'unix sockets')
+  .example(`${NAME} ws -- websocketd --address={host} --port={port} {command}`, 'a WebSocket peer')
   .fail((msg, err) => die((msg || err?.message || 'bad arguments').split('\n')[0]!))
   .parseSync();
 
