@@ -135,8 +135,10 @@ export const lifeChecks: Check[] = [
       const grace = ctx.has('kill-after') ? 1 : 5;
       const options = ctx.has('kill-after') ? { 'kill-after': '1' } : {};
       const notes = await Promise.all([
-        shutdownWith(ctx, 'SIGTERM', grace, options),
-        shutdownWith(ctx, 'SIGINT', grace, options),
+        // Children that obey SIGTERM: the default grace, so that a loaded machine has time to
+        // let them record the signal before any SIGKILL (they exit at once anyway).
+        shutdownWith(ctx, 'SIGTERM', 5, {}),
+        shutdownWith(ctx, 'SIGINT', 5, {}),
         stubbornShutdown(ctx, grace, options, false),
         // The default grace (5 s), so that the second signal surely comes before it ends.
         stubbornShutdown(ctx, 5, {}, true),
