@@ -126,8 +126,9 @@ export function createDaemon(name: string, options: CommonOptions, command: stri
     die(name, `cannot open log file: ${(e as Error).message}`, 1);
   }
   // Start (and on a first run compile) the spawn server now, while the front-end binds its
-  // socket, so that the first client never waits for it.
-  void spawnLayer().then((layer) => log.info('spawn-layer', { layer }));
+  // socket, so that the first client never waits for it. Nothing is logged: a startup error
+  // that follows (a busy port) must stay the only line (CORE-18).
+  void spawnLayer();
   return new Daemon({
     name,
     command: resolved,
