@@ -7,9 +7,11 @@
  * the first regular file ends the walk and what is left of the path becomes PATH-INFO.
  *
  * Answers:
- * - 400 for a path that is not a clean absolute path: not starting with `/`, bad percent
- *   encoding, an encoded `/` or `\` (`%2f`, `%5c`), a NUL byte, or a `.` / `..` segment
- *   anywhere (also in PATH-INFO, which scripts often use as a file name).
+ * - 400 for a request that is not a path at all: not starting with `/`, or bad percent
+ *   encoding.
+ * - 404 for every attempt to leave DIR, so that a prober learns nothing about which rule
+ *   stopped it: an encoded `/` or `\` (`%2f`, `%5c`), a NUL byte, a backslash, or a `.` /
+ *   `..` segment anywhere (also in PATH-INFO, which scripts often use as a file name);
  * - 404 when nothing executable is found: a missing name, a directory with no file after it,
  *   a file that is not executable (or not a regular file), a segment naming a hidden entry
  *   (starting with `.`), or a file whose real path (symlinks resolved) is outside DIR.
@@ -41,14 +43,14 @@ export function resolveDirRoute(dir: string, urlPath: string): DirRoute | DirRou
   const segments: string[] = [];
   for (const enc of raw.slice(1).split('/')) {
     let seg: string;
-    if (/%(2f|5c|00)/i.test(enc)) return { error: 400, reason: 'encoded separator or NUL in path' };
+    if (/%(2f|5c|00)/i.test(enc)) return { error: 404, reason: 'encoded separator or NUL in path' };
     try {
       seg = decodeURIComponent(enc);
     } catch {
       return { error: 400, reason: 'bad percent-encoding in path' };
     }
-    if (seg.includes('\0') || seg.includes('\\')) return { error: 400, reason: 'NUL or backslash in path' };
-    if (seg === '.' || seg === '..') return { error: 400, reason: 'dot segment in path' };
+    if (seg.includes('\0') || seg.includes('\\')) return { error: 404, reason: 'NUL or backslash in path' };
+    if (seg === '.' || seg === '..') return { error: 404, reason: 'dot segment in path' };
     segments.push(seg);
   }
 
