@@ -7,14 +7,16 @@
  * stdin: requests from the daemon, each `u32 length` + payload (little-endian):
  *   'S' u32 id, u32 argc, u32 envc, file NUL, cwd NUL (empty: inherit), argv[0..argc) NUL each,
  *       env[0..envc) NUL each
- * For each request it connects twice to the daemon's unix socket SOCKET_PATH (the first
- * connection becomes the child's stdin, the second its stdout; each starts with an 8-byte
- * header `u32 id, u32 kind` so the daemon can match it), then vfork()s and execs the child as
+ * It listens on the unix socket SOCKET_PATH (in the daemon's private 0700 directory) and
+ * says `R 0 0` when it does. Before each request the daemon connects twice and writes an
+ * 8-byte header `u32 id, u32 kind` on each (kind 0: the child's stdin, 1: its stdout); for
+ * the request the server accepts the two connections with that id, then vfork()s and execs
+ * the child as
  * the leader of a new session (setsid) with every signal at its default and none blocked,
  * stderr inherited from this process (= the daemon's stderr).
  * stdout: one text line per event:
  *   `S id pid`          spawned
- *   `E id errno`        not spawned (connect, setsid, chdir or exec failed)
+ *   `E id errno`        not spawned (accept, setsid, chdir or exec failed)
  *   `X pid code signal` a child ended (code -1 when killed by `signal`)
  * It ignores SIGINT/SIGTERM/SIGHUP (the daemon decides when sessions end, and must still
  * learn every exit status while it shuts down) and exits when its stdin ends.
@@ -34,7 +36,6 @@ export const SPAWN_SERVER_C = String.raw`
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct sockaddr_un daemon_addr;
 static char out[1 << 16];
 static size_t out_len;
 
@@ -56,22 +57,48 @@ static void emit(const char *fmt, long a, long b, long c) {
   out_len += (size_t)snprintf(out + out_len, sizeof out - out_len, fmt, a, b, c);
 }
 
-static int dial(uint32_t id, uint32_t kind) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
-  while (connect(fd, (struct sockaddr *)&daemon_addr, sizeof daemon_addr) < 0) {
-    if (errno == EINTR) continue;
-    int e = errno;
-    close(fd);
-    return -e;
+static int listen_fd = -1;
+static int pending_fd[2] = {-1, -1};
+static uint32_t pending_id[2];
+
+/* The next accepted connection whose 8-byte header says (id, kind). The daemon connects
+   both of a request's sockets and writes their headers before it sends the request, so they
+   are already queued; anything else (a socket left from a request the daemon gave up on) is
+   closed. Waits at most 2 s (SO_RCVTIMEO on the listener, then on the socket). */
+static int take(uint32_t id, uint32_t kind) {
+  if (pending_fd[kind] >= 0 && pending_id[kind] == id) {
+    int fd = pending_fd[kind];
+    pending_fd[kind] = -1;
+    return fd;
   }
-  uint32_t hdr[2] = {id, kind};
-  if (write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) {
-    int e = errno ? errno : EIO;
-    close(fd);
-    return -e;
+  for (;;) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return -errno;
+    }
+    struct timeval tv = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    uint32_t hdr[2];
+    size_t got = 0;
+    while (got < sizeof hdr) {
+      ssize_t r = read(fd, (char *)hdr + got, sizeof hdr - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      got += (size_t)r;
+    }
+    struct timeval zero = {0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof zero); /* the child must not inherit it */
+    if (got != sizeof hdr || hdr[1] > 1 || (int32_t)(hdr[0] - id) < 0) {
+      close(fd); /* stale or broken */
+      continue;
+    }
+    if (hdr[0] == id && hdr[1] == kind) return fd;
+    /* the other socket of this request (or one of a later one): keep it for its turn */
+    if (pending_fd[hdr[1]] >= 0) close(pending_fd[hdr[1]]);
+    pending_fd[hdr[1]] = fd;
+    pending_id[hdr[1]] = hdr[0];
   }
-  return fd;
 }
 
 static uint32_t rd32(const unsigned char *p) {
@@ -102,12 +129,12 @@ static void spawn_one(const unsigned char *p, size_t n) {
   for (uint32_t i = 0; i < envc; i++) envp[i] = (char *)strs[2 + argc + i];
   envp[envc] = NULL;
 
-  int in = dial(id, 0);
+  int in = take(id, 0);
   if (in < 0) {
     emit("E %ld %ld\n", (long)id, -in, 0);
     goto done;
   }
-  int outfd = dial(id, 1);
+  int outfd = take(id, 1);
   if (outfd < 0) {
     close(in);
     emit("E %ld %ld\n", (long)id, -outfd, 0);
@@ -158,12 +185,23 @@ static void reap(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2 || strlen(argv[1]) >= sizeof daemon_addr.sun_path) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  if (argc != 2 || strlen(argv[1]) >= sizeof addr.sun_path) {
     fprintf(stderr, "hamelin-spawner: usage: hamelin-spawner SOCKET_PATH\n");
     return 2;
   }
-  daemon_addr.sun_family = AF_UNIX;
-  strcpy(daemon_addr.sun_path, argv[1]);
+  addr.sun_family = AF_UNIX;
+  strcpy(addr.sun_path, argv[1]);
+  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listen_fd, 4096) < 0) {
+    perror("hamelin-spawner: listen");
+    return 1;
+  }
+  struct timeval tv = {2, 0};
+  setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  emit("R %ld %ld\n", 0, 0, 0);
+  flush_out();
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
   signal(SIGHUP, SIG_IGN);

@@ -12,10 +12,11 @@
  * - the child is the leader of a new session and process group (setsid), every
  *   signal at its default disposition, none blocked;
  * - its stdin and stdout are AF_UNIX stream sockets, as libuv gives a child_process child:
- *   the spawn server connects twice to a unix socket the daemon listens on (in a private
- *   0700 directory), writes an 8-byte header (request id, stdin/stdout) on each, and hands
- *   them to the child as fd 0 and 1. The daemon reads the header and then uses the accepted
- *   socket as the child's stdin or stdout: bytes flow child <-> daemon with nothing between;
+ *   the daemon connects twice to a unix socket the spawn server listens on (in a private
+ *   0700 directory) and writes an 8-byte header (request id, stdin/stdout) on each; the
+ *   server accepts them and hands them to the child as fd 0 and 1, so bytes flow child <->
+ *   daemon with nothing between. (The first version had the server connect to the daemon:
+ *   that woke the daemon up to five times per child; now it is woken once, by `S`);
  * - stderr is inherited: the spawn server's stderr is the daemon's stderr;
  * - exit status: the spawn server reaps its children and reports `X pid code signal`;
  * - signals: the daemon signals the group itself (process.kill(-pid)), as before.
@@ -27,7 +28,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { constants as osConstants, homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,11 +128,10 @@ export class SpawnServer {
 
   private constructor(
     private readonly proc: ChildProcess,
-    private readonly server: Server,
+    private readonly path: string,
     private readonly dir: string,
   ) {
-    server.on('connection', (sock) => this.onConnection(sock));
-    proc.stdout!.setEncoding('latin1').on('data', (s: string) => this.onLines(s));
+    proc.stdout!.on('data', (s: string) => this.onLines(s));
     proc.once('exit', () => this.onServerExit());
     proc.stdin!.on('error', () => {});
   }
@@ -143,24 +143,23 @@ export class SpawnServer {
     if (!bin) return null;
     const dir = mkdtempSync(join(tmpdir(), 'hamelin-spawn-')); // mode 0700: only this user
     const path = join(dir, 's');
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: false });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ path, backlog: 511 }, () => resolve());
-      });
-    } catch {
-      rmSync(dir, { recursive: true, force: true });
-      return null;
-    }
-    server.unref();
     const proc = spawn(bin, [path], { stdio: ['pipe', 'pipe', 'inherit'] });
+    proc.stdout!.setEncoding('latin1');
+    // Ready once it listens: its first line is `R 0 0`.
     const ok = await new Promise<boolean>((resolve) => {
-      proc.once('spawn', () => resolve(true));
+      let first = '';
+      const onData = (d: string): void => {
+        first += d;
+        if (!first.includes('\n')) return;
+        proc.stdout!.removeListener('data', onData);
+        resolve(first.startsWith('R '));
+      };
+      proc.stdout!.on('data', onData);
       proc.once('error', () => resolve(false));
+      proc.once('exit', () => resolve(false));
     });
     if (!ok) {
-      server.close();
+      proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
       return null;
     }
@@ -169,7 +168,7 @@ export class SpawnServer {
     proc.unref();
     (proc.stdin as Socket).unref();
     (proc.stdout as Socket).unref();
-    const s = new SpawnServer(proc, server, dir);
+    const s = new SpawnServer(proc, path, dir);
     process.once('exit', () => s.cleanup());
     return s;
   }
@@ -193,13 +192,53 @@ export class SpawnServer {
     head.writeUInt32LE(id, 5);
     head.writeUInt32LE(1 + req.args.length, 9);
     head.writeUInt32LE(env.length, 13);
+    const header = (kind: number): Buffer => {
+      const h = Buffer.allocUnsafe(8);
+      h.writeUInt32LE(id, 0);
+      h.writeUInt32LE(kind, 4);
+      return h;
+    };
     return new Promise((resolve) => {
-      this.pending.set(id, { id, file: req.file, resolve });
-      this.proc.stdin!.cork();
-      this.proc.stdin!.write(head);
-      this.proc.stdin!.write(body);
-      this.proc.stdin!.uncork();
+      // The child's stdin and stdout: connected here (a unix connect completes at once) and
+      // labelled with a header; the spawn server accepts them when it reads the request, so
+      // the daemon is woken once per child (the `S` line), not once per socket.
+      const p: Pending = { id, file: req.file, resolve };
+      this.pending.set(id, p);
       this.hold();
+      let connected = 0;
+      let failed = false;
+      const fail = (): void => {
+        if (failed || connected === 3) return;
+        failed = true;
+        this.pending.delete(id);
+        p.stdin?.destroy();
+        p.stdout?.destroy();
+        this.hold();
+        resolve({ ok: 'unavailable' });
+      };
+      const onConnect = (): void => {
+        if (failed || ++connected < 2) return;
+        connected = 3;
+        p.stdin!.write(header(0));
+        p.stdout!.write(header(1));
+        this.proc.stdin!.cork();
+        this.proc.stdin!.write(head);
+        this.proc.stdin!.write(body);
+        this.proc.stdin!.uncork();
+      };
+      for (const kind of [0, 1] as const) {
+        const sock = connect({ path: this.path, allowHalfOpen: true });
+        sock.once('close', () => closedSockets.add(sock));
+        sock.on('error', fail);
+        sock.once('connect', onConnect);
+        if (kind === 0) {
+          p.stdin = sock;
+        } else {
+          // The child's stdout: once it ends, close our side too, as a readable-only pipe would.
+          sock.once('end', () => sock.end());
+          p.stdout = sock;
+        }
+      }
     });
   }
 
@@ -212,36 +251,6 @@ export class SpawnServer {
       if (busy) out.ref();
       else out.unref();
     }
-  }
-
-  private onConnection(sock: Socket): void {
-    sock.on('error', () => {});
-    sock.once('close', () => closedSockets.add(sock));
-    const onReadable = (): void => {
-      const h = sock.read(8) as Buffer | null;
-      if (h === null) return;
-      sock.removeListener('readable', onReadable);
-      sock.removeListener('end', onEarlyEnd);
-      const p = this.pending.get(h.readUInt32LE(0));
-      const kind = h.readUInt32LE(4);
-      if (!p || kind > 1 || (kind === 0 ? p.stdin : p.stdout)) {
-        sock.destroy();
-        return;
-      }
-      if (kind === 0) {
-        p.stdin = sock;
-      } else {
-        // The child's stdout: once it ends, close our side too, as a readable-only pipe would.
-        sock.once('end', () => sock.end());
-        p.stdout = sock;
-      }
-      this.complete(p);
-    };
-    const onEarlyEnd = (): void => {
-      sock.destroy();
-    };
-    sock.on('readable', onReadable);
-    sock.once('end', onEarlyEnd);
   }
 
   private onLines(s: string): void {
@@ -321,11 +330,6 @@ export class SpawnServer {
   }
 
   private cleanup(): void {
-    try {
-      this.server.close();
-    } catch {
-      /* closed */
-    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
