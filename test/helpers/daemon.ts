@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bin } from './paths.js';
 import { alive, eventually } from './poll.js';
-void eventually;
 
 export interface Running {
   proc: ChildProcess;
@@ -50,6 +49,7 @@ export async function startDaemon(pkg: string, args: string[], opts: StartOption
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   let done = false;
   void exited.then(() => (done = true));
   const running: Running = {
@@ -73,6 +73,11 @@ export async function startDaemon(pkg: string, args: string[], opts: StartOption
       live.delete(running);
       if (!done) proc.kill(signal);
       const r = await exited;
+      // Read what is left in the pipes, but a process the daemon left behind (a bug other
+      // tests look for) may hold them open: it must not keep the test file running.
+      await Promise.race([closed, new Promise((res) => setTimeout(res, 2000).unref())]);
+      proc.stdout!.destroy();
+      proc.stderr!.destroy();
       return r.code;
     },
   };

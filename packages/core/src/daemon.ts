@@ -48,7 +48,7 @@ export class Daemon {
     const env = buildEnv(this.config.env, { VERSION: `${this.config.name}/${VERSION}`, ...vars });
     const session = new Session(
       endpoint,
-      { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd },
+      { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs },
       this.config.limits,
       this.config.log,
     );

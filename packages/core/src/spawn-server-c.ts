@@ -5,8 +5,8 @@
  *   hamelin-spawner SOCKET_PATH
  *
  * stdin: requests from the daemon, each `u32 length` + payload (little-endian):
- *   'S' u32 id, u32 argc, u32 envc, file NUL, cwd NUL (empty: inherit), argv[0..argc) NUL each,
- *       env[0..envc) NUL each
+ *   'S' u32 id, u32 argc, u32 envc, u32 grace_ms, file NUL, cwd NUL (empty: inherit),
+ *       argv[0..argc) NUL each, env[0..envc) NUL each
  * It listens on the unix socket SOCKET_PATH (in the daemon's private 0700 directory) and
  * says `R 0 0` when it does. Before each request the daemon connects twice and writes an
  * 8-byte header `u32 id, u32 kind` on each (kind 0: the child's stdin, 1: its stdout); for
@@ -20,6 +20,12 @@
  *   `X pid code signal` a child ended (code -1 when killed by `signal`)
  * It ignores SIGINT/SIGTERM/SIGHUP (the daemon decides when sessions end, and must still
  * learn every exit status while it shuts down) and exits when its stdin ends.
+ *
+ * Its stdin ending while children still run means the daemon died without shutting down
+ * (SIGKILL, a crash, the OOM killer). Nobody would ever signal those children's groups
+ * again, so the server does what the daemon would have done (CORE-22: no process left
+ * behind): SIGTERM to every group it started, SIGKILL after the longest grace period among
+ * them, and only then exits.
  */
 export const SPAWN_SERVER_C = String.raw`
 #define _GNU_SOURCE
@@ -34,9 +40,11 @@ export const SPAWN_SERVER_C = String.raw`
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char out[1 << 16];
+static int orphaned; /* the daemon is gone: nothing more is reported */
 static size_t out_len;
 
 static void flush_out(void) {
@@ -53,8 +61,34 @@ static void flush_out(void) {
 }
 
 static void emit(const char *fmt, long a, long b, long c) {
+  if (orphaned) return;
   if (out_len > sizeof out - 100) flush_out();
   out_len += (size_t)snprintf(out + out_len, sizeof out - out_len, fmt, a, b, c);
+}
+
+/* The children not yet reaped, with their sessions' grace periods, for the orphan cleanup. */
+static struct live_child { pid_t pid; uint32_t grace_ms; } *live;
+static size_t live_len, live_cap;
+
+static void live_add(pid_t pid, uint32_t grace_ms) {
+  if (live_len == live_cap) {
+    size_t cap = live_cap ? live_cap * 2 : 64;
+    struct live_child *n = realloc(live, cap * sizeof *live);
+    if (!n) return; /* not tracked: the daemon still signals it while it lives */
+    live = n;
+    live_cap = cap;
+  }
+  live[live_len].pid = pid;
+  live[live_len].grace_ms = grace_ms;
+  live_len++;
+}
+
+static void live_remove(pid_t pid) {
+  for (size_t i = 0; i < live_len; i++)
+    if (live[i].pid == pid) {
+      live[i] = live[--live_len];
+      return;
+    }
 }
 
 static int listen_fd = -1;
@@ -108,9 +142,9 @@ static uint32_t rd32(const unsigned char *p) {
 }
 
 static void spawn_one(const unsigned char *p, size_t n) {
-  if (n < 12) return;
-  uint32_t id = rd32(p), argc = rd32(p + 4), envc = rd32(p + 8);
-  const char *s = (const char *)p + 12, *end = (const char *)p + n;
+  if (n < 16) return;
+  uint32_t id = rd32(p), argc = rd32(p + 4), envc = rd32(p + 8), grace_ms = rd32(p + 12);
+  const char *s = (const char *)p + 16, *end = (const char *)p + n;
   size_t count = 2 + (size_t)argc + envc;
   const char **strs = malloc(count * sizeof *strs);
   char **argv = malloc(((size_t)argc + 1) * sizeof *argv);
@@ -168,7 +202,10 @@ static void spawn_one(const unsigned char *p, size_t n) {
   close(in);
   close(outfd);
   if (rc != 0) emit("E %ld %ld\n", (long)id, rc, 0);
-  else emit("S %ld %ld\n", (long)id, (long)pid, 0);
+  else {
+    live_add(pid, grace_ms);
+    emit("S %ld %ld\n", (long)id, (long)pid, 0);
+  }
 done:
   free(strs);
   free(argv);
@@ -179,9 +216,53 @@ static void reap(void) {
   int st;
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    live_remove(pid);
     if (WIFEXITED(st)) emit("X %ld %ld %ld\n", (long)pid, WEXITSTATUS(st), 0);
     else if (WIFSIGNALED(st)) emit("X %ld %ld %ld\n", (long)pid, -1, WTERMSIG(st));
   }
+}
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* The daemon is gone (see the top of this file): end every group it left running. A group
+   outlives its leader when a grandchild ignores SIGTERM, so the SIGKILL goes to every group
+   that was live at the start, reaped leader or not. */
+static void end_orphans(int sfd) {
+  orphaned = 1;
+  size_t n = live_len;
+  if (n == 0) return;
+  pid_t *groups = malloc(n * sizeof *groups);
+  uint32_t grace = 0;
+  for (size_t i = 0; i < n; i++) {
+    groups[i] = live[i].pid;
+    if (live[i].grace_ms > grace) grace = live[i].grace_ms;
+    kill(-live[i].pid, SIGTERM);
+  }
+  long deadline = now_ms() + grace;
+  for (;;) {
+    reap();
+    int any = 0;
+    for (size_t i = 0; i < n && !any; i++) any = kill(-groups[i], 0) == 0;
+    if (!any) break;
+    long left = deadline - now_ms();
+    if (left <= 0) {
+      for (size_t i = 0; i < n; i++) kill(-groups[i], SIGKILL);
+      break;
+    }
+    /* woken by SIGCHLD, or every 50 ms for grandchildren, whose exits we are not told of */
+    struct pollfd pfd = {sfd, POLLIN, 0};
+    if (poll(&pfd, 1, left < 50 ? (int)left : 50) > 0) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {
+      }
+    }
+  }
+  reap();
+  free(groups);
 }
 
 int main(int argc, char **argv) {
@@ -262,6 +343,7 @@ int main(int argc, char **argv) {
     reap();
     flush_out();
   }
+  end_orphans(sfd);
   return 0;
 }
 `;

@@ -19,7 +19,9 @@
  *   that woke the daemon up to five times per child; now it is woken once, by `S`);
  * - stderr is inherited: the spawn server's stderr is the daemon's stderr;
  * - exit status: the spawn server reaps its children and reports `X pid code signal`;
- * - signals: the daemon signals the group itself (process.kill(-pid)), as before.
+ * - signals: the daemon signals the group itself (process.kill(-pid)), as before; only if
+ *   the daemon dies without shutting down does the server SIGTERM (then SIGKILL) the groups
+ *   it started, so even a SIGKILLed daemon leaves no process behind (CORE-22).
  * Linux only (signalfd, /proc in the tests); it needs `cc` once, the first
  * time a daemon starts a child, to compile the server (cached next to this file, or in
  * ~/.cache/hamelin). When anything is missing, spawn.ts uses child_process.spawn.
@@ -41,6 +43,7 @@ export interface ServerSpawnRequest {
   args: readonly string[];
   env: NodeJS.ProcessEnv;
   cwd?: string | undefined;
+  killAfterMs?: number | undefined;
 }
 
 export type ServerSpawnOutcome =
@@ -186,12 +189,14 @@ export class SpawnServer {
     if (strs.some((s) => s.includes('\0'))) return Promise.resolve({ ok: 'unavailable' });
     const id = (this.seq = (this.seq + 1) >>> 0 || 1);
     const body = Buffer.from(strs.join('\0') + '\0');
-    const head = Buffer.allocUnsafe(17);
-    head.writeUInt32LE(13 + body.length, 0);
+    const head = Buffer.allocUnsafe(21);
+    head.writeUInt32LE(17 + body.length, 0);
     head.write('S', 4, 'latin1');
     head.writeUInt32LE(id, 5);
     head.writeUInt32LE(1 + req.args.length, 9);
     head.writeUInt32LE(env.length, 13);
+    // The session's grace period: used only if the daemon dies with this child still running.
+    head.writeUInt32LE(Math.min(req.killAfterMs ?? 5000, 0xffffffff), 17);
     const header = (kind: number): Buffer => {
       const h = Buffer.allocUnsafe(8);
       h.writeUInt32LE(id, 0);

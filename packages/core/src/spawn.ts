@@ -50,6 +50,8 @@ export interface SpawnRequest {
   args: readonly string[];
   env: NodeJS.ProcessEnv;
   cwd?: string | undefined;
+  /** The session's grace period, for the spawn server's cleanup should the daemon die. */
+  killAfterMs?: number | undefined;
 }
 
 export type SpawnOutcome = { ok: true; child: Child } | { ok: false; code: string; message: string };
