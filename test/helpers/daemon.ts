@@ -70,9 +70,9 @@ export async function startDaemon(pkg: string, args: string[], opts: StartOption
       }
     },
     stop: async (signal = 'SIGTERM') => {
-      live.delete(running);
       if (!done) proc.kill(signal);
       const r = await exited;
+      live.delete(running); // only now: a daemon that ignores the signal is still SIGKILLed by stopAll
       // Read what is left in the pipes, but a process the daemon left behind (a bug other
       // tests look for) may hold them open: it must not keep the test file running.
       await Promise.race([closed, new Promise((res) => setTimeout(res, 2000).unref())]);

@@ -1,7 +1,7 @@
 /** Signals: what the child's own trap sees when the client goes away or the daemon stops. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll, gone } from '../helpers/daemon.js';
@@ -154,3 +154,25 @@ test('CORE-22 a daemon killed with SIGKILL still leaves no process behind: its s
   await gone(grand, 'its grandchild to exit');
   await gone(b.pid, 'the SIGTERM-proof orphan to be SIGKILLed after the grace period');
 });
+
+test('CORE-22 clients whose child is still being spawned when SIGTERM arrives are ended too: exit 0, nothing left', async () => {
+  const marker = `hamelin-race-${process.pid}-${Date.now()}`;
+  const d = await startDaemon('net', ['--kill-after', '1', '127.0.0.1', '0', 'sh', '-c', 'read x', marker]);
+  const clients = await Promise.all(Array.from({ length: 60 }, () => dial(d.port)));
+  // Every client is connected, and most of their children are still on their way.
+  const stopped = d.stop('SIGTERM');
+  const deadline = new Promise<'hung'>((res) => setTimeout(() => res('hung'), 10_000).unref());
+  assert.equal(await Promise.race([stopped, deadline]), 0, 'the daemon exits 0 within the grace period');
+  const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && alive(Number(p)) && cmdline(p).includes(marker));
+  assert.deepEqual(left, [], 'no child of any of the 60 sessions is left');
+  for (const c of clients) c.socket.destroy();
+  assert.match(d.stderr(), /shutdown sessions=/);
+});
+
+function cmdline(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
+}

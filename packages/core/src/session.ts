@@ -70,6 +70,8 @@ export class Session {
     this.child = child;
     this.pid = child.pid;
     this.log.info('start', { client: this.endpoint.label, pid: this.pid });
+    // Ended while the spawn was in flight (the daemon began shutting down): it must not live on.
+    if (this.terminatedBy !== undefined) this.signalTerm(this.terminatedBy, false);
 
     child.stdin.on('error', () => this.stdinClosed());
     child.stdin.on('drain', () => this.endpoint.resumeInput());
@@ -97,11 +99,16 @@ export class Session {
 
   /** SIGTERM the process group now and SIGKILL it after the grace period (CORE-12, CORE-13). */
   terminate(why: string, leaderExited = false): void {
-    if (this.terminatedBy !== undefined || this.pid === undefined) return;
+    if (this.terminatedBy !== undefined) return;
     this.terminatedBy = why;
-    if (!leaderExited) this.log.info('terminate', { client: this.endpoint.label, pid: this.pid, reason: why });
-    signalGroup(this.pid, 'SIGTERM');
-    const pgid = this.pid;
+    // Before the child exists there is nothing to signal yet; start() does it once it does.
+    if (this.pid !== undefined) this.signalTerm(why, leaderExited);
+  }
+
+  private signalTerm(why: string, leaderExited: boolean): void {
+    const pgid = this.pid!;
+    if (!leaderExited) this.log.info('terminate', { client: this.endpoint.label, pid: pgid, reason: why });
+    signalGroup(pgid, 'SIGTERM');
     this.killTimer = setTimeout(() => {
       if (signalGroup(pgid, 'SIGKILL')) this.log.warn('kill', { client: this.endpoint.label, pid: pgid, after_ms: this.limits.killAfterMs });
     }, this.limits.killAfterMs);
