@@ -15,6 +15,7 @@ export interface CommonOptions {
   maxLine: number;
   maxClients: number;
   idleTimeout: number;
+  timeout: number;
   envClear: boolean;
   passEnv: string[];
   cwd: string | undefined;
@@ -28,6 +29,7 @@ export const commonOptions: Record<string, Options> = {
   'max-line': { type: 'number', default: 1048576, describe: 'longest line held, in bytes; longer lines pass in pieces', group: 'Session:' },
   'max-clients': { type: 'number', default: 1024, describe: 'clients at once; more are refused with a one-line message (0: no limit)', group: 'Session:' },
   'idle-timeout': { type: 'number', default: 0, describe: 'seconds with no byte either way before SIGTERM (0: never)', group: 'Session:' },
+  timeout: { type: 'number', default: 0, describe: 'seconds a session may last, then SIGTERM; its output is still delivered (0: no limit)', group: 'Session:' },
   'env-clear': { type: 'boolean', default: false, describe: 'start the child with only PATH, --pass-env and the H- variables', group: 'Session:' },
   // nargs 1: an array option must never swallow HOST, PORT or the command that follow it.
   'pass-env': { type: 'string', array: true, nargs: 1, default: [], describe: 'keep this variable with --env-clear (repeatable)', group: 'Session:' },
@@ -57,7 +59,7 @@ export interface ParsedCli<T> {
   command: string[];
 }
 
-/** Print one line and exit non-zero: the contract for every startup error (CORE-17). */
+/** Print one line and exit non-zero: the contract for every startup error (CORE-18). */
 export function die(name: string, message: string, status = 2): never {
   process.stderr.write(`${name}: ${message}\n`);
   process.exit(status);
@@ -102,7 +104,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
     die(spec.name, `missing ${missing.join(' ')} (see --help)`);
   }
   const options = camel(parsed) as unknown as CommonOptions & T;
-  for (const key of ['killAfter', 'maxLine', 'maxClients', 'idleTimeout'] as const) {
+  for (const key of ['killAfter', 'maxLine', 'maxClients', 'idleTimeout', 'timeout'] as const) {
     const v = options[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) die(spec.name, `--${kebab(key)} must be a non-negative number`);
   }
@@ -138,6 +140,7 @@ export function createDaemon(name: string, options: CommonOptions, command: stri
       maxLine: Math.floor(options.maxLine),
       killAfterMs: Math.round(options.killAfter * 1000),
       idleTimeoutMs: Math.round(options.idleTimeout * 1000),
+      timeoutMs: Math.round(options.timeout * 1000),
     },
     maxClients: Math.floor(options.maxClients),
     log,

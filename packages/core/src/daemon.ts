@@ -1,12 +1,15 @@
 /**
- * The daemon: every live session, the client limit, and shutdown (CORE-19 .. CORE-21).
+ * The daemon: every live session, the client limit, and shutdown (CORE-20, CORE-22).
  * A front-end owns its listener and calls `accept` for each client; everything else about
  * sessions happens here.
  */
+import type { Server } from 'node:net';
 import type { ClientEndpoint } from './endpoint.js';
+import { describeTarget, listenOn, type ListenTarget } from './listen.js';
 import type { ResolvedCommand } from './command.js';
 import { buildEnv, type EnvPolicy, type HVars } from './env.js';
 import type { Logger } from './log.js';
+import { signalGroup } from './process-group.js';
 import { errorLine, Session, type SessionLimits } from './session.js';
 import { VERSION } from './version.js';
 
@@ -36,6 +39,18 @@ export class Daemon {
    * handshake (HTTP 503 before a WebSocket upgrade) ask this first. */
   get full(): boolean {
     return this.stopping !== undefined || (this.config.maxClients > 0 && this.sessions.size >= this.config.maxClients);
+  }
+
+  /**
+   * Bind a front-end's server (CORE-18: a busy port or a bad path throws a StartupError before
+   * anything is logged) and announce it with the `listening` line that tools and tests wait
+   * for; `--quiet` keeps it (CORE-17). Resolves with the bound port (0 for a unix socket).
+   */
+  async listen(server: Server, target: ListenTarget, fields: Record<string, string | number | boolean> = {}): Promise<number> {
+    const port = await listenOn(server, target);
+    server.on('error', (err: NodeJS.ErrnoException) => this.log.error('accept-error', { error: err.code ?? err.message }));
+    this.log.notice('listening', target.kind === 'unix' ? { address: describeTarget(target), ...fields } : { address: target.host, port, ...fields });
+    return port;
   }
 
   /** Join a new client to a new process. `vars` are the front-end's H- variables
@@ -70,7 +85,7 @@ export class Daemon {
   }
 
   /**
-   * CORE-21: stop, SIGTERM every session's group, SIGKILL what is left after the grace
+   * CORE-22: stop, SIGTERM every session's group, SIGKILL what is left after the grace
    * period, and resolve once every child has been reaped.
    */
   shutdown(): Promise<void> {
@@ -91,7 +106,7 @@ export class Daemon {
     const onSignal = (sig: NodeJS.Signals): void => {
       if (signalled) {
         this.log.warn('forced-exit', { signal: sig });
-        for (const s of this.sessions) if (s.pid) try { process.kill(-s.pid, 'SIGKILL'); } catch { /* gone */ }
+        for (const s of this.sessions) if (s.pid) signalGroup(s.pid, 'SIGKILL');
         process.exit(1);
       }
       signalled = true;

@@ -30,6 +30,10 @@ export interface ExitInfo {
   spawnError?: { code: string; message: string };
   /** Set when the client was refused before any process ran (max-clients). */
   refused?: string;
+  /** Set when the daemon ended the session (SIGTERM to the group) rather than the child ending
+   * on its own: `timeout`, `idle-timeout`, `shutdown`, `client-<reason>`. A front-end that can
+   * still tell the client says so (HTTP 504 for `timeout`). */
+  terminatedBy?: string;
 }
 
 /** What the endpoint tells the core. The core passes these to `start`. */

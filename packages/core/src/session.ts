@@ -11,12 +11,15 @@ import { groupAlive, signalGroup } from './process-group.js';
 import { spawnChild, type Child, type SpawnRequest } from './spawn.js';
 
 export interface SessionLimits {
-  /** Longest line held before it is passed on in pieces (CORE-05). */
+  /** Longest line held before it is passed on in pieces (CORE-06). */
   maxLine: number;
-  /** Grace between SIGTERM and SIGKILL (CORE-13). */
+  /** Grace between SIGTERM and SIGKILL (CORE-14). */
   killAfterMs: number;
-  /** End the session after this long with no byte either way; 0 for never (CORE-19). */
+  /** End the session after this long with no byte either way; 0 for never (CORE-21). */
   idleTimeoutMs: number;
+  /** End the session this long after its child started, whatever it is doing; 0 for never
+   * (CORE-25). Unlike a client going away, the child's output is still delivered. */
+  timeoutMs?: number;
 }
 
 export interface SessionResult {
@@ -40,6 +43,7 @@ export class Session {
   private terminatedBy: string | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private lifeTimer: NodeJS.Timeout | undefined;
   private lastActivity = Date.now();
   private clientGone = false;
   private stdinOpen = true;
@@ -89,6 +93,8 @@ export class Session {
     child.once('close', (code, signal) => this.closed(code, signal));
 
     this.armIdle();
+    const life = this.limits.timeoutMs ?? 0;
+    if (life > 0) this.lifeTimer = setTimeout(() => this.terminate('timeout'), life);
     this.endpoint.start({
       input: (chunk) => this.fromClient(chunk),
       inputEnd: () => this.clientInputEnded(),
@@ -97,7 +103,7 @@ export class Session {
     });
   }
 
-  /** SIGTERM the process group now and SIGKILL it after the grace period (CORE-12, CORE-13). */
+  /** SIGTERM the process group now and SIGKILL it after the grace period (CORE-13, CORE-14). */
   terminate(why: string, leaderExited = false): void {
     if (this.terminatedBy !== undefined) return;
     this.terminatedBy = why;
@@ -181,10 +187,12 @@ export class Session {
 
   private closed(code: number | null, signal: NodeJS.Signals | null): void {
     clearTimeout(this.idleTimer);
+    clearTimeout(this.lifeTimer);
     const pgid = this.pid!;
     const settle = (): void => {
       clearTimeout(this.killTimer);
       const exit: ExitInfo = { code, signal };
+      if (this.terminatedBy !== undefined && this.terminatedBy !== 'exit') exit.terminatedBy = this.terminatedBy;
       this.logExit(exit);
       this.endpoint.finish(exit);
       this.resolveDone(this.result(exit));

@@ -14,8 +14,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import {
   consolePage,
-  describeTarget,
-  listenOn,
   removeSocketFile,
   resolveDirRoute,
   type Daemon,
@@ -252,12 +250,7 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
   if (cfg.tls) {
     server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
   }
-  const port = await listenOn(server, cfg.target);
-  server.on('error', (err: NodeJS.ErrnoException) => daemon.log.error('accept-error', { error: err.code ?? err.message }));
-  daemon.log.info(
-    'listening',
-    cfg.target.kind === 'unix' ? { address: describeTarget(cfg.target), tls: cfg.tls !== undefined } : { address: cfg.target.host, port, tls: cfg.tls !== undefined },
-  );
+  const port = await daemon.listen(server, cfg.target, { tls: cfg.tls !== undefined });
   daemon.exitOnSignals(
     () =>
       new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 /** The hamelin-net listener: every accepted socket becomes a session. */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { describeTarget, listenOn, removeSocketFile, type Daemon, type ListenTarget } from '@hamelin/core';
+import { removeSocketFile, type Daemon, type ListenTarget } from '@hamelin/core';
 import { hostPort, plainAddress, streamVars } from './address.js';
 import { SocketEndpoint } from './socket-endpoint.js';
 
@@ -11,7 +11,7 @@ export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: 
     const label = target.kind === 'unix' ? `unix:${target.path}` : socket.remoteAddress ? hostPort(plainAddress(socket.remoteAddress), socket.remotePort) : 'unknown';
     void daemon.accept(new SocketEndpoint(socket, label), streamVars(socket, target, tls !== undefined));
   };
-  // allowHalfOpen: a client's FIN ends the child's stdin, not the connection (NET-03).
+  // allowHalfOpen: a client's FIN ends the child's stdin, not the connection (NET-04).
   const server: Server = tls
     ? createTlsServer({ ...tls, allowHalfOpen: true }, onSocket)
     : createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
@@ -20,9 +20,7 @@ export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: 
       daemon.log.warn('tls-error', { client: hostPort(plainAddress(socket.remoteAddress), socket.remotePort), error: err.message });
     });
   }
-  const port = await listenOn(server, target);
-  server.on('error', (err: NodeJS.ErrnoException) => daemon.log.error('accept-error', { error: err.code ?? err.message }));
-  daemon.log.notice('listening', target.kind === 'unix' ? { address: describeTarget(target) } : { address: target.host, port, tls: tls !== undefined });
+  await daemon.listen(server, target, target.kind === 'unix' ? {} : { tls: tls !== undefined });
   daemon.exitOnSignals(
     () =>
       new Promise<void>((resolve) => {

@@ -101,7 +101,7 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
   };
   const idle = (): Promise<never> => new Promise(() => {}); // exitOnSignals ends the process
 
-  log.info('listening', { address: opts.path, respawn: opts.respawn, wait: opts.wait });
+  log.notice('listening', { address: opts.path, respawn: opts.respawn, wait: opts.wait });
   const starts: number[] = [];
   let n = 0;
   for (;;) {

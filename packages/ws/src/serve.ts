@@ -8,8 +8,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   consolePage,
-  describeTarget,
-  listenOn,
   removeSocketFile,
   resolveDirRoute,
   type Daemon,
@@ -106,12 +104,7 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     pinger.unref();
   }
 
-  const port = await listenOn(server, opts.target);
-  server.on('error', (err: NodeJS.ErrnoException) => daemon.log.error('accept-error', { error: err.code ?? err.message }));
-  daemon.log.info(
-    'listening',
-    opts.target.kind === 'unix' ? { address: describeTarget(opts.target) } : { address: opts.target.host, port, tls },
-  );
+  await daemon.listen(server, opts.target, opts.target.kind === 'unix' ? {} : { tls });
   daemon.exitOnSignals(async () => {
     clearInterval(pinger);
     server.close();
