@@ -1,5 +1,5 @@
 /**
- * Startup check of the served command (CORE-17): an unknown or non-executable command is
+ * Startup check of the served command (CORE-18): an unknown or non-executable command is
  * reported once, before the daemon listens, instead of once per client.
  */
 import { accessSync, constants, statSync } from 'node:fs';

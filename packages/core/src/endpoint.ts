@@ -13,7 +13,7 @@
  */
 export type Framing = 'stream' | 'message';
 
-/** Why a client can no longer receive output. Every one of these means SIGTERM now (CORE-12). */
+/** Why a client can no longer receive output. Every one of these means SIGTERM now (CORE-13). */
 export type GoneReason =
   | 'closed' // orderly full close seen by the transport
   | 'reset' // RST, or an abrupt drop
@@ -52,6 +52,12 @@ export interface ClientEndpoint {
   readonly framing: Framing;
   /** A short description of the client for logs, e.g. `127.0.0.1:40512`. */
   readonly label: string;
+  /**
+   * Stream framing only: pass on a partial output line once the child has written nothing
+   * more for this many ms, instead of holding it until its newline. A terminal sets it, so
+   * a prompt such as `Name? ` is shown while the child waits for the answer (TTY-06).
+   */
+  readonly partialFlushMs?: number;
   /**
    * Begin delivering events. Called once, after the process is spawned (or refused), which
    * takes a moment: anything the transport saw before (input, its end, the client going

@@ -1,5 +1,5 @@
 /**
- * The child's environment (CORE-08 .. CORE-10).
+ * The child's environment (CORE-08 .. CORE-11, CORE-23).
  *
  * Every hamelin variable is set twice: `H-NAME` as the spec has always said, and `H_NAME`
  * because Debian's /bin/sh (dash) drops names containing `-` from the environment of

@@ -1,5 +1,5 @@
 /**
- * Line buffering for one direction of a session (CORE-04, CORE-05).
+ * Line buffering for one direction of a session (CORE-03, CORE-05, CORE-06).
  *
  * Bytes are held until a newline arrives and then released in line-aligned blocks:
  * one block may hold many lines, so a fast producer costs one write per read, not one

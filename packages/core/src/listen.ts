@@ -1,5 +1,5 @@
 /**
- * Listening, shared by every socket front-end (CORE-17, NET-01, NET-07): a busy port, a
+ * Listening, shared by every socket front-end (CORE-18, NET-01, NET-08): a busy port, a
  * bad address or a live unix socket is one clear line and a non-zero exit before any
  * client is served; a stale unix socket file left by a dead daemon is replaced.
  */

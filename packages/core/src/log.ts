@@ -1,5 +1,5 @@
 /**
- * The daemon's own log (CORE-15). Children's stderr shares the daemon's stderr byte for
+ * The daemon's own log (CORE-17). Children's stderr shares the daemon's stderr byte for
  * byte, so every line the daemon writes itself starts with the fixed prefix `hamelin: `
  * (text) or is a JSON object with a `"hamelin"` key (json), and can be told apart.
  */

@@ -1,5 +1,5 @@
 /**
- * A session: one client endpoint joined to one process (CORE-01 .. CORE-16).
+ * A session: one client endpoint joined to one process (CORE-01 .. CORE-16, CORE-19, CORE-21, CORE-25).
  *
  * This is the only place that knows the session lifecycle. Front-ends adapt a transport to
  * `ClientEndpoint` and call `runSession`; they never signal, frame or buffer anything.
@@ -83,11 +83,12 @@ export class Session {
       this.bytesOut += chunk.length;
       this.touch();
       this.outFramer.push(chunk);
+      this.armPartialFlush();
     });
     child.stdout.on('end', () => this.outFramer.flush());
     child.once('exit', () => {
       // The leader is gone; whatever it left in its group (a backgrounded job) must not
-      // outlive the session (CORE-12). Output already in the pipe is still read.
+      // outlive the session (CORE-15). Output already in the pipe is still read.
       if (groupAlive(this.pid!)) this.terminate('exit', true);
     });
     child.once('close', (code, signal) => this.closed(code, signal));
@@ -144,7 +145,7 @@ export class Session {
 
   private stdinClosed(): void {
     // EPIPE: the child stopped reading. Keep draining the client so its unread bytes
-    // never turn our close into a reset that destroys the child's output (CORE-16).
+    // never turn our close into a reset that destroys the child's output (CORE-15).
     this.stdinOpen = false;
     this.endpoint.resumeInput();
   }
@@ -170,6 +171,16 @@ export class Session {
     this.terminate(`client-${reason}`);
   }
 
+  private partialTimer: NodeJS.Timeout | undefined;
+
+  /** See ClientEndpoint.partialFlushMs: a prompt waits for no newline. */
+  private armPartialFlush(): void {
+    const ms = this.endpoint.partialFlushMs;
+    if (!ms || this.endpoint.framing !== 'stream') return;
+    clearTimeout(this.partialTimer);
+    if (this.outFramer.buffered > 0) this.partialTimer = setTimeout(() => this.outFramer.flush(), ms);
+  }
+
   private touch(): void {
     this.lastActivity = Date.now();
   }
@@ -188,6 +199,7 @@ export class Session {
   private closed(code: number | null, signal: NodeJS.Signals | null): void {
     clearTimeout(this.idleTimer);
     clearTimeout(this.lifeTimer);
+    clearTimeout(this.partialTimer);
     const pgid = this.pid!;
     const settle = (): void => {
       clearTimeout(this.killTimer);
@@ -226,7 +238,7 @@ export class Session {
       bytes_out: this.bytesOut,
       ms: Date.now() - this.started,
     };
-    // CORE-18: anything but a clean exit or the SIGTERM we sent deserves attention.
+    // CORE-16: anything but a clean exit or the SIGTERM we sent deserves attention.
     if (exit.code === 0 || exit.signal === 'SIGTERM') this.log.info('end', fields);
     else this.log.warn('exit', fields);
   }

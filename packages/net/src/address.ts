@@ -1,4 +1,4 @@
-/** Parsing HOST PORT, and the H- variables of a stream connection (NET-01, NET-06). */
+/** Parsing HOST PORT, and the H- variables of a stream connection (NET-01, NET-02, NET-03). */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parsePort, SPEC_VERSION, StartupError, type HVars, type ListenTarget } from '@hamelin/core';

@@ -1,7 +1,7 @@
 /**
  * A stream socket (TCP, TLS, unix) as a hamelin client endpoint.
  *
- * TCP's close is two-sided, and the spec gives each side its meaning (NET-03, NET-04):
+ * TCP's close is two-sided, and the spec gives each side its meaning (NET-04 .. NET-06):
  * a FIN from the client is the end of the child's input, not the end of the session, so
  * `sort` still answers `cat file | nc host port`; a reset, a failed write or a close
  * that ends our ability to deliver output means the client is gone.
@@ -11,7 +11,7 @@ import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
 
 /** How long a finished session keeps reading (and dropping) client bytes before it
  * destroys the socket. Closing with unread input makes the kernel send RST, which can
- * destroy output the client has not read yet (NET-05). */
+ * destroy output the client has not read yet (NET-07). */
 const LINGER_MS = 2000;
 
 export class SocketEndpoint implements ClientEndpoint {
