@@ -125,3 +125,18 @@ test('CORE-01 every client gets its own process', async () => {
   b.socket.end('\n');
   await Promise.all([a.closed, b.closed]);
 });
+
+test('CORE-01 CORE-05 CORE-13 the child_process spawn layer (HAMELIN_SPAWN=child_process) keeps the same promises', async () => {
+  const env = { ...process.env, HAMELIN_SPAWN: 'child_process' };
+  const grep = await startDaemon('net', ['127.0.0.1', '0', 'grep', '--line-buffered', 'filter'], { env });
+  assert.equal((await roundTrip(grep.port, 'filter\nother\nprefilter\n')).toString(), 'filter\nprefilter\n');
+  const cat = await startDaemon('net', ['127.0.0.1', '0', 'cat'], { env });
+  assert.equal((await roundTrip(cat.port, 'whole\npartial')).toString(), 'whole\npartial');
+  const script = 'trap "echo TERM >&2; exit 143" TERM; echo "ready $$"; while :; do sleep 0.05; done';
+  const d = await startDaemon('net', ['127.0.0.1', '0', 'sh', '-c', script], { env });
+  const c = await dial(d.port);
+  const pid = Number((await c.waitFor(/ready \d+\n/)).match(/ready (\d+)/)![1]);
+  c.socket.resetAndDestroy();
+  await d.waitLog(/^TERM$/m);
+  await d.waitLog(new RegExp(`exit client=\\S+ pid=${pid} status=143 ended_by=client-reset`));
+});

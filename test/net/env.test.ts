@@ -83,3 +83,33 @@ test('NET-01 NET-03 IPv6: H-CLIENT is [::1]:port', async () => {
   c.socket.end();
   assert.equal((await c.closed).toString(), `[::1]:${port} ::1\n`);
 });
+
+test('CORE-26 the daemon adds only H- names (upper case, digits, dashes) and their H_ aliases to its own environment', async () => {
+  const d = await startDaemon('net', ['127.0.0.1', '0', 'env', '-0']);
+  const seen = parseEnv(await roundTrip(d.port, ''));
+  const added = [...seen.keys()].filter((k) => process.env[k] === undefined);
+  assert.ok(added.length >= 14, `added: ${added.join(' ')}`);
+  for (const k of added) assert.match(k, /^H[-_][A-Z0-9]+([-_][A-Z0-9]+)*$/, `${k} is a hamelin name`);
+  for (const k of added.filter((n) => n.startsWith('H-'))) assert.ok(added.includes(k.replace(/-/g, '_')), `${k} has its alias`);
+});
+
+test('NET-01 NET-03 a dual-stack listener (::) shows an IPv4 client as IPv4, not ::ffff:', async () => {
+  const d = await startDaemon('net', ['::', '0', 'sh', '-c', 'echo "$H_CLIENT $H_REMOTE_ADDR"']);
+  const c = await dial(d.port, '127.0.0.1');
+  const port = c.socket.localPort;
+  c.socket.end();
+  assert.equal((await c.closed).toString(), `127.0.0.1:${port} 127.0.0.1\n`);
+});
+
+test('NET-01 HOST may be a name (localhost) or a bracketed IPv6 address ([::1])', async () => {
+  const byName = await startDaemon('net', ['localhost', '0', 'echo', 'named']);
+  assert.match(byName.stderr(), /listening address=localhost port=\d+/);
+  // localhost is 127.0.0.1 or ::1, whichever the resolver gives first.
+  const c = await dial(byName.port, '127.0.0.1').catch(() => dial(byName.port, '::1'));
+  c.socket.end();
+  assert.equal((await c.closed).toString(), 'named\n');
+  const bracketed = await startDaemon('net', ['[::1]', '0', 'echo', 'v6']);
+  const c6 = await dial(bracketed.port, '::1');
+  c6.socket.end();
+  assert.equal((await c6.closed).toString(), 'v6\n');
+});

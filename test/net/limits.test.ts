@@ -91,3 +91,15 @@ test('CORE-21 --idle-timeout ends a silent session with SIGTERM', async () => {
   await d.waitLog(new RegExp(`terminate client=\\S+ pid=${pid} reason=idle-timeout`));
   await c.closed;
 });
+
+test('CORE-25 --timeout ends a busy session with SIGTERM, and what the child writes after it still arrives', async () => {
+  const script = 'trap "echo last-words; exit 3" TERM; echo started; while :; do sleep 0.05; done';
+  const d = await startDaemon('net', ['--timeout', '0.5', '127.0.0.1', '0', 'sh', '-c', script]);
+  const c = await dial(d.port);
+  await c.waitFor('started\n');
+  // The client stays connected and keeps the connection open: the end comes from the daemon.
+  const out = (await c.closed).toString();
+  assert.equal(out, 'started\nlast-words\n');
+  await d.waitLog(/terminate client=\S+ pid=\d+ reason=timeout/);
+  await d.waitLog(/warn exit client=\S+ pid=\d+ status=3 ended_by=timeout/);
+});

@@ -16,7 +16,7 @@ const rssMiB = (pid: number): number => {
 /** The bound this test states: the daemon's RSS never exceeds its idle RSS by more than this. */
 const GROWTH_BOUND_MIB = 64;
 
-test('CORE-07 a slow reader against a 100 MB producer: daemon RSS stays within idle + 64 MiB, every byte arrives', async () => {
+test('CORE-07 a slow reader against a 100 MB producer: daemon RSS stays within idle + 64 MiB, every byte arrives', async (t) => {
   const total = 100 * 1024 * 1024;
   const d = await startDaemon('net', ['127.0.0.1', '0', 'sh', '-c', `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c ${total}`]);
   const pid = d.proc.pid!;
@@ -44,10 +44,11 @@ test('CORE-07 a slow reader against a 100 MB producer: daemon RSS stays within i
   clearInterval(sampler);
   c.socket.end();
   assert.equal(got, total);
+  t.diagnostic(`daemon RSS idle ${idle.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB`);
   assert.ok(peak - idle < GROWTH_BOUND_MIB, `RSS grew from ${idle.toFixed(1)} to ${peak.toFixed(1)} MiB`);
 });
 
-test('CORE-07 a child that never reads pauses the client: daemon RSS bounded while the client pushes 200 MB', async () => {
+test('CORE-07 a child that never reads pauses the client: daemon RSS bounded while the client pushes 200 MB', async (t) => {
   const d = await startDaemon('net', ['127.0.0.1', '0', 'sh', '-c', 'echo ready; exec sleep 1000']);
   const pid = d.proc.pid!;
   const idle = rssMiB(pid);
@@ -63,6 +64,7 @@ test('CORE-07 a child that never reads pauses the client: daemon RSS bounded whi
     return c.socket.writableLength > 16 * 1024 * 1024 ? true : undefined;
   }, 'the client side to back up', 20_000);
   peak = Math.max(peak, rssMiB(pid));
+  t.diagnostic(`daemon RSS idle ${idle.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB, client backed up after ${(written / 1048576).toFixed(0)} MiB`);
   assert.ok(peak - idle < GROWTH_BOUND_MIB, `RSS grew from ${idle.toFixed(1)} to ${peak.toFixed(1)} MiB`);
   c.socket.resetAndDestroy();
 });
@@ -70,6 +72,9 @@ test('CORE-07 a child that never reads pauses the client: daemon RSS bounded whi
 test('CORE-01 200 concurrent clients, each with its own process and its own answer', async () => {
   const d = await startDaemon('net', ['127.0.0.1', '0', 'sh', '-c', 'read l; echo "$l $$"']);
   const clients = await Promise.all(Array.from({ length: 200 }, () => dial(d.port)));
+  // All 200 children run at once, each waiting in `read`, before any client sends its line.
+  await eventually(() => (d.stderr().match(/ info start /g) ?? []).length === 200, '200 sessions to be started');
+  assert.doesNotMatch(d.stderr(), / info end /, 'no session ended before the lines were sent');
   clients.forEach((c, i) => c.socket.end(`client-${i}\n`));
   const answers = (await Promise.all(clients.map((c) => c.closed))).map((b) => b.toString());
   const pids = new Set<string>();

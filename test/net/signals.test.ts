@@ -76,7 +76,6 @@ test('CORE-13 a grandchild in the group is terminated with the child', async () 
 });
 
 test('CORE-13 sh -c "a | b": both halves of a pipeline get the signal', async () => {
-  const f = outFile();
   const d = await startDaemon('net', ['127.0.0.1', '0', 'sh', '-c', `echo "pids $$"; sleep 1000 | sleep 1001 & echo "bg $!"; wait`]);
   const c = await dial(d.port);
   await c.waitFor(/bg \d+\n/);
@@ -84,7 +83,19 @@ test('CORE-13 sh -c "a | b": both halves of a pipeline get the signal', async ()
   c.socket.resetAndDestroy();
   await gone(sh);
   await eventually(() => !alive(-sh), 'the whole group to be gone');
-  void f;
+});
+
+test('CORE-13 the SIGTERM goes to the group, not only the pid: a grandchild gets it while its SIGTERM-proof parent still runs', async () => {
+  const f = outFile();
+  const d = await startDaemon('net', ['--kill-after', '3', '127.0.0.1', '0', fixture('net/trap.sh'), f, 'stubborn-grand']);
+  const c = await dial(d.port);
+  const { pid } = await readyPid(c);
+  const grand = Number(read(f).match(/grandchild (\d+)/)![1]);
+  c.socket.resetAndDestroy();
+  await eventually(() => read(f).includes('GRANDTERM'), 'the grandchild to trap SIGTERM');
+  assert.ok(alive(pid), 'the leader ignores SIGTERM and is still running: the signal went to the group');
+  await gone(grand);
+  await gone(pid, 'the leader to be SIGKILLed after the grace period');
 });
 
 test('CORE-14 a child that ignores SIGTERM is SIGKILLed after --kill-after, and that is logged', async () => {

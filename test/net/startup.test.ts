@@ -86,7 +86,7 @@ test('NET-08 a live unix socket is refused at startup', async () => {
   await first.stop();
 });
 
-test('--help and --version answer and exit 0', async () => {
+test('CORE-27 --help and --version answer on stdout and exit 0', async () => {
   const help = await run(['--help']);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: hamelin-net \[options\] HOST PORT CMD/);

@@ -33,9 +33,9 @@ function tlsRoundTrip(port: number, input: string): Promise<string> {
 
 test('NET-09 NET-02 TLS: a verified client, half-close to sort, H-TYPE TCP-0.2-TLS and the TLS details', async () => {
   const d = await startDaemon('net', ['--tls-cert', cert, '--tls-key', key, '127.0.0.1', '0', 'sh', '-c',
-    'echo "$H_TYPE $H_TLS_PROTOCOL $H_TLS_SERVER_NAME"; sort']);
+    'echo "$H_TYPE $H_TLS_PROTOCOL $H_TLS_SERVER_NAME $H_TLS_CIPHER"; sort']);
   const out = await tlsRoundTrip(d.port, 'b\na\nc\n');
-  assert.match(out, /^TCP-0\.2-TLS TLSv1\.[23] localhost\na\nb\nc\n$/);
+  assert.match(out, /^TCP-0\.2-TLS TLSv1\.[23] localhost (TLS_|ECDHE-)[A-Z0-9_-]+\na\nb\nc\n$/);
 });
 
 test('NET-09 a client that fails the TLS handshake is logged and the daemon stays up', async () => {
@@ -49,8 +49,8 @@ test('NET-09 a client that fails the TLS handshake is logged and the daemon stay
 
 test('NET-01 NET-02 NET-03 unix socket: echo, H-TYPE UNIX-0.2-LOCAL, H-CLIENT unix:PATH', async () => {
   const path = join(tmp, 'echo.sock');
-  const d = await startDaemon('net', [`unix:${path}`, 'sh', '-c', 'echo "$H_TYPE $H_CLIENT"; cat']);
-  assert.equal((await roundTrip(path, 'hello\n')).toString(), `UNIX-0.2-LOCAL unix:${path}\nhello\n`);
+  const d = await startDaemon('net', [`unix:${path}`, 'sh', '-c', 'echo "$H_TYPE $H_CLIENT $H_UNIX_PATH"; cat']);
+  assert.equal((await roundTrip(path, 'hello\n')).toString(), `UNIX-0.2-LOCAL unix:${path} ${path}\nhello\n`);
   await d.stop();
   assert.equal(existsSync(path), false, 'NET-08 the socket file is removed at shutdown');
 });
