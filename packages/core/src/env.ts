@@ -15,13 +15,31 @@ export interface EnvPolicy {
 
 const NUL = /\0/g;
 
+/** The same few names recur in every session; header names from clients are bounded out. */
+const nameCache = new Map<string, [string, string]>();
+
 /** `REMOTE-ADDR` -> `H-REMOTE-ADDR` and `H_REMOTE_ADDR`. Names are upper-cased. */
 export function hNames(key: string): [string, string] {
+  let names = nameCache.get(key);
+  if (names) return names;
   const k = key.toUpperCase().replace(/[^A-Z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return [`H-${k}`, `H_${k.replace(/-/g, '_')}`];
+  names = [`H-${k}`, `H_${k.replace(/-/g, '_')}`];
+  if (nameCache.size < 512) nameCache.set(key, names);
+  return names;
 }
 
 export function buildEnv(policy: EnvPolicy, vars: HVars, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return withHVars(baseEnv(policy, base), vars);
+}
+
+/**
+ * The part of every child's environment that does not depend on the client: computed once per
+ * daemon. Reading `process.env` goes through a getenv() per name, and copying it was the
+ * largest single cost of a new session on the hot path (0.14 ms of 1.2 ms, CPU profile of
+ * churn), so sessions start from this snapshot instead. The daemon's environment is fixed
+ * once it runs.
+ */
+export function baseEnv(policy: EnvPolicy, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   if (policy.clear) {
     if (base.PATH !== undefined) env.PATH = base.PATH;
@@ -33,9 +51,18 @@ export function buildEnv(policy: EnvPolicy, vars: HVars, base: NodeJS.ProcessEnv
       env[k] = v;
     }
   }
-  for (const [key, value] of Object.entries(vars)) {
-    const clean = value.replace(NUL, '');
-    for (const name of hNames(key)) env[name] = clean;
+  return env;
+}
+
+/** A session's environment: the daemon's snapshot plus its H- variables and their aliases. */
+export function withHVars(base: NodeJS.ProcessEnv, vars: HVars): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const key in vars) {
+    const value = vars[key]!;
+    const clean = value.includes('\0') ? value.replace(NUL, '') : value;
+    const [dash, underscore] = hNames(key);
+    env[dash] = clean;
+    env[underscore] = clean;
   }
   return env;
 }

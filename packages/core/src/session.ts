@@ -89,7 +89,7 @@ export class Session {
     child.once('exit', () => {
       // The leader is gone; whatever it left in its group (a backgrounded job) must not
       // outlive the session (CORE-15). Output already in the pipe is still read.
-      if (groupAlive(this.pid!)) this.terminate('exit', true);
+      if (!child.groupEmptyAtExit && groupAlive(this.pid!)) this.terminate('exit', true);
     });
     child.once('close', (code, signal) => this.closed(code, signal));
 

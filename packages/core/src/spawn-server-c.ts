@@ -17,7 +17,9 @@
  * stdout: one text line per event:
  *   `S id pid`          spawned
  *   `E id errno`        not spawned (accept, setsid, chdir or exec failed)
- *   `X pid code signal` a child ended (code -1 when killed by `signal`)
+ *   `X pid code signal left` a child ended (code -1 when killed by `signal`); left is 1 when
+ *                       processes remain in its group (a backgrounded grandchild), else 0, so
+ *                       the daemon need not look for itself
  * It ignores SIGINT/SIGTERM/SIGHUP (the daemon decides when sessions end, and must still
  * learn every exit status while it shuts down) and exits when its stdin ends.
  *
@@ -60,10 +62,10 @@ static void flush_out(void) {
   out_len = 0;
 }
 
-static void emit(const char *fmt, long a, long b, long c) {
+static void emit(const char *fmt, long a, long b, long c, long d) {
   if (orphaned) return;
   if (out_len > sizeof out - 100) flush_out();
-  out_len += (size_t)snprintf(out + out_len, sizeof out - out_len, fmt, a, b, c);
+  out_len += (size_t)snprintf(out + out_len, sizeof out - out_len, fmt, a, b, c, d);
 }
 
 /* The children not yet reaped, with their sessions' grace periods, for the orphan cleanup. */
@@ -152,7 +154,7 @@ static void spawn_one(const unsigned char *p, size_t n) {
   for (size_t i = 0; i < count; i++) {
     const char *z = memchr(s, 0, (size_t)(end - s));
     if (!z) {
-      emit("E %ld %ld\n", (long)id, EINVAL, 0);
+      emit("E %ld %ld\n", (long)id, EINVAL, 0, 0);
       goto done;
     }
     strs[i] = s;
@@ -165,13 +167,13 @@ static void spawn_one(const unsigned char *p, size_t n) {
 
   int in = take(id, 0);
   if (in < 0) {
-    emit("E %ld %ld\n", (long)id, -in, 0);
+    emit("E %ld %ld\n", (long)id, -in, 0, 0);
     goto done;
   }
   int outfd = take(id, 1);
   if (outfd < 0) {
     close(in);
-    emit("E %ld %ld\n", (long)id, -outfd, 0);
+    emit("E %ld %ld\n", (long)id, -outfd, 0, 0);
     goto done;
   }
   /* vfork + exec, not posix_spawn: glibc's posix_spawn leaves its two internal signals
@@ -201,10 +203,10 @@ static void spawn_one(const unsigned char *p, size_t n) {
   if (pid > 0 && rc != 0) waitpid(pid, NULL, 0); /* never exec'd: not a child to report */
   close(in);
   close(outfd);
-  if (rc != 0) emit("E %ld %ld\n", (long)id, rc, 0);
+  if (rc != 0) emit("E %ld %ld\n", (long)id, rc, 0, 0);
   else {
     live_add(pid, grace_ms);
-    emit("S %ld %ld\n", (long)id, (long)pid, 0);
+    emit("S %ld %ld\n", (long)id, (long)pid, 0, 0);
   }
 done:
   free(strs);
@@ -217,8 +219,9 @@ static void reap(void) {
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
     live_remove(pid);
-    if (WIFEXITED(st)) emit("X %ld %ld %ld\n", (long)pid, WEXITSTATUS(st), 0);
-    else if (WIFSIGNALED(st)) emit("X %ld %ld %ld\n", (long)pid, -1, WTERMSIG(st));
+    long left = kill(-pid, 0) == 0; /* zombies count too: the daemon then looks closer */
+    if (WIFEXITED(st)) emit("X %ld %ld %ld %ld\n", (long)pid, WEXITSTATUS(st), 0, left);
+    else if (WIFSIGNALED(st)) emit("X %ld %ld %ld %ld\n", (long)pid, -1, WTERMSIG(st), left);
   }
 }
 
@@ -281,7 +284,7 @@ int main(int argc, char **argv) {
   }
   struct timeval tv = {2, 0};
   setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  emit("R %ld %ld\n", 0, 0, 0);
+  emit("R %ld %ld\n", 0, 0, 0, 0);
   flush_out();
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);

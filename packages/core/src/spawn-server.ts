@@ -63,6 +63,8 @@ const closedSockets = new WeakSet<Socket>();
 /** A child started by the spawn server: the part of ChildProcess the session uses. */
 export class ServerChild extends EventEmitter {
   exitCode: number | null = null;
+  /** The spawn server found the child's group empty when it reaped it (see Child). */
+  groupEmptyAtExit = false;
   signalCode: NodeJS.Signals | null = null;
   private exited = false;
   private exitEmitted = false;
@@ -87,9 +89,10 @@ export class ServerChild extends EventEmitter {
   /** Called when the spawn server reports the exit. The events are emitted from a later
    * turn of the loop, as ChildProcess does: the exit can be reported in the same read as the
    * spawn, before the caller has had a chance to listen. */
-  exit(code: number | null, signal: NodeJS.Signals | null): void {
+  exit(code: number | null, signal: NodeJS.Signals | null, groupLeft = true): void {
     if (this.exited) return;
     this.exited = true;
+    this.groupEmptyAtExit = !groupLeft;
     this.exitCode = code;
     this.signalCode = signal;
     // As ChildProcess does: the child's stdin is gone with it.
@@ -117,7 +120,7 @@ interface Pending {
   stdin?: Socket;
   stdout?: Socket;
   /** an exit reported before the sockets arrived */
-  early?: [number | null, NodeJS.Signals | null];
+  early?: [number | null, NodeJS.Signals | null, boolean];
 }
 
 export class SpawnServer {
@@ -264,7 +267,7 @@ export class SpawnServer {
     while ((nl = this.lineBuf.indexOf('\n')) >= 0) {
       const line = this.lineBuf.slice(0, nl);
       this.lineBuf = this.lineBuf.slice(nl + 1);
-      const [t, a, b, c] = line.split(' ');
+      const [t, a, b, c, left] = line.split(' ');
       const x = Number(a);
       const y = Number(b);
       if (t === 'S') {
@@ -284,13 +287,14 @@ export class SpawnServer {
       } else if (t === 'X') {
         const code = y >= 0 ? y : null;
         const signal = y >= 0 ? null : (signalNames.get(Number(c)) ?? null);
+        const groupLeft = left !== '0';
         const child = this.live.get(x);
         if (child) {
           this.live.delete(x);
-          child.exit(code, signal);
+          child.exit(code, signal, groupLeft);
         } else {
           const p = this.byPid.get(x);
-          if (p) p.early = [code, signal];
+          if (p) p.early = [code, signal, groupLeft];
         }
       }
     }

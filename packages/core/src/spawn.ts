@@ -39,6 +39,9 @@ export interface Child extends EventEmitter {
   readonly pid?: number | undefined;
   readonly stdin: Writable;
   readonly stdout: Readable;
+  /** True when the layer knows the child's process group was empty when the child was reaped,
+   * so the session need not look (a kill(-pgid, 0) that fails costs a thrown error per session). */
+  readonly groupEmptyAtExit?: boolean;
   once(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }
 
