@@ -36,15 +36,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { SPAWN_SERVER_C } from './spawn-server-c.js';
-
-export interface ServerSpawnRequest {
-  file: string;
-  argv0: string;
-  args: readonly string[];
-  env: NodeJS.ProcessEnv;
-  cwd?: string | undefined;
-  killAfterMs?: number | undefined;
-}
+import type { SpawnRequest } from './spawn.js';
 
 export type ServerSpawnOutcome =
   | { ok: true; child: ServerChild }
@@ -183,7 +175,7 @@ export class SpawnServer {
     return !this.dead;
   }
 
-  spawn(req: ServerSpawnRequest): Promise<ServerSpawnOutcome> {
+  spawn(req: SpawnRequest): Promise<ServerSpawnOutcome> {
     if (this.dead) return Promise.resolve({ ok: 'unavailable' });
     const env: string[] = [];
     for (const [k, v] of Object.entries(req.env)) if (v !== undefined) env.push(`${k}=${v}`);
