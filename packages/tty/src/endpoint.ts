@@ -1,13 +1,32 @@
 /**
  * One session on the terminal, as a hamelin client endpoint ('stream' framing).
  * Typed lines are the child's stdin; ^D at the start of a line is its EOF (a half-close,
- * as with TCP): output continues until the child exits. A hangup means the user is gone.
+ * as with TCP), and a child still running a grace period later is ended (TTY-08).
+ * A hangup means the user is gone (TTY-09).
  */
 import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
 import type { TtyLine } from './line.js';
 
+/**
+ * TTY-18: a partial output line is shown once the child has been quiet this long. 50 ms is
+ * well under the ~100 ms at which a person notices a delay, and far longer than the gaps
+ * between the writes a script makes while it prints one line, so lines still go out whole
+ * (and a slow serial line is not fed a byte at a time) while a prompt shows at once.
+ */
+export const PROMPT_FLUSH_MS = 50;
+
+export interface TtyEndpointOptions {
+  /** Input read before the session began (the first line, with --wait). */
+  first?: Buffer[];
+  /** After ^D, how long the child may run on before `endAfterEof` is called (--kill-after). */
+  eofGraceMs: number;
+  /** The grace after ^D is over and the child is still there: end the session. */
+  endAfterEof(): void;
+}
+
 export class TtyEndpoint implements ClientEndpoint {
   readonly framing = 'stream' as const;
+  readonly partialFlushMs = PROMPT_FLUSH_MS;
   readonly label: string;
   /** Resolves once the session has finished and all its output reached the terminal. */
   readonly ended: Promise<ExitInfo>;
@@ -15,11 +34,11 @@ export class TtyEndpoint implements ClientEndpoint {
   private events: EndpointEvents | undefined;
   private inputEnded = false;
   private finished = false;
+  private eofTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly line: TtyLine,
-    /** Input read before the session began (the first line, with --wait). */
-    private readonly first: Buffer[] = [],
+    private readonly opts: TtyEndpointOptions,
   ) {
     this.label = line.path;
     this.ended = new Promise((r) => (this.resolveEnded = r));
@@ -27,17 +46,22 @@ export class TtyEndpoint implements ClientEndpoint {
 
   start(events: EndpointEvents): void {
     this.events = events;
-    for (const chunk of this.first) events.input(chunk);
+    for (const chunk of this.opts.first ?? []) events.input(chunk);
     this.line.attach({
       data: (chunk) => {
         // After ^D the child's stdin is closed: later lines are read (so a hangup is still
-        // seen) and dropped, as bytes after a TCP FIN would be.
+        // seen) and dropped, as bytes after a TCP FIN would be; the grace bounds how long.
         if (!this.finished && !this.inputEnded) events.input(chunk);
       },
       eof: () => {
         if (this.finished || this.inputEnded) return;
         this.inputEnded = true;
         events.inputEnd();
+        // The user at the line is done; a child that ignores its EOF must not hold the line
+        // (and, with --respawn, the next user) for ever.
+        this.eofTimer = setTimeout(() => {
+          if (!this.finished) this.opts.endAfterEof();
+        }, this.opts.eofGraceMs);
       },
       hangup: (detail) => {
         if (!this.finished) events.gone('closed', detail);
@@ -49,7 +73,7 @@ export class TtyEndpoint implements ClientEndpoint {
     if (!this.finished) this.line.want(true);
   }
 
-  /** SIGHUP to the daemon: the user is gone, as if the line had dropped. */
+  /** SIGHUP to the daemon serving its own terminal: the user is gone, as if the line had dropped. */
   hangup(detail: string): void {
     if (this.events && !this.finished) this.events.gone('closed', detail);
   }
@@ -69,6 +93,7 @@ export class TtyEndpoint implements ClientEndpoint {
   finish(exit: ExitInfo): void {
     if (this.finished) return;
     this.finished = true;
+    clearTimeout(this.eofTimer);
     this.line.attach(undefined);
     void this.line.flushed().then(() => this.resolveEnded(exit));
   }

@@ -1,13 +1,17 @@
 /**
  * The hamelin-tty loop: one session at a time on one terminal, like getty. Open the line,
  * set its discipline, (banner), (wait for a first line), run a session, and then either exit
- * with the child's status or, with --respawn, start over.
+ * with the child's status or, with --respawn, start over. Respawning and the line's settings
+ * are this front-end's business; a session's life (signals, output, its end) is the core's.
  */
-import { closeSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { SPEC_VERSION, type Daemon, type ExitInfo, type HVars } from '@hamelin/core';
+import { SPEC_VERSION, type Daemon, type ExitInfo, type HVars, type Session } from '@hamelin/core';
 import { TtyEndpoint } from './endpoint.js';
+import { waitForLine } from './first-line.js';
 import { TtyLine } from './line.js';
+import { installProcessHooks } from './process-hooks.js';
+import { RespawnGuard } from './respawn-guard.js';
 import { applySettings, lineInfo, restoreSettings } from './stty.js';
 
 export interface TtyServeOptions {
@@ -23,10 +27,8 @@ export interface TtyServeOptions {
   own?: boolean;
 }
 
-/** Respawn guard: this many session starts within WINDOW_MS pause the loop for PAUSE_MS. */
-const BURST = 10;
-const WINDOW_MS = 10_000;
-const PAUSE_MS = 5_000;
+/** Why the core ended a session whose child outlived the grace after ^D (TTY-08). */
+export const EOF_TIMEOUT = 'eof-timeout';
 
 /** The daemon's exit status for a session's end, as a shell would report it (TTY-13). */
 export function exitStatus(exit: ExitInfo): number {
@@ -58,9 +60,23 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
     restored = true;
     restoreSettings(opts.path, opts.saved);
   };
-  process.on('exit', () => {
-    restore();
-    releaseHungUpStdio();
+  installProcessHooks({
+    path: opts.path,
+    own: opts.own === true,
+    log,
+    restore,
+    reapply: () => {
+      if (stopping || line.gone !== undefined) return;
+      try {
+        applySettings(opts.path, opts.baud);
+      } catch {
+        /* the line is checked at the next session */
+      }
+    },
+    hangup: () => {
+      current?.hangup('SIGHUP');
+      return current !== undefined;
+    },
   });
   daemon.exitOnSignals(() => {
     stopping = true;
@@ -74,23 +90,6 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
       }
     }
   });
-  // ^\ (SIGQUIT) on the served terminal stops the daemon like ^C, never leaving orphans.
-  process.on('SIGQUIT', () => process.kill(process.pid, 'SIGTERM'));
-  // Back from ^Z (a shell's `fg`): the shell may have changed the line meanwhile.
-  process.on('SIGCONT', () => {
-    if (!stopping && line.gone === undefined) {
-      try {
-        applySettings(opts.path, opts.baud);
-      } catch {
-        /* the line is checked at the next session */
-      }
-    }
-  });
-  // SIGHUP: the line dropped (or an operator hung the user up): end the session at once.
-  process.on('SIGHUP', () => {
-    log.info('hangup', { client: opts.path, signal: 'SIGHUP', session: current !== undefined });
-    current?.hangup('SIGHUP');
-  });
 
   const finish = (status: number, event?: string, detail?: string): never => {
     if (event) log.warn(event, { client: opts.path, detail, status });
@@ -102,7 +101,7 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
   const idle = (): Promise<never> => new Promise(() => {}); // exitOnSignals ends the process
 
   log.notice('listening', { address: opts.path, respawn: opts.respawn, wait: opts.wait });
-  const starts: number[] = [];
+  const guard = new RespawnGuard(log, opts.path);
   let n = 0;
   for (;;) {
     if (stopping) return idle();
@@ -130,67 +129,33 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
 
     const early: Buffer[] = [];
     if (opts.wait) {
+      log.info('waiting', { client: opts.path, session: n + 1 });
       const firstLine = await waitForLine(line);
       if (firstLine === null) continue;
       early.push(firstLine);
     }
     if (stopping) return idle();
-
-    // Respawn guard: a command that fails at once must not spin the CPU and flood the line.
-    const now = Date.now();
-    starts.push(now);
-    if (starts.length > BURST) starts.shift();
-    if (starts.length === BURST && now - starts[0]! < WINDOW_MS) {
-      log.warn('respawn-too-fast', { client: opts.path, sessions: BURST, within_ms: now - starts[0]!, pause_ms: PAUSE_MS });
-      await new Promise((r) => setTimeout(r, PAUSE_MS));
-      starts.length = 0;
-      if (stopping) return idle();
-    }
+    await guard.admit();
+    if (stopping) return idle();
 
     n += 1;
-    const endpoint = new TtyEndpoint(line, early);
+    // The endpoint may ask for the end before accept() has handed us the session.
+    let session: Session | null | undefined;
+    let endEarly = false;
+    const endpoint = new TtyEndpoint(line, {
+      first: early,
+      eofGraceMs: daemon.config.limits.killAfterMs,
+      endAfterEof: () => (session ? session.terminate(EOF_TIMEOUT) : (endEarly = true)),
+    });
     current = endpoint;
-    const session = await daemon.accept(endpoint, ttyVars(opts.path, n));
+    session = await daemon.accept(endpoint, ttyVars(opts.path, n));
     if (!session) return idle();
+    if (endEarly) session.terminate(EOF_TIMEOUT);
     const result = await session.done;
     const exit = await endpoint.ended;
     current = undefined;
     if (stopping) return idle(); // SIGINT/SIGTERM: the core exits 0 once every session is done
     if (!opts.respawn) finish(exitStatus(exit));
     if (result.endedBy === 'client-closed') await line.probe(); // a SIGHUP alone leaves the line usable
-  }
-}
-
-/** --wait: the first line typed (or part of one, before a ^D) starts the session. A ^D on
- * an empty line is ignored. Null when the line hung up. */
-function waitForLine(line: TtyLine): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const done = (v: Buffer | null): void => {
-      line.attach(undefined);
-      resolve(v);
-    };
-    line.attach({ data: (c) => done(c), eof: () => {}, hangup: () => done(null), drain: () => {} });
-    if (line.gone === undefined) line.want(true);
-  });
-}
-
-/**
- * Node restores the terminal settings of stdio at exit and aborts (a failed CHECK in
- * ResetStdio) when that terminal has hung up. A hung-up descriptor is closed first; a
- * zero-length write finds them (EIO).
- */
-function releaseHungUpStdio(): void {
-  for (const fd of [0, 1, 2]) {
-    try {
-      writeSync(fd, Buffer.alloc(0));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EIO') {
-        try {
-          closeSync(fd);
-        } catch {
-          /* already closed */
-        }
-      }
-    }
   }
 }
