@@ -1,11 +1,12 @@
 #!/bin/sh
 # A menu and guestbook for a terminal, served by hamelin-tty:
 #
-#   npx hamelin-tty --respawn ./examples/tty/menu.sh
+#   cd examples/tty && npx hamelin-tty --respawn ./menu.sh
 #
 # Each session is one run of this script: it reads the user's lines on stdin and writes its
 # answers on stdout. hamelin-tty does the rest (line editing, echo, CR LF, hangups, respawn).
-# Output is line-based, so every prompt ends with a newline.
+# A prompt needs no newline: hamelin-tty shows a partial line once the script stops writing
+# (TTY-18), so the answer is typed right after it.
 # The guestbook is a plain file: $GUESTBOOK, or hamelin-guestbook.txt in $TMPDIR or /tmp.
 book=${GUESTBOOK:-${TMPDIR:-/tmp}/hamelin-guestbook.txt}
 
@@ -14,7 +15,7 @@ menu() {
   echo "  1) sign the guestbook     2) read the guestbook"
   echo "  3) what time is it        4) who am I (the H- variables)"
   echo "  q) quit                   (^D works too)"
-  echo "choice?"
+  printf 'choice? '
 }
 
 echo "Hello, user of ${H_CLIENT:-a terminal}. Session ${H_TTY_SESSION:-?}."
@@ -22,9 +23,9 @@ menu
 while IFS= read -r choice; do
   case $choice in
     1)
-      echo "Your name?"
+      printf 'Your name? '
       IFS= read -r name || break
-      echo "Your message (one line)?"
+      printf 'Your message (one line)? '
       IFS= read -r message || break
       # One entry per line; tabs and control characters would upset the layout.
       name=$(printf '%s' "$name" | tr -d '\000-\037')

@@ -26,8 +26,8 @@
  *   control characters the line discipline acts on (^C ^D ^H DEL ^O ^Q ^R ^S ^U ^V ^W ^Z ^\).
  * - The child's stderr reaches the same screen (CORE-12), through ONLCR as well.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, fixture } from './paths.js';
@@ -67,6 +67,18 @@ export function python(): string {
   return process.env.PYTHON ?? 'python3';
 }
 
+/** Wait until `screen()` contains `s`; a timeout says what the screen shows by then. */
+async function showing(screen: () => string, s: string | RegExp, what: string, timeoutMs: number): Promise<string> {
+  try {
+    return await eventually(() => {
+      const t = screen();
+      return (typeof s === 'string' ? t.includes(s) : s.test(t)) ? t : undefined;
+    }, `${what} to show ${JSON.stringify(String(s))}`, timeoutMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; it shows ${JSON.stringify(screen().slice(-400))}`);
+  }
+}
+
 export async function onPty(argv: string[], opts: PtyOptions = {}): Promise<PtyRun> {
   const args = [fixture('tty/ptyrun.py'), '--rows', String(opts.rows ?? 24), '--cols', String(opts.cols ?? 80), '--', ...argv];
   const proc = spawn(python(), args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -102,12 +114,10 @@ export async function onPty(argv: string[], opts: PtyOptions = {}): Promise<PtyR
       proc.stdin!.write(keys);
     },
     waitFor: (s, timeoutMs = 10_000, from = 0) =>
-      eventually(
-        () => {
-          const t = output().subarray(from).toString('utf8');
-          return (typeof s === 'string' ? t.includes(s) : s.test(t)) ? t : undefined;
-        },
-        `the terminal to show ${JSON.stringify(String(s))}; it shows ${JSON.stringify(output().subarray(from).toString('utf8').slice(-400))}`,
+      showing(
+        () => output().subarray(from).toString('utf8'),
+        s,
+        'the terminal',
         timeoutMs,
       ),
     hangup: () => {
@@ -163,8 +173,65 @@ export async function ttyDaemon(args: string[], opts: PtyOptions & { ready?: Reg
   return d;
 }
 
+/** test/fixtures/tty/session.sh: prints `ready pid=... ` and its H- variables, answers lines. */
+export const SESSION = fixture('tty/session.sh');
+
+/** The pids whose TERM trap fired, from the `signals.<pid>` files session.sh (or a test's own
+ * trap) writes in `dir`. */
+export function trapped(dir: string): number[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('signals.'))
+    .map((f) => Number(f.slice('signals.'.length)));
+}
+
+/** The names of the daemon's log events, in order (text format: `hamelin: TIME NAME LEVEL EVENT ...`),
+ * keeping only `only` when given: tests assert on the order of what happened, not on timing. */
+export function logEvents(log: string, only?: string[]): string[] {
+  const events = [...log.matchAll(/^hamelin: \S+ \S+ (?:info|warn|error) (\S+)/gm)].map((m) => m[1]!);
+  return only ? events.filter((e) => only.includes(e)) : events;
+}
+
+/** A --device line: one side of a pty pair made by socat, whose other side is this test's. */
+export interface SocatLine {
+  /** socat's `link=` symlink to the pty (what --device is given). */
+  link: string;
+  /** Everything the line showed (the daemon's output and the echo). */
+  shown(): string;
+  /** Type on the line. */
+  type(keys: string): void;
+  /** The device goes away: socat closes its side. */
+  hangup(): void;
+  waitFor(s: string | RegExp, timeoutMs?: number): Promise<string>;
+}
+
+const socats = new Set<ChildProcess>();
+
+export async function socatLine(dir: string): Promise<SocatLine> {
+  try {
+    execFileSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('socat is not installed: the --device tests need it (CI installs it in .ci/run)');
+  }
+  const link = join(dir, 'line');
+  const proc = spawn('socat', ['-d', 'STDIO', `PTY,link=${link},raw,echo=0`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  socats.add(proc);
+  proc.once('exit', () => socats.delete(proc));
+  proc.stdin!.on('error', () => {});
+  let shown = '';
+  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (shown += s));
+  await eventually(() => existsSync(link), 'socat to make the pty');
+  return {
+    link,
+    shown: () => shown,
+    type: (keys) => void proc.stdin!.write(keys),
+    hangup: () => void proc.stdin!.end(),
+    waitFor: (s, timeoutMs = 10_000) => showing(() => shown, s, 'the line', timeoutMs),
+  };
+}
+
 /** End every pty run a test file started (hang up, then SIGKILL what is left); call from `after()`. */
 export async function stopAllPty(): Promise<void> {
+  for (const p of socats) p.kill();
   await Promise.all(
     [...live].map(async (r) => {
       r.hangup();

@@ -6,34 +6,17 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ttyDaemon, onPty, stopAllPty, scratchDir } from '../helpers/pty.js';
+import { ttyDaemon, onPty, stopAllPty, scratchDir, socatLine, trapped, SESSION, logEvents } from '../helpers/pty.js';
 import { startDaemon, stopAll, gone } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
-import { bin, fixture } from '../helpers/paths.js';
+import { bin } from '../helpers/paths.js';
 
 after(async () => {
   await stopAllPty();
   await stopAll();
 });
-
-const SESSION = fixture('tty/session.sh');
-
-/** The pids whose TERM trap fired, from the files session.sh writes in `dir`. */
-function trapped(dir: string): number[] {
-  return readdirSync(dir)
-    .filter((f) => f.startsWith('signals.'))
-    .map((f) => Number(f.slice('signals.'.length)));
-}
-
-function requireBinary(name: string): void {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`${name} is not installed: the tty tests need it (CI installs it in .ci/run)`);
-  }
-}
 
 test('TTY-01 TTY-07 TTY-10 TTY-11 CORE-08 CORE-09 CORE-10: a typed line is a stdin line, output comes back as CR LF, with the H- environment', async () => {
   const dir = scratchDir();
@@ -85,7 +68,7 @@ test('TTY-08 ^D after typed characters passes them on without a newline; ^D on a
   assert.equal((await d.exited).code, 0);
 });
 
-test('TTY-09 CORE-13 hangup (the terminal closes): SIGTERM to the process group, seen by the child trap', async () => {
+test('TTY-09 TTY-16 CORE-13 hangup (the terminal closes): SIGTERM to the process group, seen by the child trap', async () => {
   const dir = scratchDir();
   const d = await ttyDaemon([SESSION, dir]);
   const pid = Number((await d.waitFor(/ready pid=(\d+)/)).match(/ready pid=(\d+)/)![1]);
@@ -97,7 +80,7 @@ test('TTY-09 CORE-13 hangup (the terminal closes): SIGTERM to the process group,
   await gone(d.pid, 'the daemon to exit');
 });
 
-test('TTY-09 TTY-12 SIGHUP to the daemon ends the session with SIGTERM; --respawn then starts the next one', async () => {
+test('TTY-09 TTY-12 TTY-16 SIGHUP to the daemon serving its own terminal ends the session with SIGTERM; --respawn then starts the next one', async () => {
   const dir = scratchDir();
   const d = await ttyDaemon(['--respawn', SESSION, dir]);
   const first = Number((await d.waitFor(/ready pid=(\d+) .*session=1/)).match(/ready pid=(\d+)/)![1]);
@@ -121,13 +104,16 @@ test('TTY-12 --respawn with --banner: the banner before each session, a new proc
   await d.waitFor(/eof\r\n\*\*\* Welcome \*\*\*\r\nready pid=\d+ .*session=3/);
 });
 
-test('TTY-04 --wait: no process until the first line, which is its first input', async () => {
+test('TTY-04 TTY-16 --wait: the daemon waits after the banner, and the first line typed starts the child as its first input', async () => {
   const d = await ttyDaemon(['--wait', '--banner', 'press Enter', SESSION, scratchDir()]);
+  // The daemon says it waits; only then is a line typed. A child started at once would have
+  // printed its ready line before the typed line's echo.
+  await d.waitLog(/info waiting client=\S+ session=1\n/);
   await d.waitFor('press Enter\r\n');
-  assert.doesNotMatch(d.log(), /info start/);
   d.type('first\r');
   const t = await d.waitFor('got [first]\r\n');
-  assert.match(t, /ready pid=\d+ [^\n]*session=1[^\n]*\r\ngot \[first\]\r\n/);
+  assert.match(t, /^press Enter\r\nfirst\r\nready pid=\d+ [^\n]*session=1[^\n]*\r\ngot \[first\]\r\n$/);
+  assert.deepEqual(logEvents(d.log(), ['listening', 'waiting', 'start']), ['listening', 'waiting', 'start']);
 });
 
 test('TTY-13 CORE-15 a child that exits: its output is delivered, the daemon exits with its status', async () => {
@@ -139,7 +125,7 @@ test('TTY-13 CORE-15 a child that exits: its output is delivered, the daemon exi
   assert.match(d.log(), /warn exit client=\S+ pid=\d+ status=7 ended_by=exit/);
 });
 
-test('TTY-09 CORE-13 CORE-15 a grandchild is killed: on the child exit and on hangup', async () => {
+test('TTY-09 TTY-12 TTY-16 CORE-13 CORE-15 a grandchild is killed: on the child exit and on hangup', async () => {
   const d = await ttyDaemon(['--respawn', SESSION, scratchDir()]);
   await d.waitFor(/session=1/);
   d.type('bg\r');
@@ -197,55 +183,38 @@ test('TTY-03 CORE-18 startup errors: one line on stderr and the documented statu
 });
 
 test('TTY-05 CORE-22 SIGTERM to the daemon: the child gets SIGTERM, the daemon exits 0 and puts the terminal settings back', async () => {
-  requireBinary('socat');
   const dir = scratchDir();
-  const link = join(dir, 'line');
-  const socat = spawn('socat', ['-d', 'STDIO', `PTY,link=${link},raw,echo=0`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  try {
-    await eventually(() => existsSync(link), 'socat to make the pty');
-    const before = execFileSync('stty', ['-F', link, '-g'], { encoding: 'utf8' }).trim();
-    const d = await startDaemon('tty', ['--device', link, SESSION, dir]);
-    const pid = Number((await d.waitLog(/info start client=\S+ pid=(\d+)/))[1]);
-    // While serving: canonical mode with echo, whatever socat left.
-    const during = execFileSync('stty', ['-F', link, '-a'], { encoding: 'utf8' });
-    assert.match(during, /(^|\s)icanon(\s|$)/);
-    assert.match(during, /(^|\s)echo(\s|$)/);
-    assert.match(during, /(^|\s)onlcr(\s|$)/);
-    assert.equal(await d.stop('SIGTERM'), 0);
-    await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
-    assert.equal(execFileSync('stty', ['-F', link, '-g'], { encoding: 'utf8' }).trim(), before);
-  } finally {
-    socat.kill();
-  }
+  const line = await socatLine(dir);
+  const before = execFileSync('stty', ['-F', line.link, '-g'], { encoding: 'utf8' }).trim();
+  const d = await startDaemon('tty', ['--device', line.link, SESSION, dir]);
+  const pid = Number((await d.waitLog(/info start client=\S+ pid=(\d+)/))[1]);
+  // While serving: canonical mode with echo, whatever socat left.
+  const during = execFileSync('stty', ['-F', line.link, '-a'], { encoding: 'utf8' });
+  assert.match(during, /(^|\s)icanon(\s|$)/);
+  assert.match(during, /(^|\s)echo(\s|$)/);
+  assert.match(during, /(^|\s)onlcr(\s|$)/);
+  assert.equal(await d.stop('SIGTERM'), 0);
+  await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
+  assert.equal(execFileSync('stty', ['-F', line.link, '-g'], { encoding: 'utf8' }).trim(), before);
 });
 
 test('TTY-02 TTY-05 TTY-09 TTY-11 --device on a socat pty with --baud, --term and --env-clear: a session on the line, then the device goes away', async () => {
-  requireBinary('socat');
   const dir = scratchDir();
-  const link = join(dir, 'line');
-  const socat = spawn('socat', ['-d', 'STDIO', `PTY,link=${link},raw,echo=0`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let shown = '';
-  socat.stdout.setEncoding('utf8').on('data', (s: string) => (shown += s));
-  try {
-    await eventually(() => existsSync(link), 'socat to make the pty');
-    const real = realpathSync(link);
-    const d = await startDaemon('tty', ['--device', link, '--baud', '9600', '--term', 'vt100', '--env-clear', SESSION, dir]);
-    assert.match(d.stderr(), new RegExp(`listening address=${real}`));
-    await eventually(() => shown.includes('ready'), `the line to show the session; it shows ${JSON.stringify(shown)}`);
-    assert.match(shown, new RegExp(`ready pid=\\d+ type=TTY-0\\.2-LOCAL client=${real} session=1 baud=9600 rows= cols= term=vt100 `));
-    const pid = Number(shown.match(/ready pid=(\d+)/)![1]);
-    socat.stdin.write('on the line\r');
-    await eventually(() => shown.includes('on the line\r\ngot [on the line]\r\n') || undefined, `echo and answer; shown ${JSON.stringify(shown)}`);
-    // The device goes away: socat closes its side of the pty.
-    socat.stdin.end();
-    await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
-    const { code } = await d.exited;
-    assert.equal(code, 143);
-    assert.match(d.stderr(), /client-gone client=\S+ pid=\d+ reason=closed detail=hangup/);
-    assert.ok(!readFileSync(join(dir, `signals.${pid}`), 'utf8').includes('HUP'));
-  } finally {
-    socat.kill();
-  }
+  const line = await socatLine(dir);
+  const real = realpathSync(line.link);
+  const d = await startDaemon('tty', ['--device', line.link, '--baud', '9600', '--term', 'vt100', '--env-clear', SESSION, dir]);
+  assert.match(d.stderr(), new RegExp(`listening address=${real}`));
+  const shown = await line.waitFor('ready');
+  assert.match(shown, new RegExp(`ready pid=\\d+ type=TTY-0\\.2-LOCAL client=${real} session=1 baud=9600 rows= cols= term=vt100 `));
+  const pid = Number(shown.match(/ready pid=(\d+)/)![1]);
+  line.type('on the line\r');
+  await line.waitFor('on the line\r\ngot [on the line]\r\n');
+  line.hangup();
+  await eventually(() => trapped(dir).includes(pid), 'the child trap to see SIGTERM');
+  const { code } = await d.exited;
+  assert.equal(code, 143);
+  assert.match(d.stderr(), /client-gone client=\S+ pid=\d+ reason=closed detail=hangup/);
+  assert.ok(!readFileSync(join(dir, `signals.${pid}`), 'utf8').includes('HUP'));
 });
 
 test('TTY-14 CORE-22 ^C on its own terminal stops the daemon cleanly: the child gets SIGTERM, exit 0', async () => {
@@ -293,25 +262,7 @@ test('TTY-17 CORE-07 a terminal stopped with ^S holds the child on its stdout pi
   assert.ok(numbers.every((l, i) => Number(l) === i + 1), 'every line once, in order');
 });
 
-test('TTY-12 the README example: examples/tty/menu.sh with --respawn signs and reads the guestbook', async () => {
-  const dir = scratchDir();
-  const book = join(dir, 'book.txt');
-  const d = await ttyDaemon(['--respawn', fixture('../../examples/tty/menu.sh')], { env: { ...process.env, GUESTBOOK: book } });
-  await d.waitFor(/Session 1\.[^]*choice\?\r\n/);
-  d.type('1\r');
-  await d.waitFor('Your name?\r\n');
-  d.type('Alicx\x7fe\r');
-  await d.waitFor('Your message (one line)?\r\n');
-  d.type('Hello from a test\r');
-  await d.waitFor('Thank you, Alice.\r\n');
-  d.type('2\r');
-  await d.waitFor(/\| Alice \| Hello from a test\r\n/);
-  assert.match(readFileSync(book, 'utf8'), /^\d{4}-\d\d-\d\d \d\d:\d\d \| Alice \| Hello from a test\n$/);
-  d.type('q\r');
-  await d.waitFor(/Bye\.\r\nHello, user of \/dev\/pts\/\d+\. Session 2\./);
-});
-
-test('TTY-12 TTY-13 CORE-19 a command that cannot start: the terminal gets one line per try, and --respawn slows down', async () => {
+test('TTY-12 TTY-13 TTY-16 CORE-19 a command that cannot start: the terminal gets one line per try, and --respawn slows down', async () => {
   const dir = scratchDir();
   const script = join(dir, 'gone.sh');
   copyFileSync(SESSION, script);
