@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
+import { fixture } from '../helpers/paths.js';
 import { fetchText } from './client.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -37,6 +38,21 @@ test('HTTP-30 --console: a browser GET gets the self-contained page; curl still 
   assert.equal((await fetchText(d.port)).body, 'plain\n', 'Accept: */* runs the command');
 });
 
+test('HTTP-30 HTTP-31 --console with --dir: the page only where a script is, 404 elsewhere, and nothing runs', async () => {
+  const d = await startDaemon('http', ['--port', '0', '--console', '--dir', fixture('http/cgi')]);
+  const browser = { Accept: 'text/html,application/xhtml+xml' };
+  const page = await fetchText(d.port, { path: '/hello', headers: browser });
+  assert.equal(page.status, 200);
+  assert.match(String(page.headers['content-type']), /^text\/html/);
+  assert.match(page.body, /<title>hamelin-http: \/hello<\/title>/);
+  for (const path of ['/missing', '/', '/sub', '/.hamelin/console', '/../outside.sh']) {
+    const r = await fetchText(d.port, { path, headers: browser });
+    assert.equal(r.status, 404, path);
+    assert.doesNotMatch(String(r.headers['content-type']), /html/, path);
+  }
+  assert.equal((d.stderr().match(/ start client=/g) ?? []).length, 0);
+});
+
 test('HTTP-30 the console in headless Chromium: the echo conversation of the README, then Disconnect', async () => {
   const mark = join(tmp, 'term');
   const d = await startDaemon('http', [
@@ -56,7 +72,9 @@ test('HTTP-30 the console in headless Chromium: the echo conversation of the REA
   assert.deepEqual(out, ['you said: hello from chromium', 'you said: second line']);
   await page.click('#disconnect');
   await page.waitForSelector('#status.closed', { timeout: 15_000 });
-  assert.match(String(await page.textContent('#status')), /^closed: code 143 \((exit status 143|closed by user)\)$/);
+  // The page closes on whichever comes first, the exit event or the DELETE's answer; the
+  // daemon writes the exit event first (HTTP-27), so the page shows the script's own status.
+  assert.equal(await page.textContent('#status'), 'closed: code 143 (exit status 143)');
   await eventually(() => existsSync(mark) && readFileSync(mark, 'utf8') === 'TERM\n', 'the script to get SIGTERM');
   assert.equal((d.stderr().match(/ start client=/g) ?? []).length, 1, 'one process, no EventSource reconnect ran another');
 });

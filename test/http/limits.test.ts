@@ -48,6 +48,14 @@ test('HTTP-13 408 when the headers come too slowly (slowloris)', async () => {
   await d.waitLog(/bad-request .*status=408/);
 });
 
+test('HTTP-13 --read-timeout is off unless asked for: a body may be typed at any pace', async () => {
+  const d = await startDaemon('http', ['--help'], { ready: null });
+  assert.equal((await d.exited).code, 0);
+  // yargs wraps the help: a description may run over two lines before its [default: ...].
+  assert.match(d.stdout(), /--read-timeout [^[]*\(0: never\)\s+\[number\] \[default: 0\]/);
+  assert.match(d.stdout(), /--abandon-timeout [^[]*\[number\] \[default: 60\]/);
+});
+
 test('HTTP-13 408 when the body stalls for --read-timeout, and SIGTERM to the process', async () => {
   const mark = join(tmp, 'trap408');
   const d = await startDaemon('http', ['--port', '0', '--read-timeout', '0.5', 'sh', '-c', `trap 'echo TERM > ${mark}; exit 143' TERM; cat >/dev/null`]);
@@ -77,6 +85,18 @@ test('HTTP-14 503 with Retry-After over --max-clients; CORE-20', async () => {
     return r.status === 200 ? r : undefined;
   }, 'a free slot again');
   assert.equal(third.body, 'first\nsecond\n');
+});
+
+test('HTTP-15 --timeout keeps the client: what the script writes after the SIGTERM is still delivered; CORE-25', async () => {
+  // The trap answers a moment after the signal, as a script that cleans up does.
+  const d = await startDaemon('http', ['--port', '0', '--timeout', '0.5', 'sh', '-c', "trap 'sleep 0.2; echo bye-after-term; exit 1' TERM; echo hi; while :; do sleep 0.1; done"]);
+  const r = await fetchText(d.port);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'hi\nbye-after-term\n');
+  assert.equal(r.trailers['hamelin-exit'], '1');
+  await d.waitLog(/request client=\S+ method=GET path=\/ status=200 exit=1/);
+  assert.match(d.stderr(), /terminate client=\S+ pid=\d+ reason=timeout/);
+  assert.doesNotMatch(d.stderr(), /client-gone/, 'the client never went away');
 });
 
 test('HTTP-15 --timeout: 504 when nothing was written, SIGTERM in the trailer when streaming', async () => {

@@ -97,32 +97,59 @@ test('HTTP-27 DELETE ends the session with SIGTERM; the answer carries the exit'
   assert.equal((await fetchText(d.port, { method: 'DELETE', path: at })).status, 404);
 });
 
-test('HTTP-28 a long-poll session nobody polls for --idle-timeout ends, and its id expires; CORE-21', async () => {
+/** The `client=` label of the session that was opened for PATH (from its session-open line). */
+const labelOf = (log: string, path: string): string => {
+  const m = new RegExp(`session-open client=(\\S+) mode=poll path=${path}\\b`).exec(log);
+  assert.ok(m, `a session-open line for ${path}`);
+  return m[1]!;
+};
+
+test('HTTP-28 a long-poll session nobody names for --abandon-timeout ends and its id expires; polls keep another alive', async () => {
   const mark = join(tmp, 'abandon');
-  // The ticker writes every 0.1 s, so the core's byte-idle timer never fires: only the poll
-  // abandonment can end this session.
-  const d = await startDaemon('http', ['--port', '0', '--idle-timeout', '1', '--poll-timeout', '0.3', fixture('http/ticker.sh'), mark]);
-  const kept = (await fetchText(d.port, { path: '/.hamelin/poll?kept' })).body.trim();
-  const left = (await fetchText(d.port, { path: '/.hamelin/poll?left' })).body.trim();
+  const d = await startDaemon('http', ['--port', '0', '--abandon-timeout', '1', '--poll-timeout', '0.3', fixture('http/ticker.sh'), mark]);
+  // `kept` is opened first: if its polls did not keep it, its time would run out before
+  // `left`'s, so the moment `left` is abandoned proves that `kept` was kept.
+  const kept = (await fetchText(d.port, { path: '/.hamelin/poll/kept?kept' })).body.trim();
+  const left = (await fetchText(d.port, { path: '/.hamelin/poll/left?left' })).body.trim();
   const pollKept = async (): Promise<void> => {
     const r = await fetchText(d.port, { path: `/.hamelin/session/${kept}` });
     assert.equal(r.status, 200);
     assert.match(r.body, /tick/);
   };
-  await eventually(async () => {
+  const abandoned = /client-gone client=(\S+) pid=\d+ reason=timeout detail="abandoned: no request for 1 s \(--abandon-timeout\)"/;
+  const first = await eventually(async () => {
     await pollKept();
-    return existsSync(`${mark}.left`);
-  }, 'the abandoned session to get SIGTERM', 5000);
-  // The polled one is still alive after more than --idle-timeout.
-  const started = Date.now();
-  while (Date.now() - started < 1300) await pollKept();
-  assert.equal(existsSync(`${mark}.kept`), false, 'the polled session was not ended');
-  assert.equal((await fetchText(d.port, { path: `/.hamelin/session/${left}` })).status, 404);
-  await d.waitLog(/client-gone .*reason=timeout detail="no poll for 1 s"/);
-  await fetchText(d.port, { method: 'DELETE', path: `/.hamelin/session/${kept}` });
+    return abandoned.exec(d.stderr()) ?? undefined;
+  }, 'a session to be abandoned', 10_000);
+  assert.equal(first[1], labelOf(d.stderr(), '/left'), 'the session nobody polled was the first abandoned');
+  assert.equal(d.stderr().match(new RegExp(abandoned.source, 'g'))!.length, 1, 'and the only one');
+  assert.equal((await fetchText(d.port, { path: `/.hamelin/session/${left}` })).status, 404, 'its id expired at once');
+  await eventually(() => existsSync(`${mark}.left`), 'the abandoned script to get SIGTERM');
+  await pollKept();
+  const del = await fetchText(d.port, { method: 'DELETE', path: `/.hamelin/session/${kept}` });
+  assert.equal(del.headers['hamelin-exit'], '143', 'the polled session ran until the DELETE');
+  assert.equal(existsSync(`${mark}.kept`), true);
 });
 
-test('HTTP-29 unknown, malformed and misused ids', async () => {
+test('HTTP-28 --idle-timeout is the core byte-idle limit, not abandonment; CORE-21', async () => {
+  // A script that writes is never idle: only --abandon-timeout ends the session nobody polls.
+  const mark = join(tmp, 'idle-writer');
+  const w = await startDaemon('http', ['--port', '0', '--idle-timeout', '0.5', '--abandon-timeout', '1.5', fixture('http/ticker.sh'), mark]);
+  await fetchText(w.port, { path: '/.hamelin/poll' });
+  await w.waitLog(/client-gone .*reason=timeout detail="abandoned: no request for 1\.5 s/);
+  assert.doesNotMatch(w.stderr(), /reason=idle-timeout/, '--idle-timeout did not end a session whose script writes');
+  // A quiet script in a polled session is idle: --idle-timeout still ends it.
+  const q = await startDaemon('http', ['--port', '0', '--idle-timeout', '0.5', '--abandon-timeout', '0', '--poll-timeout', '0.2', 'sh', '-c', 'read l']);
+  const id = (await fetchText(q.port, { path: '/.hamelin/poll' })).body.trim();
+  const end = await eventually(async () => {
+    const r = await fetchText(q.port, { path: `/.hamelin/session/${id}` });
+    return r.headers['hamelin-state'] === 'ended' ? r : undefined;
+  }, 'the idle session to end');
+  assert.equal(end.headers['hamelin-exit'], 'SIGTERM');
+  assert.match(q.stderr(), /terminate client=\S+ pid=\d+ reason=idle-timeout/);
+});
+
+test('HTTP-29 unknown, malformed and spent ids are 404 and run nothing', async () => {
   const d = await startDaemon('http', ['--port', '0', ...ECHO]);
   for (const path of ['/.hamelin/session/AAAAAAAAAAAAAAAAAAAAAAAA', '/.hamelin/session/../../etc', '/.hamelin/session/', '/.hamelin/nothing']) {
     assert.equal((await fetchText(d.port, { path })).status, 404, path);
@@ -133,9 +160,22 @@ test('HTTP-29 unknown, malformed and misused ids', async () => {
   const poll = await fetchText(d.port, { path: `/.hamelin/session/${id}` });
   assert.equal(poll.status, 409, 'an SSE session is not polled');
   await fetchText(d.port, { method: 'POST', path: `/.hamelin/session/${id}/end` });
-  const after = await fetchText(d.port, { method: 'POST', path: `/.hamelin/session/${id}`, body: 'x' });
-  assert.ok(after.status === 409 || after.status === 404, `input after its end: ${after.status}`);
+  await s.waitEvent((e) => e.event === 'exit', 'the exit event');
+  // The end has been told: the id is spent.
+  assert.equal((await fetchText(d.port, { method: 'POST', path: `/.hamelin/session/${id}`, body: 'x' })).status, 404);
   assert.equal((d.stderr().match(/ start client=/g) ?? []).length, 1, 'no request with a bad id ran anything');
+});
+
+test('HTTP-24 HTTP-25 a POST after the end of input is 409 while the process still runs', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'while read l; do echo "you said: $l"; done; echo "stdin ended"; exec sleep 30']);
+  const s = sse(d.port);
+  const id = (await s.waitEvent((e) => e.event === 'session', 'session event')).data;
+  assert.equal((await fetchText(d.port, { method: 'POST', path: `/.hamelin/session/${id}/end` })).status, 204);
+  await s.waitEvent((e) => e.data === 'stdin ended', 'the script to see EOF');
+  const late = await fetchText(d.port, { method: 'POST', path: `/.hamelin/session/${id}`, body: 'x' });
+  assert.equal(late.status, 409);
+  assert.equal(late.body, 'hamelin: input already ended\n');
+  assert.equal((await fetchText(d.port, { method: 'DELETE', path: `/.hamelin/session/${id}` })).status, 204);
 });
 
 test('HTTP-24 a POST over --max-body gets 413', async () => {

@@ -74,5 +74,14 @@ test('HTTP-15 --timeout ends an SSE session, and the exit event says how', async
   const exit = await s.waitEvent((e) => e.event === 'exit', 'the exit event');
   assert.deepEqual(JSON.parse(exit.data), { status: null, signal: 'SIGTERM', exit: 'SIGTERM', description: 'killed by SIGTERM' });
   assert.deepEqual(s.events.filter((e) => e.event === 'message').map((e) => e.data), ['hi']);
-  await d.waitLog(/client-gone .*reason=timeout/);
+  await d.waitLog(/terminate .*reason=timeout/);
+  assert.doesNotMatch(d.stderr(), /client-gone/, 'the stream was never dropped');
+});
+
+test('HTTP-15 --timeout: an SSE session still gets what the script writes after the SIGTERM; CORE-25', async () => {
+  const d = await startDaemon('http', ['--port', '0', '--timeout', '0.5', 'sh', '-c', "trap 'sleep 0.2; echo last words; exit 2' TERM; echo hi; while :; do sleep 0.1; done"]);
+  const s = sse(d.port);
+  const exit = await s.waitEvent((e) => e.event === 'exit', 'the exit event');
+  assert.deepEqual(s.events.filter((e) => e.event === 'message').map((e) => e.data), ['hi', 'last words']);
+  assert.equal(JSON.parse(exit.data).status, 2);
 });

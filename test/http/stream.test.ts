@@ -1,7 +1,7 @@
 /** hamelin-http plain requests: streaming both ways, status mapping, trailer, env, disconnect. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,19 @@ test('HTTP-03 the first line arrives while the script still runs; CORE-03', asyn
   assert.equal(r.trailers['hamelin-exit'], '0');
 });
 
+test('HTTP-04 a streamed answer: text/plain UTF-8, no caching, no proxy buffering, nosniff, and the Trailer it ends with', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'echo', 'x']);
+  const r = await fetchText(d.port);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
+  assert.equal(r.headers['cache-control'], 'no-cache, no-store');
+  assert.equal(r.headers['x-accel-buffering'], 'no');
+  assert.equal(r.headers['x-content-type-options'], 'nosniff');
+  assert.equal(r.headers.trailer, 'Hamelin-Exit');
+  assert.equal(r.headers['transfer-encoding'], 'chunked');
+  assert.equal(r.trailers['hamelin-exit'], '0');
+});
+
 test('HTTP-02 a Content-Length body is stdin, ended by EOF: sort', async () => {
   const d = await startDaemon('http', ['--port', '0', 'sort']);
   const r = await fetchText(d.port, { method: 'POST', body: 'pear\napple\nfig' });
@@ -52,12 +65,37 @@ test('HTTP-02 a chunked upload streams: each line is answered before the next is
   assert.equal(r.body, 'got alpha\ngot beta\ngot gamma\ndone\n');
 });
 
-test('HTTP-02 curl -T - feeds stdin and curl -N sees the lines', async () => {
+const curlBinary = (): string => {
   const curl = ['/usr/bin/curl', '/bin/curl', '/usr/local/bin/curl'].find((p) => existsSync(p));
   assert.ok(curl, 'curl is required for this test (apt-get install curl)');
+  return curl;
+};
+
+test('HTTP-02 curl -T - feeds stdin and curl -N sees the lines', async () => {
   const d = await startDaemon('http', ['--port', '0', 'sort', '-r']);
-  const out = execFileSync(curl, ['-sS', '-N', '-T', '-', `http://127.0.0.1:${d.port}/`], { input: 'a\nc\nb\n' }).toString();
+  const out = execFileSync(curlBinary(), ['-sS', '-N', '-T', '-', `http://127.0.0.1:${d.port}/`], { input: 'a\nc\nb\n' }).toString();
   assert.equal(out, 'c\nb\na\n');
+});
+
+test('HTTP-02 HTTP-03 interactive curl -N -T .: each typed line is answered before the next is typed', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'while read l; do echo "you said: $l"; done; echo bye']);
+  // `-T .` is stdin read without blocking; with `-T -` curl 7.88 sits in read(2) on stdin and
+  // shows each answer only after the next line is typed (packages/http/README.md).
+  const curl = spawn(curlBinary(), ['-sS', '--no-progress-meter', '-N', '-T', '.', `http://127.0.0.1:${d.port}/`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  curl.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = new Promise<number | null>((r) => curl.once('exit', (code) => r(code)));
+  try {
+    for (const word of ['one', 'two', 'three']) {
+      curl.stdin.write(`${word}\n`);
+      await eventually(() => out.endsWith(`you said: ${word}\n`), `the answer to "${word}" while stdin is still open`);
+    }
+    curl.stdin.end();
+    assert.equal(await exited, 0);
+    assert.equal(out, 'you said: one\nyou said: two\nyou said: three\nbye\n');
+  } finally {
+    curl.kill();
+  }
 });
 
 test('HTTP-05 no output: 200 and empty for status 0, 500 naming the status otherwise', async () => {
@@ -119,6 +157,36 @@ test('HTTP-07 HTTP-08 HTTP-09 H- variables, H_ aliases, and no credentials or Pr
   for (const k of env.keys()) assert.doesNotMatch(k, /AUTHORIZATION|COOKIE|PROXY/, `withheld header leaked as ${k}`);
   assert.ok(![...env.values()].some((v) => v.includes('secret') || v.includes('evil.example')));
   assert.equal(env.get('HTTP_PROXY'), process.env.HTTP_PROXY, 'no HTTP_PROXY from the client');
+});
+
+test('HTTP-08 HTTP-09 a header name that is not letters, digits and single dashes is dropped: no spoofing, no withheld header by another name', async () => {
+  const d = await startDaemon('http', ['--port', '0', 'env']);
+  const r = await new Promise<string>((resolve, reject) => {
+    // Raw names, in this order: the look-alikes come after the real header they would override.
+    // (Given as an array, the headers are sent as they are: Host is not added for us.)
+    const req = request({ host: '127.0.0.1', port: d.port, path: '/', agent: false, headers: [
+      'Host', `127.0.0.1:${d.port}`,
+      'X-User', 'real',
+      'X_User', 'spoofed',
+      'X.User', 'spoofed',
+      'X--User', 'spoofed',
+      'Proxy_Authorization', 'Basic c2VjcmV0',
+      'X_Forwarded_For', '6.6.6.6',
+      'X-Ok-2', 'fine',
+    ] as unknown as Record<string, string> }, (res) => {
+      let b = '';
+      res.setEncoding('utf8').on('data', (c: string) => (b += c));
+      res.on('end', () => resolve(b));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const env = r.trim().split('\n');
+  assert.ok(env.includes('H_HEADER_X_USER=real'), 'the real X-User');
+  assert.ok(env.includes('H-HEADER-X-USER=real'));
+  assert.ok(env.includes('H_HEADER_X_OK_2=fine'), 'an ordinary name with digits');
+  assert.deepEqual(env.filter((l) => /spoofed|c2VjcmV0|6\.6\.6\.6/.test(l)), [], 'no look-alike header reached the child');
+  assert.deepEqual(env.filter((l) => /PROXY|FORWARDED/.test(l)), []);
 });
 
 test('HTTP-09 --pass-header lets a named credential header through', async () => {
@@ -189,7 +257,26 @@ test('HTTP-01 startup errors: one line, status 2, before listening; CORE-18', as
   assert.equal(d.stderr(), 'hamelin-http: command not found in PATH: no-such-command-xyz\n');
   const e = await startDaemon('http', ['--dir', join(tmp, 'missing')], { ready: null });
   assert.equal((await e.exited).code, 2);
-  assert.match(e.stderr(), /^hamelin-http: --dir .*not a directory\n$/);
+  assert.match(e.stderr(), /^hamelin-http: --dir .*not a directory\n$/);  const cases: [string[], string][] = [
+    [['--host', '', 'echo'], 'hamelin-http: --host needs an address\n'],
+    [['--host'], 'hamelin-http: --host needs a value (see --help)\n'],
+    [['--port'], 'hamelin-http: --port needs a value (see --help)\n'],
+    [['--port', '0', '--dir'], 'hamelin-http: --dir needs a value (see --help)\n'],
+    [['--dir', ''], 'hamelin-http: --dir needs a directory\n'],
+    [['--max-body'], 'hamelin-http: --max-body needs a value (see --help)\n'],
+    [['--kill-after'], 'hamelin-http: --kill-after needs a value (see --help)\n'],
+    [['--port', 'http', 'echo'], 'hamelin-http: bad port: "http" (0-65535)\n'],
+    [['--timeout', 'soon', 'echo'], 'hamelin-http: --timeout must be a non-negative number\n'],
+    [['--abandon-timeout', '-1', 'echo'], 'hamelin-http: --abandon-timeout must be a number of seconds >= 0\n'],
+  ];
+  for (const [args, line] of cases) {
+    const p = await startDaemon('http', args, { ready: null });
+    assert.equal((await p.exited).code, 2, args.join(' '));
+    assert.equal(p.stderr(), line, args.join(' '));
+  }
+  // After the command, `--port` is the child's argument, not an option missing its value.
+  const ok = await startDaemon('http', ['--port', '0', 'echo', 'x', '--port']);
+  assert.equal((await fetchText(ok.port)).body, 'x --port\n');
 });
 
 test('HTTP-11 each request on one keep-alive connection gets its own process; CORE-01', async () => {

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { commonOptions, createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
 import { statSync } from 'node:fs';
 import type { HttpConfig } from './config.js';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-http';
+type Options = (typeof commonOptions)[string];
 
 interface HttpOptions {
   host: string;
@@ -18,16 +19,36 @@ interface HttpOptions {
   maxBody: number;
   headerTimeout: number;
   readTimeout: number;
-  timeout: number;
   pollTimeout: number;
+  abandonTimeout: number;
   heartbeat: number;
   console: boolean;
   passHeader: string[];
 }
 
+const options_: Record<string, Options> = {
+  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (:: for every interface)', group: 'Listening:' },
+  port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
+  unix: { type: 'string', describe: 'listen on this unix socket instead of TCP', group: 'Listening:' },
+  'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
+  'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
+  dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
+  cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'allow this origin (repeatable; * for any)', group: 'HTTP:' },
+  'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
+  'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
+  'read-timeout': { type: 'number', default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' },
+  'poll-timeout': { type: 'number', default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' },
+  'abandon-timeout': { type: 'number', default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' },
+  heartbeat: { type: 'number', default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' },
+  console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
+  'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
+};
+
+const argv = process.argv.slice(2);
+const missing = missingValue(argv, { ...commonOptions, ...options_ });
+if (missing) die(NAME, `--${missing} needs a value (see --help)`);
 // With --dir the scripts come from DIR and there is no CMD. The shared parser insists on a
 // command, so a placeholder is appended and taken off again below.
-const argv = process.argv.slice(2);
 const PLACEHOLDER = process.execPath;
 const mayUseDir = argv.some((a) => a === '--dir' || a.startsWith('--dir='));
 if (mayUseDir) argv.push(PLACEHOLDER);
@@ -36,27 +57,11 @@ const { options, command } = parseCli<HttpOptions>(
   {
     name: NAME,
     usage: '[options] CMD [ARGS...]\n       hamelin-http [options] --dir DIR',
-    options: {
-      host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (:: for every interface)', group: 'Listening:' },
-      port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
-      unix: { type: 'string', describe: 'listen on this unix socket instead of TCP', group: 'Listening:' },
-      'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
-      'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
-      dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
-      cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'allow this origin (repeatable; * for any)', group: 'HTTP:' },
-      'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
-      'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
-      'read-timeout': { type: 'number', default: 60, describe: 'seconds without a byte of a request body being read, else 408 (0: never)', group: 'HTTP:' },
-      timeout: { type: 'number', default: 0, describe: 'seconds a request\'s process may run, then SIGTERM (0: no limit)', group: 'HTTP:' },
-      'poll-timeout': { type: 'number', default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' },
-      heartbeat: { type: 'number', default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' },
-      console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
-      'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
-    },
+    options: options_,
     examples: [
       ['hamelin-http --port 8080 --console sh -c \'while read l; do echo "you said: $l"; done\'', 'an echo service with a browser console'],
       ['curl -N http://127.0.0.1:8080/', 'see the lines as they come'],
-      ['curl -T - http://127.0.0.1:8080/', 'feed stdin from the terminal'],
+      ['curl -N --no-progress-meter -T . http://127.0.0.1:8080/', 'type lines, see each answer as it comes (see README: why "." and not "-")'],
       ['hamelin-http --dir ./cgi', 'GET /hello runs ./cgi/hello'],
     ],
     epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/http.md',
@@ -86,6 +91,7 @@ try {
     target = { kind: 'tcp', host, port: parsePort(options.port) };
   }
   if (options.dir !== undefined) {
+    if (!options.dir) throw new StartupError('--dir needs a directory');
     let ok = false;
     try {
       ok = statSync(options.dir).isDirectory();
@@ -103,17 +109,37 @@ try {
     maxBody: Math.floor(options.maxBody),
     headerTimeoutMs: seconds('header-timeout', options.headerTimeout, 0.1),
     readTimeoutMs: seconds('read-timeout', options.readTimeout),
-    timeoutMs: seconds('timeout', options.timeout),
+    timeoutMs: 0,
     pollTimeoutMs: seconds('poll-timeout', options.pollTimeout, 0.1),
     heartbeatMs: seconds('heartbeat', options.heartbeat),
-    abandonMs: options.idleTimeout > 0 ? Math.round(options.idleTimeout * 1000) : 60_000,
+    abandonMs: seconds('abandon-timeout', options.abandonTimeout),
     console: options.console,
     passHeaders: new Set(options.passHeader.map((h) => String(h).toLowerCase())),
     maxLine: Math.floor(options.maxLine),
   };
   const daemon = createDaemon(NAME, options, cmd);
+  // --timeout is the core's session option (CORE-25); the 504 answer only quotes it.
+  cfg.timeoutMs = daemon.config.limits.timeoutMs ?? 0;
   await serve(daemon, cfg);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;
+}
+
+/**
+ * The name of an option that ends the command line without its value (`hamelin-http --port`),
+ * or undefined. The shared parser would take the next word, or nothing, and then report a
+ * missing CMD, which is not what went wrong. Scanning stops where the command begins.
+ */
+function missingValue(args: string[], opts: Record<string, Options>): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--' || !a.startsWith('-')) return undefined;
+    if (!a.startsWith('--') || a.includes('=')) continue;
+    const o = opts[a.slice(2)];
+    if (!o || o.type === 'boolean') continue;
+    if (i + 1 >= args.length) return a.slice(2);
+    i++;
+  }
+  return undefined;
 }

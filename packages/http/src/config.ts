@@ -12,15 +12,17 @@ export interface HttpConfig {
   maxBody: number;
   /** Longest a client may take to send the request line and headers (HTTP-13). */
   headerTimeoutMs: number;
-  /** Longest gap between two pieces of a request body while it is being read (HTTP-13). */
+  /** Longest gap between two pieces of a request body while it is being read; 0 for never
+   * (HTTP-13). */
   readTimeoutMs: number;
-  /** Longest a request's process may run; 0 for no limit (HTTP-15). */
+  /** The core's `--timeout` (the session ends it); only quoted in the 504 answer (HTTP-15). */
   timeoutMs: number;
   /** Longest a long-poll GET waits for output (HTTP-26). */
   pollTimeoutMs: number;
   /** Gap between SSE heartbeat comments (HTTP-20). */
   heartbeatMs: number;
-  /** An interactive session no request has addressed for this long ends (HTTP-28). */
+  /** `--abandon-timeout`: a long-poll session no request has named for this long ends;
+   * 0 for never (HTTP-28). Not `--idle-timeout`, which is the core's byte-idle limit. */
   abandonMs: number;
   /** `--console`: serve the browser console page (HTTP-30). */
   console: boolean;

@@ -1,16 +1,18 @@
 /**
- * One plain HTTP request as a hamelin client endpoint (HTTP-02 .. HTTP-06, HTTP-11 .. HTTP-15).
+ * One plain HTTP request as a hamelin client endpoint (HTTP-02 .. HTTP-06, HTTP-10 .. HTTP-15,
+ * HTTP-32).
  *
  * The request body is the child's stdin, byte for byte, as it arrives (chunked or with a
  * Content-Length); the end of the body is EOF on stdin. Each line-aligned block of stdout is
  * one chunk of the response, sent at once. The status line is decided when the first output
  * is sent (200), or, when the child wrote nothing, from how it ended. The exit status goes in
- * the `Hamelin-Exit` trailer.
+ * the `Hamelin-Exit` trailer when the response is chunked (HTTP/1.1); an HTTP/1.0 response
+ * ends when the connection closes and has no trailer.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { exitDescription, type ClientEndpoint, type EndpointEvents, type ExitInfo } from '@hamelin/core';
 import type { HttpConfig } from './config.js';
-import { answer, exitValue, STREAM_HEADERS, TEXT } from './respond.js';
+import { answer, exitValue, STREAM_HEAD, STREAM_HEAD_TRAILER } from './respond.js';
 
 export interface RequestOutcome {
   status: number;
@@ -21,8 +23,8 @@ export interface RequestOutcome {
 export class RequestEndpoint implements ClientEndpoint {
   readonly framing = 'stream' as const;
   private events: EndpointEvents | undefined;
-  /** Output held until the next turn of the event loop, so that a spawn failure or a refusal
-   * (written and finished in the same turn) still gets its own status. */
+  /** Output written in the same synchronous run as `finish` (a spawn failure or a refusal)
+   * must get its own status, so the first block waits for the end of that run. */
   private pending: Buffer[] = [];
   private flushQueued = false;
   /** True once the 200 head has gone out. */
@@ -30,12 +32,10 @@ export class RequestEndpoint implements ClientEndpoint {
   /** True once the daemon answered on its own (413, 408) or the client went away. */
   private answered = false;
   private finished = false;
-  private timedOut = false;
   private inputPaused = false;
   private bodyDone = false;
   private bodyBytes = 0;
   private readTimer: NodeJS.Timeout | undefined;
-  private lifeTimer: NodeJS.Timeout | undefined;
   private status = 0;
   private goneEarly = false;
 
@@ -54,7 +54,7 @@ export class RequestEndpoint implements ClientEndpoint {
       // 'close' before our own end() means the connection went away under us (HTTP-10).
       if (this.finished || res.writableFinished || this.answered) return;
       this.answered = true;
-      this.clearTimers();
+      clearTimeout(this.readTimer);
       if (this.events) this.events.gone('closed', 'connection closed');
       else this.goneEarly = true;
     });
@@ -84,12 +84,6 @@ export class RequestEndpoint implements ClientEndpoint {
       return;
     }
     this.armRead();
-    if (this.cfg.timeoutMs > 0) {
-      this.lifeTimer = setTimeout(() => {
-        this.timedOut = true;
-        events.gone('timeout', `--timeout ${this.cfg.timeoutMs / 1000}s`);
-      }, this.cfg.timeoutMs);
-    }
   }
 
   write(chunk: Buffer): boolean {
@@ -98,7 +92,7 @@ export class RequestEndpoint implements ClientEndpoint {
     this.pending.push(chunk);
     if (!this.flushQueued) {
       this.flushQueued = true;
-      setImmediate(() => this.flush());
+      queueMicrotask(() => this.flush());
     }
     return true;
   }
@@ -117,12 +111,11 @@ export class RequestEndpoint implements ClientEndpoint {
 
   finish(exit: ExitInfo): void {
     this.finished = true;
-    this.clearTimers();
+    clearTimeout(this.readTimer);
     const { res } = this;
     // Already answered (413/408 before any output), or the client is gone.
     if (res.destroyed || res.writableEnded) return this.report(exit);
     if (!this.streaming) {
-      const held = Buffer.concat(this.pending);
       if (exit.refused) {
         this.status = 503;
         answer(res, 503, `busy: ${exit.refused}`, { ...this.headers, 'Retry-After': '1' });
@@ -130,29 +123,37 @@ export class RequestEndpoint implements ClientEndpoint {
       }
       if (exit.spawnError) {
         this.status = 500;
-        this.sendWhole(500, held, exit);
+        this.sendWhole(500, Buffer.concat(this.pending), exit);
         return this.report(exit);
       }
-      if (held.length > 0) {
-        this.flush();
+      if (this.pending.length > 0) {
+        this.sendHead();
       } else {
-        const ok = exit.code === 0 && !this.timedOut;
-        const text = this.timedOut ? `timed out after ${this.cfg.timeoutMs / 1000} s (${exitDescription(exit)})` : exitDescription(exit);
-        this.status = ok ? 200 : this.timedOut ? 504 : 500;
-        this.sendWhole(this.status, Buffer.from(ok ? '' : `hamelin: ${text}\n`), exit);
+        // --timeout is the core's: it ended the child, and a silent child gets 504 (HTTP-15).
+        const timedOut = exit.terminatedBy === 'timeout';
+        const ok = exit.code === 0 && !timedOut;
+        const text = timedOut ? `timed out after ${this.cfg.timeoutMs / 1000} s (${exitDescription(exit)})` : exitDescription(exit);
+        this.status = ok ? 200 : timedOut ? 504 : 500;
+        this.sendWhole(this.status, ok ? EMPTY : Buffer.from(`hamelin: ${text}\n`), exit);
         return this.report(exit);
       }
     }
-    res.addTrailers({ 'Hamelin-Exit': exitValue(exit) });
+    if (this.chunked) res.addTrailers({ 'Hamelin-Exit': exitValue(exit) });
     res.end();
     this.report(exit);
+  }
+
+  /** Node chunks a response only for HTTP/1.1 (or a 1.0 client that sent `TE: chunked`), and
+   * throws at writeHead when a response it will not chunk announces a trailer (HTTP-32). */
+  private get chunked(): boolean {
+    return this.res.useChunkedEncodingByDefault && this.req.method !== 'HEAD';
   }
 
   /** The daemon answers on its own before any output (413 over the limit, 408 too slow),
    * and the process is ended as the client being gone. */
   private refuse(status: number, text: string, reason: 'protocol' | 'timeout'): void {
     this.answered = true;
-    this.clearTimers();
+    clearTimeout(this.readTimer);
     if (!this.streaming) {
       this.status = status;
       this.pending = [];
@@ -162,21 +163,28 @@ export class RequestEndpoint implements ClientEndpoint {
     this.events?.gone(reason, text);
   }
 
+  /** The end of the run in which the first output came: stream it, unless `finish` has
+   * already answered in that same run. */
   private flush(): void {
     this.flushQueued = false;
+    if (!this.finished) this.sendHead();
+  }
+
+  private sendHead(): void {
     if (this.streaming || this.answered || this.res.destroyed || this.pending.length === 0) return;
     this.streaming = true;
     this.status = 200;
-    this.res.writeHead(200, { ...this.headers, ...STREAM_HEADERS, 'Content-Type': TEXT, Trailer: 'Hamelin-Exit' });
-    for (const chunk of this.pending) this.res.write(chunk);
+    const head = this.chunked ? STREAM_HEAD_TRAILER : STREAM_HEAD;
+    this.res.writeHead(200, hasAny(this.headers) ? { ...this.headers, ...head } : head);
+    const pending = this.pending;
     this.pending = [];
+    for (const chunk of pending) this.res.write(chunk);
   }
 
   private sendWhole(status: number, body: Buffer, exit: ExitInfo): void {
     this.res.writeHead(status, {
       ...this.headers,
-      ...STREAM_HEADERS,
-      'Content-Type': TEXT,
+      ...STREAM_HEAD,
       'Content-Length': body.length,
       'Hamelin-Exit': exitValue(exit),
     });
@@ -192,12 +200,15 @@ export class RequestEndpoint implements ClientEndpoint {
     }, this.cfg.readTimeoutMs);
   }
 
-  private clearTimers(): void {
-    clearTimeout(this.readTimer);
-    clearTimeout(this.lifeTimer);
-  }
-
   private report(exit: ExitInfo): void {
     this.done({ status: this.status, exit, bytesIn: this.bodyBytes });
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** True when `--cors` added headers; without them the shared head is used as it is. */
+function hasAny(h: OutgoingHttpHeaders): boolean {
+  for (const _ in h) return true;
+  return false;
 }

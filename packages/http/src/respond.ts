@@ -12,8 +12,17 @@ export const STREAM_HEADERS: OutgoingHttpHeaders = {
 
 export const TEXT = 'text/plain; charset=utf-8';
 
+/** The head of a plain request's answer (HTTP-04), built once: a response is one process,
+ * and the request path should not copy constant headers on every request. */
+export const STREAM_HEAD: OutgoingHttpHeaders = Object.freeze({ ...STREAM_HEADERS, 'Content-Type': TEXT });
+/** The same, for a chunked response, which announces its trailer (HTTP-06). */
+export const STREAM_HEAD_TRAILER: OutgoingHttpHeaders = Object.freeze({ ...STREAM_HEAD, Trailer: 'Hamelin-Exit' });
+
 /** Headers the daemon defines, readable by a cross-origin page when `--cors` allows it. */
 const EXPOSED = 'Hamelin-Exit, Hamelin-Session, Hamelin-State';
+
+/** The methods a path answers: any method runs the command except HEAD and OPTIONS (HTTP-33). */
+export const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 /** `--cors`: the origin to allow for this request, or undefined (HTTP-16). */
 export function corsHeaders(req: IncomingMessage, cfg: HttpConfig): OutgoingHttpHeaders {
@@ -32,7 +41,7 @@ export function corsHeaders(req: IncomingMessage, cfg: HttpConfig): OutgoingHttp
 export function preflight(req: IncomingMessage, res: ServerResponse, cfg: HttpConfig): void {
   const h = corsHeaders(req, cfg);
   if (h['Access-Control-Allow-Origin']) {
-    h['Access-Control-Allow-Methods'] = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+    h['Access-Control-Allow-Methods'] = ALLOW;
     const asked = req.headers['access-control-request-headers'];
     if (asked) h['Access-Control-Allow-Headers'] = asked;
     h['Access-Control-Max-Age'] = '600';

@@ -22,7 +22,7 @@ import {
 } from '@hamelin/core';
 import { PREFIX, type HttpConfig } from './config.js';
 import { RequestEndpoint } from './request-endpoint.js';
-import { answer, corsHeaders, exitValue, preflight } from './respond.js';
+import { ALLOW, answer, corsHeaders, exitValue, preflight, STREAM_HEAD } from './respond.js';
 import { ID_PATTERN, newSessionId, PollEndpoint, SessionRegistry, SseEndpoint } from './sessions.js';
 import { clientLabel, requestVars, type Mode, type RequestParts } from './vars.js';
 
@@ -39,8 +39,31 @@ interface Target {
 
 export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegistry) {
   const log = daemon.log;
-  let page: string | undefined;
-  const consoleHtml = (): string => (page ??= consolePage({ title: `hamelin-http: ${cfg.dir ?? daemon.config.command.argv0}`, transport: 'sse' }));
+  const pages = new Map<string, string>();
+  const consoleHtml = (scriptName: string | undefined): string => {
+    const title = `hamelin-http: ${scriptName ?? daemon.config.command.argv0}`;
+    let page = pages.get(title);
+    if (page === undefined) {
+      page = consolePage({ title, transport: 'sse' });
+      if (pages.size < 64) pages.set(title, page); // bounded: the titles come from URLs
+    }
+    return page;
+  };
+
+  /**
+   * HEAD and OPTIONS are answered by the daemon and run nothing (HTTP-33): both are safe
+   * methods, which clients, crawlers and proxies send freely, and a side-effecting script must
+   * not run for them. HEAD gets the head a streamed answer would start with; its status and
+   * exit cannot be known without running the command.
+   */
+  const safeMethod = (req: IncomingMessage, res: ServerResponse, path: string, headers: OutgoingHttpHeaders): void => {
+    req.resume();
+    const status = req.method === 'HEAD' ? 200 : 204;
+    log.info('request', { client: clientLabel(req, cfg), method: req.method, path, status, ran: 'nothing' });
+    if (status === 200) res.writeHead(200, { ...headers, ...STREAM_HEAD });
+    else res.writeHead(204, { ...headers, Allow: ALLOW });
+    res.end();
+  };
 
   /** The command a path runs, or an error answer already sent (HTTP-31). */
   const route = (res: ServerResponse, path: string, query: string, headers: OutgoingHttpHeaders): Target | undefined => {
@@ -78,7 +101,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const openSession = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders, mode: Mode): void => {
     const label = clientLabel(req, cfg);
     const id = newSessionId();
-    const limits = { maxBody: cfg.maxBody, maxLine: cfg.maxLine, timeoutMs: cfg.timeoutMs };
+    const limits = { maxBody: cfg.maxBody, maxLine: cfg.maxLine };
     req.resume(); // an opening request's body is not stdin: POSTs are
     if (mode === 'sse') {
       const ep = new SseEndpoint(id, label, registry, limits, res, headers, cfg.heartbeatMs);
@@ -122,7 +145,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
       if (r.status !== 204) return answer(res, r.status, r.text, headers, r.status === 413);
       return answer(res, 204, '', headers);
     }
-    if (method === 'GET' || method === 'HEAD') {
+    if (method === 'GET') {
       req.resume();
       if (ep.kind !== 'poll') return answer(res, 409, 'this session sends its output on its event stream', headers);
       (ep as PollEndpoint).poll(res, headers);
@@ -135,6 +158,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
       registry.remove(ep);
       return answer(res, 204, '', { ...headers, 'Hamelin-Exit': exitValue(exit) });
     }
+    // HEAD too: a poll hands over the output it answers with, and a HEAD answer has no body.
     req.resume();
     return answer(res, 405, 'method not allowed', { ...headers, Allow: 'GET, POST, DELETE' });
   };
@@ -154,7 +178,8 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     }
     if (path.startsWith(PREFIX)) {
       const rest = path.slice(PREFIX.length);
-      if (rest === 'console' && cfg.console && (method === 'GET' || method === 'HEAD')) return sendPage(res, consoleHtml(), headers);
+      // With --dir the page lives at each script's own path: `/` names no script.
+      if (rest === 'console' && cfg.console && !cfg.dir && (method === 'GET' || method === 'HEAD')) return sendPage(res, consoleHtml(undefined), headers);
       if (rest.startsWith('session/')) return sessionRequest(req, res, rest.slice('session/'.length), headers);
       if (rest === 'poll' || rest.startsWith('poll/')) {
         if (method !== 'GET' && method !== 'POST') return answer(res, 405, 'use GET or POST', { ...headers, Allow: 'GET, POST' });
@@ -171,19 +196,23 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
       req.resume();
       return answer(res, 404, 'not found', headers);
     }
+    if (method === 'OPTIONS' && path === '*') return safeMethod(req, res, path, headers);
     const wantsEvents = method === 'GET' && /\btext\/event-stream\b/.test(accept);
-    if (cfg.console && method === 'GET' && !wantsEvents && /\btext\/html\b/.test(accept)) {
-      req.resume();
-      return sendPage(res, consoleHtml(), headers);
-    }
     if (wantsEvents && req.headers['last-event-id'] !== undefined) {
       // A browser reconnecting to a finished stream: never run the command again (HTTP-21).
       req.resume();
       log.info('sse-reconnect', { client: clientLabel(req, cfg), path, last_event_id: String(req.headers['last-event-id']) });
       return answer(res, 204, '', headers);
     }
+    // Routing first: with --dir, a path that names no script is 404 for the console page,
+    // HEAD and OPTIONS alike (HTTP-30, HTTP-31, HTTP-33).
     const t = route(res, path, query, headers);
     if (!t) return void req.resume();
+    if (cfg.console && (method === 'GET' || method === 'HEAD') && !wantsEvents && /\btext\/html\b/.test(accept)) {
+      req.resume();
+      return sendPage(res, consoleHtml(t.parts.scriptName), headers);
+    }
+    if (method === 'HEAD' || method === 'OPTIONS') return safeMethod(req, res, path, headers);
     if (busy(res, headers)) return void req.resume();
     if (wantsEvents) return openSession(req, res, t, headers, 'sse');
     const length = Number(req.headers['content-length'] ?? 0);

@@ -44,8 +44,6 @@ export class SessionRegistry {
 export interface SessionLimits {
   maxBody: number;
   maxLine: number;
-  /** `--timeout`: the session's process gets SIGTERM this long after it started (HTTP-15). */
-  timeoutMs: number;
 }
 
 export type PostResult = { status: 204 } | { status: 409 | 413; text: string };
@@ -74,7 +72,6 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
 
   abstract readonly kind: 'sse' | 'poll';
 
-  private lifeTimer: NodeJS.Timeout | undefined;
   /** Requests can name a session before its process is spawned: they wait for this. */
   private markStarted!: () => void;
   private readonly started = new Promise<void>((r) => (this.markStarted = r));
@@ -83,9 +80,6 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
   start(events: EndpointEvents): void {
     this.events = events;
     this.markStarted();
-    if (this.limits.timeoutMs > 0) {
-      this.lifeTimer = setTimeout(() => events.gone('timeout', `--timeout ${this.limits.timeoutMs / 1000}s`), this.limits.timeoutMs);
-    }
     this.opened();
     if (this.pendingKill) events.gone(this.pendingKill.reason, this.pendingKill.detail);
   }
@@ -137,8 +131,9 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
 
   finish(exit: ExitInfo): void {
     this.exit = exit;
-    clearTimeout(this.lifeTimer);
     this.resumeInput(); // release any POST waiting on backpressure
+    // The exit event is written before a waiting DELETE is answered (HTTP-27), so a page that
+    // gets both (the console) learns the script's own status first.
     this.finished(exit);
     const w = this.endWaiters;
     this.endWaiters = [];
@@ -307,7 +302,7 @@ export class PollEndpoint extends InteractiveEndpoint {
       if (this.waiting) return;
       // Abandoned: the id is spent at once (HTTP-28), and a live process is ended.
       this.registry.remove(this);
-      if (!this.exit) this.kill(`no poll for ${this.abandonMs / 1000} s`, 'timeout');
+      if (!this.exit) this.kill(`abandoned: no request for ${this.abandonMs / 1000} s (--abandon-timeout)`, 'timeout');
     }, this.abandonMs);
     this.abandonTimer.unref();
   }

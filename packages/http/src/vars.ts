@@ -13,6 +13,11 @@ export function withheld(name: string, pass: Set<string>): boolean {
   return name === 'authorization' || name === 'cookie' || name === 'proxy' || name.startsWith('proxy-');
 }
 
+/** The header names that map one-to-one onto an H- name (HTTP-08). The core turns every
+ * other character into `-`, so `X_User` would pose as `X-User` and `Proxy_Authorization`
+ * would slip past the withheld list as `H-HEADER-PROXY-AUTHORIZATION`. */
+const HEADER_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
 export function plainAddress(addr: string | undefined): string {
   if (!addr) return '';
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
@@ -58,7 +63,7 @@ export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, p
   const seen = new Map<string, string[]>();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
-    if (withheld(name, cfg.passHeaders)) continue;
+    if (!HEADER_NAME.test(name) || withheld(name, cfg.passHeaders)) continue;
     const list = seen.get(name) ?? [];
     list.push(req.rawHeaders[i + 1]!);
     seen.set(name, list);
