@@ -1,5 +1,6 @@
-/** HTTP binding (spec/bindings/http.md): plain requests HTTP-02..HTTP-14 and SSE HTTP-18, 19,
- * 21. Long-poll sessions, CORS, the console and --dir are not covered yet. */
+/** HTTP binding (spec/bindings/http.md): plain requests HTTP-02..HTTP-14, SSE HTTP-18, 19, 21,
+ * HTTP/1.0 (HTTP-32) and the safe methods (HTTP-33). Long-poll sessions, CORS, the console and
+ * --dir are not covered yet. */
 import { connect } from 'node:net';
 import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { within } from '../runner.js';
@@ -112,10 +113,12 @@ export const httpChecks: Check[] = [
   {
     id: 'HTTP-08',
     level: 'MUST',
-    title: 'H-METHOD, H-PATH, H-QUERY, H-REMOTE-ADDR/PORT, H-CONTENT-TYPE, H-MODE, H-HEADER-*',
+    title: 'H-METHOD, H-PATH, H-QUERY, H-REMOTE-ADDR/PORT, H-CONTENT-TYPE, H-MODE, H-HEADER-*; X_Name cannot pose as X-Name',
     async run(ctx) {
       const d = await ctx.start({ mode: 'echo' });
-      const c = await request(ctx, d, { method: 'POST', path: '/some/p%20ath?a=1&b=%20', body: 'x\n', headers: { 'Content-Type': 'text/x-test', 'X-Conformance-Test': 'yes' } });
+      // The look-alike comes after the real header, so that a daemon mapping `_` to `-` lets it win.
+      const headers = { 'Content-Type': 'text/x-test', 'X-Conformance-Test': 'yes', X_Conformance_Test: 'spoofed', Proxy_Authorization: 'spoofed' };
+      const c = await request(ctx, d, { method: 'POST', path: '/some/p%20ath?a=1&b=%20', body: 'x\n', headers });
       const [p] = await d.waitSessions(1);
       const env = p!.env;
       const want: Record<string, string> = {
@@ -134,6 +137,8 @@ export const httpChecks: Check[] = [
       ctx.expect(bad.length === 0, Object.entries(want).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '), () =>
         bad.map(([k]) => `${k}=${JSON.stringify(env[k] ?? null)}`).join(' '),
       );
+      const spoofed = Object.entries(env).filter(([, v]) => v === 'spoofed').map(([k]) => k);
+      ctx.expect(spoofed.length === 0, 'no variable from X_Conformance_Test or Proxy_Authorization', () => spoofed.join(', '));
     },
   },
   {
@@ -250,11 +255,64 @@ export const httpChecks: Check[] = [
     level: 'MUST',
     title: 'an SSE GET with Last-Event-ID (a browser reconnect) is 204 and runs nothing',
     async run(ctx) {
-      const d = await ctx.start({ mode: 'echo+stay' });
+      const d = await ctx.start({ mode: 'echo' });
       const c = await whole(ctx, await request(ctx, d, { method: 'GET', headers: { Accept: 'text/event-stream', 'Last-Event-ID': '0' } }));
       ctx.expect(c.status() === 204, 'status 204', () => show(c));
-      await new Promise((r) => setTimeout(r, 300));
-      ctx.expect(d.sessions().length === 0, 'no process started', () => `${d.sessions().length} started`);
+      // Proof that nothing ran, instead of a wait: a request sent after the 204 does run, and a
+      // process the reconnect had started would have started before it.
+      const later = await whole(ctx, await request(ctx, d, { method: 'GET', path: '/after-reconnect' }));
+      ctx.expect(later.status() === 200, 'a later plain GET answered 200', () => show(later));
+      await eventually(() => d.sessions().some((p) => p.env['H-PATH'] === '/after-reconnect'), 'the later GET\'s process', ctx.ms(5000));
+      const others = d.sessions().filter((p) => p.env['H-PATH'] !== '/after-reconnect');
+      ctx.expect(others.length === 0, 'no process for the reconnect', () => `${others.length} started`);
+    },
+  },
+  {
+    id: 'HTTP-32',
+    level: 'MUST',
+    title: 'an HTTP/1.0 request: the output to EOF, not chunked, no trailer; the daemon serves on',
+    async run(ctx) {
+      const d = await ctx.start({ mode: `noread+delay=50+print=${b64('one\ntwo')}+exit=3` });
+      const raw = await rawExchange(ctx, d, `GET / HTTP/1.0\r\nUser-Agent: ${HTTP_USER_AGENT}\r\n\r\n`);
+      const i = raw.indexOf('\r\n\r\n');
+      const head = i < 0 ? raw : raw.slice(0, i);
+      ctx.expect(/^HTTP\/1\.[01] 200 /.test(head), 'status 200', () => clip(head, 120));
+      ctx.expect(!/transfer-encoding|trailer:/i.test(head), 'no Transfer-Encoding or Trailer header', () => clip(head, 300));
+      ctx.expect(i >= 0 && raw.slice(i + 4) === 'one\ntwo', 'the body "one\\ntwo", ended by the close', () => JSON.stringify(raw.slice(i + 4)));
+      const again = await whole(ctx, await request(ctx, d, { method: 'GET' }));
+      ctx.expect(again.status() === 200, 'the daemon still serves HTTP/1.1', () => show(again));
+    },
+  },
+  {
+    id: 'HTTP-33',
+    level: 'MUST',
+    title: 'HEAD and OPTIONS are answered without running the command',
+    async run(ctx) {
+      const d = await ctx.start({ mode: `noread+print=${b64('x\n')}` });
+      const head = await whole(ctx, await request(ctx, d, { method: 'HEAD' }));
+      ctx.expect(head.status() === 200 && head.received().length === 0, 'HEAD: 200, no body', () => show(head));
+      const opt = await whole(ctx, await request(ctx, d, { method: 'OPTIONS', body: '' }));
+      ctx.expect(opt.status() === 204 && /OPTIONS/.test(opt.headers()['allow'] ?? ''), 'OPTIONS: 204 with Allow', () => `${show(opt)}, Allow ${JSON.stringify(opt.headers()['allow'] ?? null)}`);
+      // Proof that nothing ran, instead of a wait: a later GET does run, after both answers.
+      const later = await whole(ctx, await request(ctx, d, { method: 'GET', path: '/after-safe-methods' }));
+      ctx.expect(later.status() === 200, 'a later GET answered 200', () => show(later));
+      await eventually(() => d.sessions().some((p) => p.env['H-PATH'] === '/after-safe-methods'), 'the later GET\'s process', ctx.ms(5000));
+      const others = d.sessions().filter((p) => p.env['H-PATH'] !== '/after-safe-methods');
+      ctx.expect(others.length === 0, 'no process for HEAD or OPTIONS', () => others.map((p) => p.env['H-METHOD']).join(', '));
     },
   },
 ];
+
+/** Write a request as it is on a new connection; resolves with everything read until the close. */
+async function rawExchange(ctx: Ctx, d: DaemonRun, text: string): Promise<string> {
+  const s = connect({ host: d.addr.host, port: d.addr.port });
+  let raw = '';
+  s.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+  s.on('error', () => {});
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  await new Promise((r) => s.once('connect', r));
+  s.write(text);
+  await Promise.race([closed, new Promise((r) => setTimeout(r, ctx.ms(5000)))]);
+  s.destroy();
+  return raw;
+}
