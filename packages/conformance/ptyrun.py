@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run a command on a new pseudo-terminal and relay it over this process's stdio.
 
-    ptyrun.py [--rows R] [--cols C] [--] CMD [ARGS...]
+    ptyrun.py [--rows R] [--cols C] [--term NAME] [--] CMD [ARGS...]
 
 The command becomes a session leader whose controlling terminal is the pty, with the pty
 as its stdin, stdout and stderr: exactly what it gets in a terminal window.
@@ -9,8 +9,10 @@ Bytes on our stdin are typed into the terminal as they are (keystrokes: \\r, \\x
 Bytes the terminal shows are written to our stdout as they are (after the line discipline,
 so \\n from the command shows up as \\r\\n).
 EOF on our stdin hangs the terminal up: the pty master is closed, as when a terminal
-window closes. Our stderr carries two status lines:
+window closes. --term sets the command's TERM. Our stderr carries status lines:
     ptyrun: pid=PID tty=/dev/pts/N
+    ptyrun: termios=IFLAG:OFLAG:CFLAG:LFLAG      (hex: the settings the command starts with)
+    ptyrun: termios-after=IFLAG:OFLAG:CFLAG:LFLAG (the settings it left; not after a hangup)
     ptyrun: exit code=N | ptyrun: exit signal=NAME
 and we exit with the command's status (128+N for a signal).
 Only the standard library: no native Node module is needed to drive a real terminal.
@@ -25,8 +27,16 @@ import sys
 import termios
 
 
+def flags(fd):
+    """The terminal's mode flags, as `IFLAG:OFLAG:CFLAG:LFLAG` in hex. The master reports the
+    slave's settings, even after the command has closed every slave descriptor."""
+    a = termios.tcgetattr(fd)
+    return '%x:%x:%x:%x' % (a[0], a[1], a[2], a[3])
+
+
 def main(argv):
     rows, cols = 24, 80
+    term = None
     while argv and argv[0].startswith('--'):
         opt = argv.pop(0)
         if opt == '--':
@@ -35,16 +45,19 @@ def main(argv):
             rows = int(argv.pop(0))
         elif opt == '--cols':
             cols = int(argv.pop(0))
+        elif opt == '--term':
+            term = argv.pop(0)
         else:
             sys.stderr.write('ptyrun: unknown option %s\n' % opt)
             return 2
     if not argv:
-        sys.stderr.write('usage: ptyrun.py [--rows R] [--cols C] [--] CMD [ARGS...]\n')
+        sys.stderr.write('usage: ptyrun.py [--rows R] [--cols C] [--term NAME] [--] CMD [ARGS...]\n')
         return 2
 
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
     name = os.ttyname(slave)
+    before = flags(slave)
     pid = os.fork()
     if pid == 0:
         try:
@@ -56,12 +69,15 @@ def main(argv):
             if slave > 2:
                 os.close(slave)
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            if term is not None:
+                os.environ['TERM'] = term
             os.execvp(argv[0], argv)
         except OSError as e:
             os.write(2, ('ptyrun: cannot run %s: %s\n' % (argv[0], e.strerror)).encode())
         os._exit(127)
     os.close(slave)
     sys.stderr.write('ptyrun: pid=%d tty=%s\n' % (pid, name))
+    sys.stderr.write('ptyrun: termios=%s\n' % before)
     sys.stderr.flush()
 
     stdin = sys.stdin.fileno()
@@ -103,9 +119,12 @@ def main(argv):
         if pending and master in w:
             n = os.write(master, pending)
             pending = pending[n:]
-        if not stdin_open and not pending and master_open:
+    if stdin_open:
+        # The command closed the terminal (it exited): what did it leave the settings at?
+        try:
+            sys.stderr.write('ptyrun: termios-after=%s\n' % flags(master))
+        except termios.error:
             pass
-    if master_open:
         os.close(master)
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):

@@ -13,6 +13,9 @@ import type { Binding, Conn } from '../types.js';
 
 const SPEC = '0.2';
 export const PTYRUN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ptyrun.py');
+/** The terminal the daemon gets: a size and a TERM of our choosing, so TTY-11 can tell that the
+ * daemon passes on what its terminal has rather than defaults of its own. */
+export const PTY = { rows: 30, cols: 100, term: 'vt220' };
 
 export const tty: Binding = {
   name: 'tty',
@@ -25,7 +28,7 @@ export const tty: Binding = {
   async allocate(dir) {
     return { host: '', port: 0, path: '', tls: false, extra: { log: join(dir, 'daemon.log'), dir } };
   },
-  wrap: (argv) => ['python3', PTYRUN, '--', ...argv],
+  wrap: (argv) => ['python3', PTYRUN, '--rows', String(PTY.rows), '--cols', String(PTY.cols), '--term', PTY.term, '--', ...argv],
   listening: (addr) => readProbes(addr.extra!.dir!).some((p) => !p.isGrandchild),
   dial(): Promise<Conn> {
     return Promise.reject(new Error('the tty binding has one terminal per daemon run: see checks/tty.ts'));
