@@ -11,6 +11,8 @@
  *
  * `ttyDaemon(args)` does the same for hamelin-tty serving its own terminal, with its log in a
  * file (the log never goes to the terminal it serves) and waits for its `listening` line.
+ * `socatLine(dir)` is a --device line (a socat pty pair); `logEvents(log)` the log's events in
+ * order, for assertions on what happened before what rather than on timing.
  *
  * Driving any daemon under test this way (the conformance `tty` binding):
  * - ptyrun.py's protocol is all there is: our bytes to its stdin are keystrokes, its stdout is
