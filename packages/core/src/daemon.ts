@@ -101,10 +101,11 @@ export class Daemon {
   }
 
   /**
-   * On SIGINT or SIGTERM: close the listener(s), end every session, exit 0.
+   * On SIGINT or SIGTERM (and any other `signals` a front-end adds, such as a terminal's
+   * SIGQUIT): close the listener(s), end every session, exit 0.
    * A second signal while stopping exits at once, after a SIGKILL to every group.
    */
-  exitOnSignals(closeListeners: () => Promise<void> | void): void {
+  exitOnSignals(closeListeners: () => Promise<void> | void, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
     let signalled = false;
     const onSignal = (sig: NodeJS.Signals): void => {
       if (signalled) {
@@ -119,7 +120,6 @@ export class Daemon {
         process.exit(0);
       });
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const sig of signals) process.on(sig, onSignal);
   }
 }

@@ -59,6 +59,13 @@ export interface ClientEndpoint {
    */
   readonly partialFlushMs?: number;
   /**
+   * When the client's input ends (`inputEnd`) and the child is still running this many ms
+   * later, end the session as `--timeout` does (SIGTERM, output still delivered), with the
+   * reason `eof-timeout`. A terminal sets it: the user at the line is done, and a child that
+   * ignores its EOF must not hold the line (TTY-08). Unset: the session goes on (TCP, NET-04).
+   */
+  readonly endAfterInputEndMs?: number;
+  /**
    * Begin delivering events. Called once, after the process is spawned (or refused), which
    * takes a moment: anything the transport saw before (input, its end, the client going
    * away) must be held and delivered from here, never lost.

@@ -47,6 +47,8 @@ export class Session {
   private lastActivity = Date.now();
   private clientGone = false;
   private stdinOpen = true;
+  private inputEnded = false;
+  private eofTimer: NodeJS.Timeout | undefined;
   private bytesIn = 0;
   private bytesOut = 0;
   private inFramer: LineFramer;
@@ -124,7 +126,8 @@ export class Session {
   private fromClient(chunk: Buffer): void {
     this.bytesIn += chunk.length;
     this.touch();
-    if (!this.stdinOpen) return; // the child closed its stdin: input is read and dropped
+    // The child closed its stdin, or the client said its input was over: read and dropped.
+    if (!this.stdinOpen || this.inputEnded) return;
     if (this.endpoint.framing === 'message') {
       this.toChild(chunk);
       this.toChild(NEWLINE);
@@ -139,8 +142,12 @@ export class Session {
   }
 
   private clientInputEnded(): void {
+    if (this.inputEnded) return;
     this.inFramer.flush();
+    this.inputEnded = true;
     if (this.stdinOpen && this.child) this.child.stdin.end();
+    const grace = this.endpoint.endAfterInputEndMs;
+    if (grace !== undefined) this.eofTimer = setTimeout(() => this.terminate('eof-timeout'), grace);
   }
 
   private stdinClosed(): void {
@@ -200,6 +207,7 @@ export class Session {
     clearTimeout(this.idleTimer);
     clearTimeout(this.lifeTimer);
     clearTimeout(this.partialTimer);
+    clearTimeout(this.eofTimer);
     const pgid = this.pid!;
     const settle = (): void => {
       clearTimeout(this.killTimer);

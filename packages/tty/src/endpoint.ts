@@ -18,29 +18,29 @@ export const PROMPT_FLUSH_MS = 50;
 export interface TtyEndpointOptions {
   /** Input read before the session began (the first line, with --wait). */
   first?: Buffer[];
-  /** After ^D, how long the child may run on before `endAfterEof` is called (--kill-after). */
+  /** After ^D, how long the child may run on before the core ends the session (--kill-after):
+   * the user at the line is done, and a child that ignores its EOF must not hold the line
+   * (and, with --respawn, the next user) for ever (TTY-08). */
   eofGraceMs: number;
-  /** The grace after ^D is over and the child is still there: end the session. */
-  endAfterEof(): void;
 }
 
 export class TtyEndpoint implements ClientEndpoint {
   readonly framing = 'stream' as const;
   readonly partialFlushMs = PROMPT_FLUSH_MS;
+  readonly endAfterInputEndMs: number;
   readonly label: string;
   /** Resolves once the session has finished and all its output reached the terminal. */
   readonly ended: Promise<ExitInfo>;
   private resolveEnded!: (e: ExitInfo) => void;
   private events: EndpointEvents | undefined;
-  private inputEnded = false;
   private finished = false;
-  private eofTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly line: TtyLine,
     private readonly opts: TtyEndpointOptions,
   ) {
     this.label = line.path;
+    this.endAfterInputEndMs = opts.eofGraceMs;
     this.ended = new Promise((r) => (this.resolveEnded = r));
   }
 
@@ -48,20 +48,13 @@ export class TtyEndpoint implements ClientEndpoint {
     this.events = events;
     for (const chunk of this.opts.first ?? []) events.input(chunk);
     this.line.attach({
+      // After ^D the line is still read, so a hangup is still seen; the core drops what is
+      // typed then, as it drops bytes after a TCP FIN.
       data: (chunk) => {
-        // After ^D the child's stdin is closed: later lines are read (so a hangup is still
-        // seen) and dropped, as bytes after a TCP FIN would be; the grace bounds how long.
-        if (!this.finished && !this.inputEnded) events.input(chunk);
+        if (!this.finished) events.input(chunk);
       },
       eof: () => {
-        if (this.finished || this.inputEnded) return;
-        this.inputEnded = true;
-        events.inputEnd();
-        // The user at the line is done; a child that ignores its EOF must not hold the line
-        // (and, with --respawn, the next user) for ever.
-        this.eofTimer = setTimeout(() => {
-          if (!this.finished) this.opts.endAfterEof();
-        }, this.opts.eofGraceMs);
+        if (!this.finished) events.inputEnd();
       },
       hangup: (detail) => {
         if (!this.finished) events.gone('closed', detail);
@@ -93,7 +86,6 @@ export class TtyEndpoint implements ClientEndpoint {
   finish(exit: ExitInfo): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.eofTimer);
     this.line.attach(undefined);
     void this.line.flushed().then(() => this.resolveEnded(exit));
   }

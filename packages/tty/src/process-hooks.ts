@@ -1,6 +1,6 @@
 /**
- * What the daemon process does on signals other than SIGINT/SIGTERM (which the core handles,
- * CORE-22) and at exit. Only terminal matters live here: sessions are ended through the core.
+ * What the daemon process does on signals other than SIGINT/SIGTERM/SIGQUIT (which the core
+ * handles, CORE-22) and at exit. Only terminal matters live here: sessions are ended through the core.
  */
 import { closeSync, writeSync } from 'node:fs';
 import type { Logger } from '@hamelin/core';
@@ -23,9 +23,6 @@ export function installProcessHooks(h: ProcessHooks): void {
     h.restore();
     releaseHungUpStdio();
   });
-  // ^\ on the served terminal stops the daemon like ^C (TTY-14). The core's CORE-22 shutdown
-  // answers SIGINT and SIGTERM only, so SIGQUIT is turned into the latter.
-  process.on('SIGQUIT', () => process.kill(process.pid, 'SIGTERM'));
   // Back from ^Z (a shell's `fg`): the shell may have changed the line meanwhile.
   process.on('SIGCONT', () => h.reapply());
   process.on('SIGHUP', () => {

@@ -6,7 +6,7 @@
  */
 import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { SPEC_VERSION, type Daemon, type ExitInfo, type HVars, type Session } from '@hamelin/core';
+import { SPEC_VERSION, type Daemon, type ExitInfo, type HVars } from '@hamelin/core';
 import { TtyEndpoint } from './endpoint.js';
 import { waitForLine } from './first-line.js';
 import { TtyLine } from './line.js';
@@ -28,7 +28,6 @@ export interface TtyServeOptions {
 }
 
 /** Why the core ended a session whose child outlived the grace after ^D (TTY-08). */
-export const EOF_TIMEOUT = 'eof-timeout';
 
 /** The daemon's exit status for a session's end, as a shell would report it (TTY-13). */
 export function exitStatus(exit: ExitInfo): number {
@@ -78,6 +77,7 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
       return current !== undefined;
     },
   });
+  // ^\ on the served terminal stops the daemon like ^C (TTY-14).
   daemon.exitOnSignals(() => {
     stopping = true;
     restore();
@@ -89,7 +89,7 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
         /* hung up */
       }
     }
-  });
+  }, ['SIGINT', 'SIGTERM', 'SIGQUIT']);
 
   const finish = (status: number, event?: string, detail?: string): never => {
     if (event) log.warn(event, { client: opts.path, detail, status });
@@ -139,18 +139,10 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
     if (stopping) return idle();
 
     n += 1;
-    // The endpoint may ask for the end before accept() has handed us the session.
-    let session: Session | null | undefined;
-    let endEarly = false;
-    const endpoint = new TtyEndpoint(line, {
-      first: early,
-      eofGraceMs: daemon.config.limits.killAfterMs,
-      endAfterEof: () => (session ? session.terminate(EOF_TIMEOUT) : (endEarly = true)),
-    });
+    const endpoint = new TtyEndpoint(line, { first: early, eofGraceMs: daemon.config.limits.killAfterMs });
     current = endpoint;
-    session = await daemon.accept(endpoint, ttyVars(opts.path, n));
+    const session = await daemon.accept(endpoint, ttyVars(opts.path, n));
     if (!session) return idle();
-    if (endEarly) session.terminate(EOF_TIMEOUT);
     const result = await session.done;
     const exit = await endpoint.ended;
     current = undefined;
