@@ -326,12 +326,15 @@ export function expand(
       );
     }
   }
-  // Options go at {options}; without it, before the first word with {host}, {port} or {path}
-  // (or before the flag that word belongs to: `--host {host}`).
+  // Options go at {options}; without it, before the first word with a placeholder other than
+  // {command} (or before the flag that word belongs to: `--host {host}`, `--log-file {log}`);
+  // with none, just before {command}, since the words before it may be an interpreter and
+  // its script (`node daemon.js {command}`).
   let at = config.daemon.indexOf('{options}');
   if (at < 0) {
-    at = config.daemon.findIndex((w) => /\{(host|port|path|server|nick|channel)\}/.test(w));
+    at = config.daemon.findIndex((w) => /\{(host|port|path|server|nick|channel|log)\}/.test(w));
     if (at > 0 && /^-/.test(config.daemon[at - 1]!) && !config.daemon[at - 1]!.includes('=') && !/\{/.test(config.daemon[at - 1]!)) at--;
+    if (at < 0) at = config.daemon.findIndex((w) => w.includes('{command}'));
     if (at < 0) at = 1;
   }
   const out: string[] = [];
