@@ -83,3 +83,15 @@ test('Ctrl-C: the suite kills the daemon under test and every probe it started, 
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('options needed by a check go where the daemon command line can take them', async () => {
+  const { expand, bindings } = await import('@hamelin/conformance');
+  const addr = { host: '127.0.0.1', port: 4000, path: '/tmp/s', tls: false, extra: { log: '/tmp/l' } };
+  const place = (daemon: string[]): string[] =>
+    expand({ binding: bindings.net!, daemon, opts: { 'kill-after': '--kill-after={n}' }, hamelin: true, jobs: 1, keep: false, slow: 1 }, addr, ['probe', 'x'], { 'kill-after': '2' });
+  assert.deepEqual(place(['d', '{host}', '{port}', '{command}']), ['d', '--kill-after=2', '127.0.0.1', '4000', 'probe', 'x']);
+  assert.deepEqual(place(['d', '--port', '{port}', '{command}']), ['d', '--kill-after=2', '--port', '4000', 'probe', 'x']);
+  assert.deepEqual(place(['node', 'tty.js', '--log-file', '{log}', '{command}']), ['node', 'tty.js', '--kill-after=2', '--log-file', '/tmp/l', 'probe', 'x']);
+  assert.deepEqual(place(['node', 'daemon.js', '{command}']), ['node', 'daemon.js', '--kill-after=2', 'probe', 'x']);
+  assert.deepEqual(place(['d', '{options}', '-p', '{port}', '{command}']), ['d', '--kill-after=2', '-p', '4000', 'probe', 'x']);
+});
