@@ -4,17 +4,19 @@
  * same client: node:http in this process, keep-alive, one daemon at a time.
  *
  * Rows: requests per second for the one-line script at concurrency 1 and 8 (each request is
- * one process), and time to first byte of a streaming script that prints a line, sleeps
- * 300 ms and prints another (median of N requests). A daemon that buffers output until the
- * script ends shows the sleep in its time to first byte.
+ * one process), the CPU time the daemon's own processes spend per request at c=8, and time to
+ * first byte of a streaming script that prints a line, sleeps 300 ms and prints another
+ * (median of N requests). A daemon that buffers output until the script ends shows the sleep
+ * in its time to first byte. The CPU row is there because on a shared machine req/s moves with
+ * everyone else's load, while the daemon's own CPU per request says what the daemon costs.
  */
 import { Agent, request } from 'node:http';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchRow, Suite } from '../types.js';
-import { log, ROOT, startDaemon, which, type RunningDaemon } from '../lib.js';
+import { log, processTree, ROOT, startDaemon, which, type RunningDaemon } from '../lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE_S = QUICK ? 1 : 4;
@@ -83,12 +85,32 @@ function get(port: number, path: string, agent: Agent): Promise<{ status: number
   });
 }
 
-async function rate(port: number, path: string, concurrency: number, seconds: number): Promise<number> {
+/** The scripts the daemons run: their CPU is not the daemon's. */
+const SCRIPT_COMMS = new Set(['one', 'stream', 'sh', 'sleep']);
+
+/** utime + stime, in ms, of the daemon's own processes (hamelin: node and its spawner). */
+function daemonCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    if (SCRIPT_COMMS.has(p.comm)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+async function rate(port: number, path: string, concurrency: number, seconds: number, pid?: number): Promise<{ rps: number; cpuUs: number | null }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   // Warm up: one request per connection.
   await Promise.all(Array.from({ length: concurrency }, () => get(port, path, agent)));
   let done = 0;
   let failed = 0;
+  const cpu0 = pid === undefined ? 0 : daemonCpuMs(pid);
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
@@ -101,9 +123,10 @@ async function rate(port: number, path: string, concurrency: number, seconds: nu
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
+  const cpuUs = pid === undefined || done === 0 ? null : Math.round(((daemonCpuMs(pid) - cpu0) * 1000) / done);
   agent.destroy();
   if (failed > 0) log(`http: ${failed} failed requests at c=${concurrency}`);
-  return Math.round(done / elapsed);
+  return { rps: Math.round(done / elapsed), cpuUs };
 }
 
 async function ttfb(port: number, path: string): Promise<number> {
@@ -123,13 +146,15 @@ type Figures = Record<string, number | null>;
 
 async function measure(c: Contender, dir: string): Promise<Figures> {
   let d: RunningDaemon | undefined;
-  const f: Figures = { c1: null, c8: null, ttfb: null };
+  const f: Figures = { c1: null, c8: null, cpu8: null, ttfb: null };
   try {
     d = await startDaemon(c.name, (p) => c.argv(p, dir));
-    f.c1 = await rate(d.port, c.paths.one, 1, RATE_S);
+    f.c1 = (await rate(d.port, c.paths.one, 1, RATE_S)).rps;
     log(`http ${c.name}: c=1 ${f.c1} req/s`);
-    f.c8 = await rate(d.port, c.paths.one, 8, RATE_S);
-    log(`http ${c.name}: c=8 ${f.c8} req/s`);
+    const r8 = await rate(d.port, c.paths.one, 8, RATE_S, d.proc.pid);
+    f.c8 = r8.rps;
+    f.cpu8 = r8.cpuUs;
+    log(`http ${c.name}: c=8 ${f.c8} req/s, daemon CPU ${f.cpu8} us per request`);
     f.ttfb = await ttfb(d.port, c.paths.stream);
     log(`http ${c.name}: ttfb p50 ${f.ttfb} ms`);
   } catch (e) {
@@ -165,6 +190,7 @@ const suite: Suite = async () => {
   return [
     row('c1', 'one-line script c=1', 'req/s', true, 'one process per request, keep-alive client'),
     row('c8', 'one-line script c=8', 'req/s', true),
+    row('cpu8', 'one-line script c=8, daemon CPU per request', 'µs', false, "the daemon's own processes (utime+stime), not the scripts"),
     row('ttfb', `streaming script, first byte (sleep ${STREAM_SLEEP_S} s before line 2)`, 'ms', false, 'median; websocketd CGI buffers until exit'),
   ];
 };
