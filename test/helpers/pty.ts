@@ -1,5 +1,5 @@
 /**
- * Drive a real terminal from a test, with no native module: test/fixtures/tty/ptyrun.py
+ * Drive a real terminal from a test, with no native module: packages/conformance/ptyrun.py (the suite's own, one copy)
  * (Python's standard library only) runs a command on a new pty, as its controlling terminal
  * and its stdin/stdout/stderr, and relays the pty's master side over its own stdio.
  *
@@ -31,8 +31,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bin, fixture } from './paths.js';
+import { join, resolve } from 'node:path';
+import { bin, fixture, ROOT } from './paths.js';
 import { alive, eventually } from './poll.js';
 
 export interface PtyRun {
@@ -82,7 +82,7 @@ async function showing(screen: () => string, s: string | RegExp, what: string, t
 }
 
 export async function onPty(argv: string[], opts: PtyOptions = {}): Promise<PtyRun> {
-  const args = [fixture('tty/ptyrun.py'), '--rows', String(opts.rows ?? 24), '--cols', String(opts.cols ?? 80), '--', ...argv];
+  const args = [resolve(ROOT, 'packages', 'conformance', 'ptyrun.py'), '--rows', String(opts.rows ?? 24), '--cols', String(opts.cols ?? 80), '--', ...argv];
   const proc = spawn(python(), args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
   let total = 0;

@@ -1,5 +1,5 @@
 /**
- * hamelin-tty on real terminals: a pty made by test/fixtures/tty/ptyrun.py (the daemon's own
+ * hamelin-tty on real terminals: a pty made by packages/conformance/ptyrun.py (the daemon's own
  * terminal) or by socat (--device). Keystrokes go in as typed; assertions are on what the
  * terminal shows, on the child's TERM trap files, on exit statuses and on the daemon's log.
  */
