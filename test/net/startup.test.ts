@@ -56,6 +56,7 @@ const cases: [string, string[], number, RegExp][] = [
   ['bad number', ['--kill-after', 'soon', '127.0.0.1', '0', 'cat'], 2, /kill-after/],
   ['negative number', ['--max-line', '-1', '127.0.0.1', '0', 'cat'], 2, /--max-line must be a non-negative number/],
   ['bad log format', ['--log-format', 'xml', '127.0.0.1', '0', 'cat'], 2, /log-format/],
+  ['option without its value', ['--kill-after'], 2, /--kill-after needs a value/],
   ['unresolvable host', ['no-such-host.invalid', '0', 'cat'], 1, /cannot listen on no-such-host\.invalid:0: host name does not resolve/],
   ['address not on this machine', ['192.0.2.1', '0', 'cat'], 1, /cannot listen on 192\.0\.2\.1:0: address not available/],
   ['unix path that is not a socket', [`unix:${notSocket}`, 'cat'], 1, /it exists and is not a socket/],

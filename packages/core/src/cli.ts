@@ -50,6 +50,9 @@ export interface CliSpec {
   options?: Record<string, Options>;
   examples?: [string, string][];
   epilog?: string;
+  /** An option that replaces the command (`--dir DIR`: the URL path picks the executable).
+   * With it, no CMD may be given; without it, one must. */
+  instead?: string;
 }
 
 export interface ParsedCli<T> {
@@ -66,6 +69,8 @@ export function die(name: string, message: string, status = 2): never {
 }
 
 export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2)): ParsedCli<T> {
+  const missing = missingValue(argv, { ...commonOptions, ...(spec.options ?? {}) });
+  if (missing) die(spec.name, `--${missing} needs a value (see --help)`);
   let parser: Argv = yargs(argv)
     .scriptName(spec.name)
     .usage(`Usage: ${spec.name} ${spec.usage}`)
@@ -99,7 +104,9 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
   // `hamelin-net -- HOST PORT cmd` is accepted too: a leading `--` only ends the options.
   if (rest[0] === '--') rest.shift();
   const positionals = typeof spec.positionals === 'function' ? spec.positionals(rest) : (spec.positionals ?? []);
-  if (rest.length < positionals.length + 1) {
+  const instead = spec.instead !== undefined && parsed[spec.instead] !== undefined;
+  if (instead && rest.length > positionals.length) die(spec.name, `--${spec.instead} takes no CMD (see --help)`);
+  if (!instead && rest.length < positionals.length + 1) {
     const missing = [...positionals, 'CMD'].slice(rest.length);
     die(spec.name, `missing ${missing.join(' ')} (see --help)`);
   }
@@ -112,11 +119,12 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
   return { options, positionals: rest.slice(0, positionals.length), command: rest.slice(positionals.length) };
 }
 
-/** Check the command and build the daemon; any problem is one line and exit 2. */
+/** Check the command (none with an `instead` option such as --dir) and build the daemon; any
+ * problem is one line and exit 2. */
 export function createDaemon(name: string, options: CommonOptions, command: string[]): Daemon {
-  let resolved: ResolvedCommand;
+  let resolved: ResolvedCommand | undefined;
   try {
-    resolved = resolveCommand(command, options.cwd ?? process.cwd());
+    if (command.length > 0) resolved = resolveCommand(command, options.cwd ?? process.cwd());
   } catch (e) {
     if (e instanceof StartupError) die(name, e.message, e.status);
     throw e;
@@ -155,4 +163,22 @@ function camel(o: Record<string, unknown>): Record<string, unknown> {
 
 function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * The name of an option that ends the command line without its value (`hamelin-http --port`,
+ * `hamelin-ws --dir`), or undefined. The shared parser would take the next word, or nothing, and then report a
+ * missing CMD, which is not what went wrong. Scanning stops where the command begins.
+ */
+function missingValue(args: string[], opts: Record<string, Options>): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--' || !a.startsWith('-')) return undefined;
+    if (!a.startsWith('--') || a.includes('=')) continue;
+    const o = opts[a.slice(2)];
+    if (!o || o.type === 'boolean') continue;
+    if (i + 1 >= args.length) return a.slice(2);
+    i++;
+  }
+  return undefined;
 }

@@ -16,7 +16,8 @@ import { VERSION } from './version.js';
 export interface DaemonConfig {
   /** `hamelin-net`, `hamelin-ws`, ...: the name in H-VERSION and in logs. */
   name: string;
-  command: ResolvedCommand;
+  /** The command every client runs; undefined when each client names its own (`--dir`). */
+  command: ResolvedCommand | undefined;
   cwd?: string | undefined;
   env: EnvPolicy;
   limits: SessionLimits;
@@ -57,7 +58,8 @@ export class Daemon {
 
   /** Join a new client to a new process. `vars` are the front-end's H- variables
    * (TYPE, CLIENT, ...); VERSION is set here. Resolves when the session has ended. */
-  accept(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand = this.config.command): Promise<Session | null> {
+  accept(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand | undefined = this.config.command): Promise<Session | null> {
+    if (!command) throw new Error('Daemon.accept: no command (with --dir the front-end gives the route)');
     if (this.full) {
       this.refuse(endpoint);
       return Promise.resolve(null);

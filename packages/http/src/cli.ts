@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { commonOptions, createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
 import { statSync } from 'node:fs';
 import type { HttpConfig } from './config.js';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-http';
-type Options = (typeof commonOptions)[string];
+type Options = import('yargs').Options;
 
 interface HttpOptions {
   host: string;
@@ -44,15 +44,6 @@ const options_: Record<string, Options> = {
   'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
 };
 
-const argv = process.argv.slice(2);
-const missing = missingValue(argv, { ...commonOptions, ...options_ });
-if (missing) die(NAME, `--${missing} needs a value (see --help)`);
-// With --dir the scripts come from DIR and there is no CMD. The shared parser insists on a
-// command, so a placeholder is appended and taken off again below.
-const PLACEHOLDER = process.execPath;
-const mayUseDir = argv.some((a) => a === '--dir' || a.startsWith('--dir='));
-if (mayUseDir) argv.push(PLACEHOLDER);
-
 const { options, command } = parseCli<HttpOptions>(
   {
     name: NAME,
@@ -65,15 +56,10 @@ const { options, command } = parseCli<HttpOptions>(
       ['hamelin-http --dir ./cgi', 'GET /hello runs ./cgi/hello'],
     ],
     epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/http.md',
+    instead: 'dir',
   },
-  argv,
 );
 
-let cmd = command;
-if (mayUseDir) {
-  if (options.dir === undefined) cmd = command.slice(0, -1);
-  else if (command.length !== 1) die(NAME, '--dir DIR takes no CMD: the URL path names the script');
-}
 
 const seconds = (name: string, v: number, min = 0): number => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) die(NAME, `--${name} must be a number of seconds >= ${min}`);
@@ -117,29 +103,11 @@ try {
     passHeaders: new Set(options.passHeader.map((h) => String(h).toLowerCase())),
     maxLine: Math.floor(options.maxLine),
   };
-  const daemon = createDaemon(NAME, options, cmd);
+  const daemon = createDaemon(NAME, options, command);
   // --timeout is the core's session option (CORE-25); the 504 answer only quotes it.
   cfg.timeoutMs = daemon.config.limits.timeoutMs ?? 0;
   await serve(daemon, cfg);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;
-}
-
-/**
- * The name of an option that ends the command line without its value (`hamelin-http --port`),
- * or undefined. The shared parser would take the next word, or nothing, and then report a
- * missing CMD, which is not what went wrong. Scanning stops where the command begins.
- */
-function missingValue(args: string[], opts: Record<string, Options>): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--' || !a.startsWith('-')) return undefined;
-    if (!a.startsWith('--') || a.includes('=')) continue;
-    const o = opts[a.slice(2)];
-    if (!o || o.type === 'boolean') continue;
-    if (i + 1 >= args.length) return a.slice(2);
-    i++;
-  }
-  return undefined;
 }

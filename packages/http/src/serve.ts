@@ -41,7 +41,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const log = daemon.log;
   const pages = new Map<string, string>();
   const consoleHtml = (scriptName: string | undefined): string => {
-    const title = `hamelin-http: ${scriptName ?? daemon.config.command.argv0}`;
+    const title = `hamelin-http: ${scriptName ?? daemon.config.command?.argv0 ?? ''}`;
     let page = pages.get(title);
     if (page === undefined) {
       page = consolePage({ title, transport: 'sse' });

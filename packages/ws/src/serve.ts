@@ -11,6 +11,7 @@ import {
   removeSocketFile,
   resolveDirRoute,
   type Daemon,
+  type HVars,
   type ListenTarget,
   type ResolvedCommand,
 } from '@hamelin/core';
@@ -32,6 +33,8 @@ export interface WsServeOptions {
   console: boolean;
   passHeaders: Set<string>;
 }
+
+const noop = (): void => {};
 
 type Route = { command?: ResolvedCommand; scriptName?: string; pathInfo?: string } | { status: 400 | 404; reason: string };
 
@@ -56,7 +59,7 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     if ('status' in r) return answer(r.status, `${r.status} ${STATUS_CODES[r.status]}\n`);
     if (!opts.console) return answer(426, 'hamelin-ws: this is a WebSocket endpoint (connect with ws://, or start with --console for a browser page)\n', undefined, { Upgrade: 'websocket' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(405, '405 Method Not Allowed\n', undefined, { Allow: 'GET, HEAD' });
-    const title = `hamelin-ws: ${r.scriptName ?? daemon.config.command.argv0}`;
+    const title = `hamelin-ws: ${r.scriptName ?? daemon.config.command?.argv0 ?? ''}`;
     answer(200, consolePage({ title, transport: 'ws', binary: opts.binary }), 'text/html; charset=utf-8', {
       'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:",
       'X-Content-Type-Options': 'nosniff',
@@ -72,20 +75,26 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     );
   };
 
+  const startSession = (ws: WebSocket, label: string, vars: HVars, command: ResolvedCommand | undefined): void => {
+    const ep = new WsEndpoint(ws, label, { binary: opts.binary });
+    live.add(ep);
+    ep.onClose(() => live.delete(ep));
+    void daemon.accept(ep, vars, command);
+  };
+
+  // Nothing that lives as long as the connection (listeners, the endpoint) may be created in
+  // here: a closure keeps this whole scope, and with it the request and its headers (about
+  // 2 KiB a connection), alive until the connection ends.
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => {});
+    socket.on('error', noop);
     const r = route(req);
     if ('status' in r) return refuse(socket, req, r.status, r.reason);
     const bad = checkOrigin(opts.origin, req.headers.origin, req.headers.host, tls);
     if (bad) return refuse(socket, req, 403, bad);
     if (daemon.full) return refuse(socket, req, 503, `too many clients (limit ${daemon.config.maxClients})`);
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const ep = new WsEndpoint(ws, clientLabel(req), { binary: opts.binary });
-      live.add(ep);
-      ep.onClose(() => live.delete(ep));
-      const vars = wsVars(req, { tls, passHeaders: opts.passHeaders, scriptName: r.scriptName, pathInfo: r.pathInfo });
-      void daemon.accept(ep, vars, r.command);
-    });
+    const label = clientLabel(req);
+    const vars = wsVars(req, { tls, passHeaders: opts.passHeaders, scriptName: r.scriptName, pathInfo: r.pathInfo });
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => startSession(ws, label, vars, r.command));
   };
 
   const server: Server = opts.tls ? createTlsServer({ ...opts.tls }, onRequest) : createServer(onRequest);
