@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type Running, type StartOptions } from '../helpers/daemon.js';
-import type { Ngircd } from '../helpers/ngircd.js';
-import { fixture } from '../helpers/paths.js';
+import type { IrcUser, Ngircd } from '../helpers/ngircd.js';
+import { ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 
-export const SESSION = fixture('irc/session.sh');
+/** In test/irc/fixtures, not test/fixtures: the IRC tests own it. */
+export const SESSION = join(ROOT, 'test', 'irc', 'fixtures', 'session.sh');
 
 export function stateDir(): string {
   return mkdtempSync(join(tmpdir(), 'hamelin-irc-test-'));
@@ -70,4 +71,63 @@ export function pidFrom(text: string): number {
   const m = /pid=(\d+)/.exec(text);
   if (!m) throw new Error(`no pid in ${JSON.stringify(text)}`);
   return Number(m[1]);
+}
+
+/**
+ * True while `pid` sleeps in a write to its stdout (fd 1) that cannot proceed: the kernel's
+ * own account of a child held back by backpressure, not an inference from how long it has
+ * been quiet. The child's stdout is an AF_UNIX socket (the spawn server's and libuv's
+ * choice), or a pipe; the wchan names are the kernel's waits for room in either.
+ */
+export function blockedInWrite(pid: number): boolean {
+  try {
+    const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    const syscall = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ');
+    return /pipe_write|sock_alloc_send|sk_stream_wait_memory|unix_stream_sendmsg/.test(wchan) && syscall[1] === '0x1';
+  } catch {
+    return false;
+  }
+}
+
+/** The fields of the last log line with this event (text format), as a map. */
+export function logFields(stderr: string, event: string): Record<string, string> | undefined {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('hamelin: ') && l.split(' ')[4] === event);
+  const last = lines.pop();
+  if (!last) return undefined;
+  const out: Record<string, string> = {};
+  for (const m of last.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S*)/g)) out[m[1]!] = m[2]!;
+  return out;
+}
+
+/**
+ * Arrivals that a token bucket of `burst` and `rate`/s could not have produced: any run of
+ * k messages needs (k - burst) / rate seconds. `jitterMs` allows for the receiving end seeing
+ * the first of a run late. Returns the first offending run, or undefined.
+ */
+export function bucketViolation(times: number[], burst: number, rate: number, jitterMs: number): string | undefined {
+  for (let i = 0; i < times.length; i++) {
+    for (let j = i + burst; j < times.length; j++) {
+      const k = j - i + 1;
+      const need = ((k - burst) / rate) * 1000 - jitterMs;
+      if (times[j]! - times[i]! < need) return `messages ${i + 1}..${j + 1} (${k}) arrived within ${times[j]! - times[i]!} ms; the bucket needs ${need + jitterMs} ms`;
+    }
+  }
+  return undefined;
+}
+
+/** Start noting when each line reaches `u` (ms from now): the arrival times on the wire. */
+export function clock(u: IrcUser): Map<Buffer, number> {
+  const times = new Map<Buffer, number>();
+  const t0 = Date.now();
+  const push = u.lines.push.bind(u.lines);
+  u.lines.push = (...items: Buffer[]) => {
+    for (const it of items) times.set(it, Date.now() - t0);
+    return push(...items);
+  };
+  return times;
+}
+
+/** When each PRIVMSG from `from` arrived, by `clock`. */
+export function arrivals(u: IrcUser, from: string, times: Map<Buffer, number>): number[] {
+  return u.privmsgs(from).map((p) => times.get(p.raw)!);
 }
