@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bin } from '../helpers/paths.js';
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stderr: string } {
@@ -10,6 +13,8 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): { status: nu
 }
 
 const base = ['--server', '127.0.0.1:1', '--nick', 'bot'];
+const KEYS = join(mkdtempSync(join(tmpdir(), 'hamelin-irc-cli-')), 'keys');
+writeFileSync(KEYS, '#other sesame\n');
 
 for (const [name, args, message] of [
   ['no --server', ['--nick', 'bot', 'cat'], /^hamelin-irc: missing --server/],
@@ -23,6 +28,9 @@ for (const [name, args, message] of [
   ['an unset password variable', [...base, '--password-env', 'HAMELIN_TEST_UNSET_PW', 'cat'], /^hamelin-irc: server password: environment variable HAMELIN_TEST_UNSET_PW is not set/],
   ['SASL without a password', [...base, '--sasl-account', 'me', 'cat'], /^hamelin-irc: --sasl-account needs/],
   ['a command that does not exist', [...base, '/nonexistent/cmd'], /^hamelin-irc: /],
+  ['a channel key on the command line', [...base, '--channel', '#c sesame', 'cat'], /^hamelin-irc: invalid channel "#c sesame" .*--channel-keys-file, never on the command line/],
+  ['a keys file that does not exist', [...base, '--channel', '#c', '--channel-keys-file', '/nonexistent/keys', 'cat'], /^hamelin-irc: channel keys: cannot read \/nonexistent\/keys: ENOENT/],
+  ['a key for a channel the bot does not join', [...base, '--channel', '#c', '--channel-keys-file', KEYS, 'cat'], /^hamelin-irc: channel keys: .* line 1: #other is not one of the --channel options/],
 ] as const) {
   test(`CORE-18 IRC-02 startup error: ${name} is one line and exit 2`, () => {
     const r = run([...args]);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stopAll } from '../helpers/daemon.js';
 import { IrcUser, makeTestCert, startNgircd, stopAllNgircd } from '../helpers/ngircd.js';
 import { eventually } from '../helpers/poll.js';
-import { envOf, pidFrom, startBot, stateDir, termSeen, SESSION } from './common.js';
+import { envOf, logFields, pidFrom, startBot, stateDir, termSeen, SESSION } from './common.js';
 
 const dir = stateDir();
 const users: IrcUser[] = [];
@@ -24,7 +24,7 @@ function count(text: string, re: RegExp): number {
   return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 }
 
-test('IRC-02 IRC-16 IRC-17 server restart: sessions end, the bot reconnects and rejoins, new sessions work; the password never reaches argv', async () => {
+test('IRC-02 IRC-08 IRC-16 IRC-17 server restart: sessions end and queued output is dropped, the bot reconnects and rejoins, new sessions work; the password never reaches argv', async () => {
   const secret = 'pw-7d1e0c';
   const irc = await startNgircd({ password: secret });
   const pwFile = join(dir, 'password');
@@ -39,20 +39,33 @@ test('IRC-02 IRC-16 IRC-17 server restart: sessions end, the bot reconnects and 
   await alice.join('#r');
   alice.say('#r', 'bot: before');
   const p1 = pidFrom((await alice.waitPrivmsg('bot', /hello alice/)).text);
+  // A private session that prints 200 lines and exits at once: at 20 lines/s most of them
+  // are still queued when the server goes away, and belong to a session that is over.
+  alice.say('bot', 'lines 200');
+  alice.say('bot', 'quit');
+  await alice.waitPrivmsg('bot', /^line 1$/);
+  await bot.waitLog(/info end client=alice pid=\d+ status=0/);
 
   await irc.restart();
+  // Connected before the bot is back (its first wait is at least 500 ms): it would get any
+  // line left over from the old connection.
+  const again = await IrcUser.connect(irc.port, 'alice', { password: secret });
+  users.push(again);
   await termSeen(dir, p1); // sessions do not survive the connection
   await bot.waitLog(/warn disconnected server=\S+ .*sessions=1/);
   await bot.waitLog(/info reconnecting server=\S+ attempt=1 in_ms=\d+/);
   await eventually(() => count(bot.stderr(), /joined channel=#r /) >= 2 && count(bot.stderr(), /joined channel=#r2 /) >= 2, 'rejoin of both channels', 15_000);
 
-  const again = await IrcUser.connect(irc.port, 'alice', { password: secret });
-  users.push(again);
   await again.join('#r');
   again.say('#r', 'bot: after');
   const p2 = pidFrom((await again.waitPrivmsg('bot', /hello alice/)).text);
   await again.waitPrivmsg('bot', 'alice: got: after');
   assert.notEqual(p2, p1);
+  const stale = again.privmsgs('bot').filter((p) => /^line \d+$/.test(p.text));
+  assert.equal(stale.length, 0, `lines of the old connection sent on the new one: ${stale.map((p) => p.text).join(', ')}`);
+  // There was something to drop: the exited session's lines were still queued.
+  const d = logFields(bot.stderr(), 'disconnected')!;
+  assert.ok(Number(d.discarded) > 100, `discarded=${d.discarded}`);
   await irc.stop();
 });
 
@@ -158,5 +171,98 @@ test('CORE-22 SIGTERM to the bot: it QUITs, every session gets SIGTERM, exit sta
   assert.equal(await bot.stop('SIGTERM'), 0);
   assert.ok(readFileSync(join(dir, `${pid}.term`), 'utf8').includes('TERM'));
   await u.waitLine((l) => /^:bot!\S+ QUIT :.*shutting down/.test(l), 'the bot\'s QUIT');
+  await irc.stop();
+});
+
+test('IRC-02 CORE-23 a password read from --password-env or --sasl-password-env is in no child\'s environment', async () => {
+  const pw = 'pw-env-51c2';
+  const sasl = 'sasl-env-9f3e';
+  const irc = await startNgircd({ password: pw });
+  const env = { ...process.env, HAMELIN_TEST_PW: pw, HAMELIN_TEST_SASL: sasl, HAMELIN_TEST_KEEP: 'kept' };
+  // ngircd offers no SASL: the bot logs that and goes on, which is all this test needs.
+  await startBot(irc, {
+    nick: 'envbot',
+    channels: ['#e'],
+    args: ['--password-env', 'HAMELIN_TEST_PW', '--sasl-account', 'acct', '--sasl-password-env', 'HAMELIN_TEST_SASL', '--flood-rate', '20'],
+    command: [SESSION, dir],
+    env,
+  });
+  const u = await IrcUser.connect(irc.port, 'eve', { password: pw });
+  users.push(u);
+  u.say('envbot', 'hi');
+  const pid = pidFrom((await u.waitPrivmsg('envbot', /hello eve/)).text);
+  const raw = readFileSync(join(dir, `${pid}.env`), 'utf8');
+  assert.ok(!raw.includes(pw) && !raw.includes(sasl), 'no secret in the child\'s environment');
+  assert.doesNotMatch(raw, /HAMELIN_TEST_PW|HAMELIN_TEST_SASL/);
+  assert.equal(envOf(dir, pid).HAMELIN_TEST_KEEP, 'kept', 'the rest of the daemon\'s environment is passed on');
+  await irc.stop();
+});
+
+test('IRC-18 an erroneous nickname (too long for the server) falls back to 9 characters, and the bot answers there', async () => {
+  const irc = await startNgircd(); // MaxNickLength = 30
+  const long = 'averyveryverylongbotnickname0123';
+  const bot = await startBot(irc, { nick: long, channels: ['#en'], args: ['--flood-rate', '20'], command: [SESSION, dir] });
+  assert.match(bot.stderr(), new RegExp(`warn nick-fallback nick=${long} reason=invalid trying=averyver_`));
+  assert.match(bot.stderr(), /joined channel=#en nick=averyver_/);
+  const u = await IrcUser.connect(irc.port, 'nell');
+  users.push(u);
+  await u.join('#en');
+  u.say('#en', 'averyver_: hi');
+  const hello = await u.waitPrivmsg('averyver_', /^nell: hello nell pid=\d+$/);
+  assert.equal(envOf(dir, pidFrom(hello.text))['H-IRC-BOT-NICK'], 'averyver_');
+  await irc.stop();
+});
+
+test('IRC-16 a refused JOIN (wrong key, +R) is retried after 5 s; --channel-keys-file opens a keyed channel, the key never in argv', async () => {
+  const irc = await startNgircd();
+  const keeper = await IrcUser.connect(irc.port, 'keeper');
+  users.push(keeper);
+  for (const [ch, mode] of [['#keyed', '+k sesame'], ['#locked', '+k other'], ['#members', '+R']] as const) {
+    await keeper.join(ch); // first in: operator
+    keeper.send(`MODE ${ch} ${mode}`);
+    await keeper.waitLine((l) => l.includes(` MODE ${ch} ${mode}`), `mode ${mode} on ${ch}`);
+  }
+  const keys = join(dir, 'channel-keys');
+  writeFileSync(keys, '#keyed sesame\n');
+  const bot = await startBot(irc, { channels: ['#keyed', '#locked', '#members'], args: ['--channel-keys-file', keys, '--flood-rate', '20'], command: [SESSION, dir] });
+  assert.ok(!readFileSync(`/proc/${bot.proc.pid}/cmdline`, 'utf8').includes('sesame'));
+  await bot.waitLog(/warn irc-error error=bad_channel_key channel=#locked/);
+  await bot.waitLog(/info rejoin-scheduled channel=#locked in_ms=5000 attempt=1/);
+  // ngircd refuses +R with 471, "channel is full"
+  await bot.waitLog(/warn irc-error error=channel_is_full channel=#members/);
+  await bot.waitLog(/info rejoin-scheduled channel=#members in_ms=5000 attempt=1/);
+  keeper.send('MODE #locked -k other');
+  keeper.send('MODE #members -R');
+  await bot.waitLog(/joined channel=#locked /, 10_000);
+  await bot.waitLog(/joined channel=#members /, 10_000);
+  assert.equal(count(bot.stderr(), /joined channel=#keyed /), 1);
+  await irc.stop();
+});
+
+test('IRC-19 CORE-17 every connection state change is logged: the JSON log of a start and a server restart', async () => {
+  const irc = await startNgircd();
+  const bot = await startBot(irc, { nick: 'logbot', channels: ['#l'], args: ['--log-format', 'json'], command: [SESSION, dir], ready: /"event":"joined"/ });
+  const records = (): Record<string, unknown>[] =>
+    bot
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  await irc.restart();
+  await eventually(() => records().filter((r) => r.event === 'joined').length >= 2, 'the rejoin', 15_000);
+  const state = new Set(['connecting', 'connected', 'connect-failed', 'registered', 'joined', 'disconnected', 'reconnecting', 'irc-error']);
+  const seq = records().filter((r) => state.has(String(r.event)));
+  assert.deepEqual(
+    seq.map((r) => r.event),
+    ['connecting', 'connected', 'registered', 'joined', 'irc-error', 'disconnected', 'reconnecting', 'connecting', 'connected', 'registered', 'joined'],
+  );
+  for (const r of seq) {
+    assert.equal(r.hamelin, 'hamelin-irc');
+    assert.match(String(r.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+    assert.ok(['info', 'warn', 'error'].includes(String(r.level)));
+  }
+  assert.equal(seq[0]!.server, `127.0.0.1:${irc.port}`);
+  assert.equal(seq.find((r) => r.event === 'joined')!.channel, '#l');
+  assert.equal(seq.find((r) => r.event === 'reconnecting')!.attempt, 1);
   await irc.stop();
 });

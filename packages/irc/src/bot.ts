@@ -8,6 +8,8 @@
  */
 import { Client, type ClientOptions, type MessageEvent } from 'irc-framework';
 import { SPEC_VERSION, type Daemon, type GoneReason, type HVars } from '@hamelin/core';
+import { reconnectDelayMs, rejoinDelayMs } from './backoff.js';
+import { JOIN_REFUSED, NEED_REGISTERED, type ChannelSpec } from './channels.js';
 import { Conversation, type BotLink } from './conversation.js';
 import { Sender, TokenBucket, type Source } from './flood.js';
 import { assumedMaskLength, buildLine, WireError } from './wire.js';
@@ -21,7 +23,7 @@ export interface BotConfig {
   nick: string;
   username: string;
   realname: string;
-  channels: string[];
+  channels: ChannelSpec[];
   password?: string | undefined;
   sasl?: { account: string; password: string } | undefined;
   trigger?: string | undefined;
@@ -38,11 +40,6 @@ export interface BotConfig {
 
 /** A connection that stayed registered this long resets the backoff. */
 const STABLE_MS = 30_000;
-/** First reconnect delay. */
-const BACKOFF_BASE_MS = 1000;
-
-/** irc-framework's names for the numerics that refuse a JOIN. */
-const JOIN_REFUSED = new Set(['channel_is_full', 'invite_only_channel', 'banned_from_channel', 'bad_channel_key', 'too_many_channels']);
 
 type State = 'idle' | 'connecting' | 'registering' | 'registered' | 'waiting' | 'stopped';
 
@@ -133,11 +130,8 @@ export class IrcBot implements BotLink {
   private scheduleReconnect(): void {
     if (this.state === 'stopped') return;
     this.state = 'waiting';
-    const cap = this.cfg.reconnectMax * 1000;
-    const ceiling = Math.min(cap, BACKOFF_BASE_MS * 2 ** Math.min(this.attempt, 20));
-    // "Equal jitter": half fixed, half random, so a fleet of bots does not reconnect in step.
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.attempt++;
+    const delay = reconnectDelayMs(this.attempt, this.cfg.reconnectMax);
     this.log.info('reconnecting', { server: this.serverLabel, attempt: this.attempt, in_ms: delay });
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
@@ -179,6 +173,12 @@ export class IrcBot implements BotLink {
       else this.log.warn('irc-error', { error: e.error, channel: e.channel, reason: e.reason });
       if (e.channel && JOIN_REFUSED.has(e.error)) this.scheduleRejoin(e.channel);
     });
+    c.on('unknown command', (cmd) => {
+      const channel = cmd.params[1];
+      if (cmd.command !== NEED_REGISTERED || channel === undefined || this.joined.has(this.lower(channel))) return;
+      this.log.warn('irc-error', { error: 'need_registered_nick', channel, reason: cmd.params[cmd.params.length - 1] });
+      this.scheduleRejoin(channel);
+    });
     c.on('sasl failed', (e) => this.log.error('sasl-failed', { reason: e.reason, message: e.message }));
     c.on('loggedin', (e) => this.log.info('logged-in', { account: e.account }));
   }
@@ -189,8 +189,10 @@ export class IrcBot implements BotLink {
     const nl = Number(this.client.network.options.NICKLEN);
     if (Number.isFinite(nl) && nl > 0) this.maxNickLen = nl;
     this.log.info('registered', { server: this.serverLabel, nick, network: this.client.network.name });
+    // The JOINs are queued before anything can be sent: nothing of ours goes out before them.
     this.sender.setOnline(true);
-    for (const ch of this.cfg.channels) this.sendControl('JOIN', [ch]);
+    this.sendControl(...this.cfg.channels.map((ch) => this.joinLine(ch)));
+    this.sender.wake();
     if (!this.same(nick, this.cfg.nick)) this.startReclaim();
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => (this.attempt = 0), STABLE_MS);
@@ -198,6 +200,7 @@ export class IrcBot implements BotLink {
 
   private onDisconnected(error: string | undefined): void {
     const was = this.state;
+    const discarded = this.sender.queued();
     this.sender.setOnline(false);
     clearTimeout(this.stableTimer);
     clearInterval(this.reclaimTimer);
@@ -210,7 +213,7 @@ export class IrcBot implements BotLink {
       this.log.warn('connect-failed', { server: this.serverLabel, error });
       this.state = 'waiting';
     } else if (was !== 'stopped') {
-      this.log.warn('disconnected', { server: this.serverLabel, error, sessions: this.conversations.size });
+      this.log.warn('disconnected', { server: this.serverLabel, error, sessions: this.conversations.size, discarded });
       this.state = 'waiting';
     }
     // Sessions do not survive a reconnect (IRC-08): nobody could be told where they went.
@@ -243,7 +246,7 @@ export class IrcBot implements BotLink {
   }
 
   private reclaim(): void {
-    if (this.state === 'registered' && !this.same(this.botNick, this.cfg.nick)) this.sendControl('NICK', [this.cfg.nick]);
+    if (this.state === 'registered' && !this.same(this.botNick, this.cfg.nick)) this.sendControl(this.built('NICK', [this.cfg.nick]) ?? '');
   }
 
   private onNick(from: string, to: string): void {
@@ -306,15 +309,21 @@ export class IrcBot implements BotLink {
 
   /** Try again later, backing off per channel (kicked, banned, full, invite-only...). */
   private scheduleRejoin(channel: string): void {
-    if (this.state !== 'registered' || !this.cfg.channels.some((c) => this.same(c, channel))) return;
+    const spec = this.cfg.channels.find((c) => this.same(c.name, channel));
+    if (this.state !== 'registered' || !spec) return;
     const k = this.lower(channel);
     const prev = this.rejoinTimers.get(k);
     if (prev) clearTimeout(prev.timer);
     const tries = (prev?.tries ?? 0) + 1;
-    const delay = Math.min(this.cfg.reconnectMax * 1000, 5000 * 2 ** Math.min(tries - 1, 10));
-    this.log.info('rejoin-scheduled', { channel, in_ms: delay });
-    const timer = setTimeout(() => this.sendControl('JOIN', [channel]), delay);
+    const delay = rejoinDelayMs(tries, this.cfg.reconnectMax);
+    this.log.info('rejoin-scheduled', { channel, in_ms: delay, attempt: tries });
+    const timer = setTimeout(() => this.sendControl(this.joinLine(spec)), delay);
     this.rejoinTimers.set(k, { timer, tries });
+  }
+
+  /** `JOIN #chan` or `JOIN #chan key`, or nothing when a field cannot be sent (logged). */
+  private joinLine(ch: ChannelSpec): string {
+    return this.built('JOIN', ch.key === undefined ? [ch.name] : [ch.name, ch.key]) ?? '';
   }
 
   // --- conversations ---
@@ -322,14 +331,21 @@ export class IrcBot implements BotLink {
   private onPrivmsg(e: MessageEvent): void {
     if (this.state !== 'registered' || e.from_server || !e.nick || e.group) return;
     if (this.same(e.nick, this.botNick)) return;
+    const user = `${e.ident}@${e.hostname}`;
     if (this.same(e.target, this.botNick)) {
-      this.deliver(this.privateKey(e.nick), null, e.nick, e.message, e.account);
+      this.deliver(this.privateKey(e.nick), null, e.nick, user, this.triggerRemoved(e.message), e.account);
       return;
     }
     if (!this.joined.has(this.lower(e.target))) return;
     const text = this.addressed(e.message);
     if (text === null) return;
-    this.deliver(this.channelKey(e.target, e.nick), e.target, e.nick, text, e.account);
+    this.deliver(this.channelKey(e.target, e.nick), e.target, e.nick, user, text, e.account);
+  }
+
+  /** In private every line counts, but users type the trigger there too (IRC-04). */
+  private triggerRemoved(msg: string): string {
+    const t = this.cfg.trigger;
+    return t && msg.startsWith(t) ? msg.slice(t.length).replace(/^ +/, '') : msg;
   }
 
   /** The text after the addressing, or null when the line is not for the bot (IRC-03). */
@@ -340,11 +356,18 @@ export class IrcBot implements BotLink {
     return this.cfg.listenAll ? msg : null;
   }
 
-  private deliver(key: string, channel: string | null, nick: string, text: string, account: string | false | undefined): void {
+  private deliver(key: string, channel: string | null, nick: string, user: string, text: string, account: string | false | undefined): void {
     let conv = this.conversations.get(key);
+    // The same nick from another ident@host is another person: the bot does not see every QUIT
+    // (none at all from a user who shares no channel with it), and a nick is free to take once
+    // its holder has gone. They must not inherit the first one's process (IRC-05).
+    if (conv && conv.user !== user) {
+      conv.end('closed', 'new-user');
+      conv = undefined;
+    }
     if (!conv) {
       if (typeof account === 'string') this.accounts.set(this.lower(nick), account);
-      conv = new Conversation(key, channel, nick, this, { prefix: this.cfg.prefix, queueLimit: this.cfg.queueLimit, maxLine: this.cfg.maxLine });
+      conv = new Conversation(key, channel, nick, user, this, { prefix: this.cfg.prefix, queueLimit: this.cfg.queueLimit, maxLine: this.cfg.maxLine });
       this.conversations.set(key, conv);
       void this.daemon.accept(conv, this.vars(channel, nick));
     }
@@ -373,12 +396,17 @@ export class IrcBot implements BotLink {
     for (const conv of [...this.conversations.values()]) conv.end(detail === 'shutdown' ? 'closed' : 'reset', detail);
   }
 
-  private sendControl(command: string, params: string[]): void {
+  private sendControl(...lines: string[]): void {
+    this.sender.sendControl(...lines.filter((l) => l !== ''));
+  }
+
+  private built(command: string, params: string[]): string | undefined {
     try {
-      this.sender.sendControl(buildLine(command, params));
+      return buildLine(command, params);
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
       this.log.error('unsendable', { command, error: e.message });
+      return undefined;
     }
   }
 
@@ -404,6 +432,10 @@ export class IrcBot implements BotLink {
 
   ended(conv: Conversation): void {
     if (this.conversations.get(conv.key) === conv) this.conversations.delete(conv.key);
+  }
+
+  info(event: string, fields: Record<string, string | number | undefined>): void {
+    this.log.info(event, fields);
   }
 
   warn(event: string, fields: Record<string, string | number | undefined>): void {

@@ -2,8 +2,9 @@
 /** hamelin-irc [options] --server HOST[:PORT] --nick NICK --channel '#chan' [--channel ...] CMD [ARGS...] */
 import { commonOptions, createDaemon, die, parseCli, StartupError } from '@hamelin/core';
 import { IrcBot } from './bot.js';
+import { channelSpecs } from './channels.js';
 import { readSecret } from './secret.js';
-import { parseServer, validChannel, validNick, WireError } from './wire.js';
+import { parseServer, validNick, WireError } from './wire.js';
 
 const NAME = 'hamelin-irc';
 
@@ -11,6 +12,7 @@ interface IrcOptions {
   server?: string;
   nick?: string;
   channel?: string | string[];
+  channelKeysFile?: string;
   tls: boolean;
   tlsInsecure: boolean;
   passwordFile?: string;
@@ -43,6 +45,7 @@ const { options, command } = parseCli<IrcOptions>({
     nick: { type: 'string', describe: "the bot's nick; if in use it falls back to NICK_ and reclaims NICK later", group: C },
     // Not `array: true`: yargs would then swallow the command after the last channel.
     channel: { type: 'string', describe: 'join this channel (repeatable); none: private messages only', group: C },
+    'channel-keys-file': { type: 'string', describe: 'keys of keyed (+k) channels: lines "#chan KEY"', group: C },
     tls: { type: 'boolean', default: false, describe: 'connect with TLS, verifying the certificate (extra CAs: NODE_EXTRA_CA_CERTS)', group: C },
     'tls-insecure': { type: 'boolean', default: false, describe: 'TLS without certificate verification (implies --tls)', group: C },
     'password-file': { type: 'string', describe: 'server password (PASS): first line of this file', group: C },
@@ -62,20 +65,22 @@ const { options, command } = parseCli<IrcOptions>({
     'flood-rate': { type: 'number', default: 1, describe: 'lines per second after the burst (whole connection)', group: F },
     queue: { type: 'number', default: 16, describe: "messages held per session before the script's output is paused", group: F },
     'idle-timeout': { ...commonOptions['idle-timeout'], default: 600, describe: 'seconds with no line either way before the session ends (0: never)' },
+    // A few messages' worth: the core hands a longer line over whole, so one line of a script
+    // would otherwise sit in the queue as thousands of PRIVMSGs, past --queue (IRC-15).
+    'max-line': { ...commonOptions['max-line'], default: 2048, describe: 'longest output line held, in bytes; longer lines are sent in pieces' },
   },
   examples: [
     ["hamelin-irc --server irc.example.net:6697 --tls --nick calc --channel '#math' bc -l", 'a calculator bot: "calc: 2+2"'],
-    ["hamelin-irc --server 127.0.0.1 --nick quote --channel '#test' --trigger '!' ./quote.sh", 'answers "!quote"'],
+    ["hamelin-irc --server 127.0.0.1:6667 --nick quotebot --channel '#test' --trigger '!quote' examples/irc/quote.sh examples/irc/quotes.txt", 'answers "!quote WORD"'],
   ],
-  epilog: 'Passwords are never taken from the command line (it is visible in ps). Everything from CMD on is passed to the command untouched. Spec: spec/bindings/irc.md',
+  epilog: "Passwords are never taken from the command line (it is visible in ps). Everything from CMD on is passed to the command untouched. Its stderr goes to this daemon's stderr, not to IRC: use sh -c 'CMD 2>&1' to show errors to users. Spec: spec/bindings/irc.md",
 });
 
 try {
   if (!options.server) die(NAME, 'missing --server HOST[:PORT] (see --help)');
   if (!options.nick) die(NAME, 'missing --nick NICK (see --help)');
   if (!validNick(options.nick)) die(NAME, `invalid nick ${JSON.stringify(options.nick)}`);
-  const channels = ([] as unknown[]).concat(options.channel ?? []).map(String);
-  for (const ch of channels) if (!validChannel(ch)) die(NAME, `invalid channel ${JSON.stringify(ch)} (it needs a # & + or ! prefix and no space or comma)`);
+  const channels = channelSpecs(([] as unknown[]).concat(options.channel ?? []).map(String), options.channelKeysFile);
   const tls = options.tls || options.tlsInsecure;
   const { host, port } = parseServer(options.server, tls);
   for (const [name, v, min] of [
@@ -90,6 +95,9 @@ try {
   }
   const password = readSecret('server password', options.passwordFile, options.passwordEnv);
   const saslPassword = readSecret('SASL password', options.saslPasswordFile, options.saslPasswordEnv);
+  // Every child gets a copy of the daemon's environment (CORE-23): the secret must leave it
+  // before the first child (and the spawn server, started by createDaemon) is made.
+  for (const name of [options.passwordEnv, options.saslPasswordEnv]) if (name !== undefined) delete process.env[name];
   if (saslPassword !== undefined && !options.saslAccount) die(NAME, 'a SASL password needs --sasl-account');
   if (options.saslAccount && saslPassword === undefined) die(NAME, '--sasl-account needs --sasl-password-file or --sasl-password-env');
   if (options.trigger === '') die(NAME, '--trigger must not be empty');

@@ -5,12 +5,14 @@
  * The queue is this session's share of the connection's flood control: when it holds
  * `queueLimit` messages, `write` returns false and the core stops reading the child's
  * stdout until `drain`, so a fast script blocks on its own pipe instead of losing lines
- * (IRC-15, CORE-07).
+ * (IRC-15, CORE-07). The core still hands over the rest of what it had already read (one
+ * read from the pipe), so the queue can pass the limit by that much: `throttled` logs how far.
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientEndpoint, EndpointEvents, ExitInfo, GoneReason } from '@hamelin/core';
 import type { Source } from './flood.js';
-import { buildLine, clean, splitUtf8, textBudget, WireError } from './wire.js';
+import { continues } from './piece.js';
+import { buildLine, cleanText, heldAtCut, splitUtf8, textBudget, WireError } from './wire.js';
 
 /** What a conversation needs from the bot. */
 export interface BotLink {
@@ -22,6 +24,7 @@ export interface BotLink {
   unqueue(source: Source): void;
   /** The session is over (finished or gone): forget the conversation. */
   ended(conv: Conversation): void;
+  info(event: string, fields: Record<string, string | number | undefined>): void;
   warn(event: string, fields: Record<string, string | number | undefined>): void;
 }
 
@@ -45,7 +48,13 @@ export class Conversation implements ClientEndpoint, Source {
   private goneBeforeStart: [GoneReason, string] | undefined;
   private state: 'new' | 'live' | 'gone' | 'finished' = 'new';
   private readonly decoder = new StringDecoder('utf8');
+  /** The end of the last --max-line piece, held for the next one (see heldAtCut). */
+  private carry = '';
   private droppedInput = 0;
+  /** For the `throttled` log line: how often the child was paused, the longest queue. */
+  private pauses = 0;
+  private peak = 0;
+  private reported = false;
 
   constructor(
     /** Changes with the user's nick. */
@@ -54,6 +63,8 @@ export class Conversation implements ClientEndpoint, Source {
     readonly channel: string | null,
     /** The user's current nick: follows nick changes (IRC-09). */
     public nick: string,
+    /** `ident@host` of the user who started it: the same nick from elsewhere is someone else. */
+    readonly user: string,
     private readonly bot: BotLink,
     private readonly opts: ConversationOptions,
   ) {}
@@ -88,6 +99,7 @@ export class Conversation implements ClientEndpoint, Source {
     this.out.length = 0; // nobody to deliver to
     this.bot.unqueue(this);
     this.bot.ended(this);
+    this.report();
     if (this.events) this.events.gone(reason, detail);
     else this.goneBeforeStart = [reason, detail];
   }
@@ -106,14 +118,31 @@ export class Conversation implements ClientEndpoint, Source {
 
   write(chunk: Buffer): boolean {
     if (this.state === 'gone') return true;
-    // A piece of an over-long line may end inside a UTF-8 sequence: keep that tail for
-    // the next piece. Anything else is a whole line and flushes the decoder.
-    const text = clean(chunk.length >= this.opts.maxLine ? this.decoder.write(chunk) : this.decoder.end(chunk));
+    // A piece of an over-long line is exactly --max-line bytes and may end inside a UTF-8
+    // sequence: the decoder keeps that tail for the next piece. Anything shorter is a whole
+    // line and flushes it. (A whole line of exactly --max-line bytes leaves nothing in the
+    // decoder unless the script wrote broken UTF-8.)
+    const maybePiece = chunk.length === this.opts.maxLine;
+    let text = this.carry + cleanText(maybePiece ? this.decoder.write(chunk) : this.decoder.end(chunk));
+    this.carry = '';
+    if (maybePiece && continues(chunk)) {
+      const held = heldAtCut(text);
+      this.carry = text.slice(text.length - held);
+      text = text.slice(0, text.length - held);
+    }
+    return this.enqueue(text);
+  }
+
+  private enqueue(text: string): boolean {
     if (text === '') return !this.blocked; // IRC cannot carry an empty message (IRC-11)
     const budget = textBudget(this.bot.maskLength(), this.target()) - this.prefixBudget();
     for (const piece of splitUtf8(text, budget)) this.out.push(piece);
+    this.peak = Math.max(this.peak, this.out.length);
     this.bot.queued(this);
-    if (this.out.length >= this.opts.queueLimit) this.blocked = true;
+    if (!this.blocked && this.out.length >= this.opts.queueLimit) {
+      this.blocked = true;
+      this.pauses++;
+    }
     return !this.blocked;
   }
 
@@ -128,15 +157,26 @@ export class Conversation implements ClientEndpoint, Source {
 
   finish(_exit: ExitInfo): void {
     if (this.state === 'gone') return;
+    // The line the last piece belonged to ended with the output: what was held goes too.
+    this.enqueue(this.carry + cleanText(this.decoder.end()));
+    this.carry = '';
     this.state = 'finished';
     this.bot.ended(this);
-    if (this.out.length === 0) this.bot.unqueue(this);
+    if (this.out.length === 0) {
+      this.bot.unqueue(this);
+      this.report();
+    }
   }
 
   // --- Source (flood control) ---
 
   pending(): number {
     return this.out.length;
+  }
+
+  discard(): void {
+    this.out.length = 0;
+    if (this.state === 'finished') this.report();
   }
 
   take(): string | undefined {
@@ -162,7 +202,10 @@ export class Conversation implements ClientEndpoint, Source {
       this.blocked = false;
       this.events?.drain();
     }
-    if (this.out.length === 0 && this.state === 'finished') this.bot.unqueue(this);
+    if (this.out.length === 0 && this.state === 'finished') {
+      this.bot.unqueue(this);
+      this.report();
+    }
     return line;
   }
 
@@ -179,6 +222,14 @@ export class Conversation implements ClientEndpoint, Source {
   /** Room for `nick: ` with the longest nick the server allows. */
   private prefixBudget(): number {
     return this.channel && this.opts.prefix ? this.bot.nickLength() + 2 : 0;
+  }
+
+  /** Once, when the session is over and its queue empty: only for sessions that flood control
+   * paused, so an operator sees which scripts are held back, and by how much. */
+  private report(): void {
+    if (this.reported || this.pauses === 0) return;
+    this.reported = true;
+    this.bot.info('throttled', { client: this.label, pauses: this.pauses, peak_queue: this.peak, limit: this.opts.queueLimit });
   }
 
   private flushInput(): void {

@@ -51,6 +51,8 @@ export class TokenBucket {
 export interface Source {
   pending(): number;
   take(): string | undefined;
+  /** The connection is gone: drop every queued line (IRC-08), none may reach the next one. */
+  discard(): void;
 }
 
 export class Sender {
@@ -66,24 +68,36 @@ export class Sender {
     private readonly send: (line: string) => void,
   ) {}
 
-  /** Registered with the server: lines may flow. */
+  /**
+   * Registered with the server: lines may flow, from the next `sendControl` or `wake`, so
+   * that the caller queues its JOINs first. Offline: every queued line is dropped, sessions'
+   * included, also those of sessions that have ended but still had output waiting: it was
+   * meant for a connection that no longer exists (IRC-08).
+   */
   setOnline(on: boolean): void {
     this.online = on;
     if (on) {
       this.bucket.reset();
-      this.wake();
-    } else {
-      this.control.length = 0;
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      return;
     }
+    this.control.length = 0;
+    for (const s of this.sources) s.discard();
+    this.sources.length = 0;
+    this.rr = 0;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
-  /** A line of our own (JOIN, NICK), sent before any session output. */
-  sendControl(line: string): void {
+  /** Lines of our own (JOIN, NICK), sent before any session output. */
+  sendControl(...lines: string[]): void {
     if (!this.online) return;
-    this.control.push(line);
+    this.control.push(...lines);
     this.wake();
+  }
+
+  /** Lines waiting in every source (for the log when they are dropped). */
+  queued(): number {
+    return this.sources.reduce((n, s) => n + s.pending(), 0);
   }
 
   add(source: Source): void {

@@ -9,6 +9,10 @@
 
 /** The bytes that end or corrupt an IRC line. */
 const UNSAFE = /[\r\n\0]/g;
+/** In message text also \x01, the CTCP delimiter: a script that echoes what users type must not
+ * be made to send CTCP requests (ACTION, DCC, VERSION...). Clients find CTCP anywhere in a
+ * message, not only at its start, so every \x01 goes. */
+const UNSAFE_TEXT = /[\r\n\0\x01]/g;
 
 /** IRC's limit, CR LF included. */
 export const MAX_LINE = 512;
@@ -22,6 +26,11 @@ export function clean(s: string): string {
   return s.replace(UNSAFE, '');
 }
 
+/** Remove CR, LF, NUL and \x01: for message text, which the bot never sends as CTCP. */
+export function cleanText(s: string): string {
+  return s.replace(UNSAFE_TEXT, '');
+}
+
 /** A middle parameter (target, channel, nick): cleaned, non-empty, no space, no leading ':'. */
 export function middle(s: string): string {
   const c = clean(s);
@@ -30,12 +39,12 @@ export function middle(s: string): string {
 }
 
 /**
- * `COMMAND p1 p2 :trailing`, every field cleaned. Throws when a middle parameter is not
+ * `COMMAND p1 p2 :trailing`, every field cleaned (the trailing one of \x01 too). Throws when a middle parameter is not
  * a single word or the line would exceed 510 bytes: such a line is never sent.
  */
 export function buildLine(command: string, params: string[], trailing?: string): string {
   const parts = [middle(command), ...params.map(middle)];
-  if (trailing !== undefined) parts.push(`:${clean(trailing)}`);
+  if (trailing !== undefined) parts.push(`:${cleanText(trailing)}`);
   const line = parts.join(' ');
   if (Buffer.byteLength(line) > MAX_BODY) throw new WireError(`line of ${Buffer.byteLength(line)} bytes`);
   return line;
@@ -104,6 +113,28 @@ export function splitUtf8(text: string, maxBytes: number): string[] {
   }
   if (cur.length) pieces.push(cur.join(''));
   return pieces;
+}
+
+/** Longest tail `heldAtCut` moves on to the next piece: beyond it, a cut stays where it is. */
+const MAX_CARRY = 256;
+
+/**
+ * How much of the end of a piece cut at --max-line (UTF-16 units) to hold back for the next
+ * piece: a run of spaces, which the server would strip from the end of the message, or
+ * else the last grapheme cluster, which the next bytes may continue (e + U+0301). Nothing
+ * when that tail is longer than MAX_CARRY, so that what is held stays bounded.
+ */
+export function heldAtCut(text: string): number {
+  const spacesAtEnd = (t: string): number => t.length - t.replace(/ +$/, '').length;
+  let n = spacesAtEnd(text);
+  if (n === 0) {
+    segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    let last = '';
+    for (const { segment } of segmenter.segment(text.slice(-MAX_CARRY))) last = segment;
+    // With the spaces before it, or holding back the cluster would leave them at the end.
+    n = last.length + spacesAtEnd(text.slice(0, text.length - last.length));
+  }
+  return n <= MAX_CARRY ? n : 0;
 }
 
 /** Parse `HOST`, `HOST:PORT`, `[V6]` or `[V6]:PORT`. */

@@ -81,6 +81,12 @@ declare module 'irc-framework' {
     nick?: string;
     reason?: string;
   }
+  /** A numeric or command irc-framework has no handler for (477 among them), as parsed. */
+  export interface UnknownCommandEvent {
+    command: string;
+    params: string[];
+    nick: string;
+  }
   export interface RegisteredEvent {
     nick: string;
   }
@@ -101,6 +107,7 @@ declare module 'irc-framework' {
     'nick in use': (e: NickInUseEvent) => void;
     'nick invalid': (e: NickInUseEvent) => void;
     'irc error': (e: IrcErrorEvent) => void;
+    'unknown command': (e: UnknownCommandEvent) => void;
     'sasl failed': (e: { reason: string; message?: string }) => void;
     loggedin: (e: { nick: string; account: string }) => void;
   }
