@@ -15,6 +15,10 @@ import { closeFor } from './close-code.js';
  * returns false; `drain` once it is back under LOW. */
 const HIGH = 256 * 1024;
 const LOW = 64 * 1024;
+/** Input held while the child is being spawned; past this the socket is paused. */
+const EARLY_MAX = 64 * 1024;
+
+const noop = (): void => {};
 
 export interface WsEndpointOptions {
   binary: boolean;
@@ -36,20 +40,28 @@ export class WsEndpoint implements ClientEndpoint {
     private readonly opts: WsEndpointOptions,
   ) {
     this.framing = opts.binary ? 'stream' : 'message';
-    // Until start(), errors must not crash the daemon; messages wait in a paused socket.
-    ws.on('error', () => {});
-    ws.pause();
+    // Until start(), errors must not crash the daemon.
+    ws.on('error', noop);
     ws.on('pong', () => (this.awaitingPong = false));
     ws.once('close', () => (this.closed = true));
-    // The socket is paused, but frames already read (with the upgrade, or in the same
-    // chunk) are still parsed: keep them until the session starts.
+    // The socket keeps being read while the child is spawned, and what arrives is held here,
+    // so that the client's first message is already in hand when the child exists instead of
+    // waiting for one more turn of the event loop (it is on the critical path of every short
+    // session). Past EARLY_MAX the socket is paused: a client cannot make the daemon hold more.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (this.events) this.message(data, isBinary);
-      else this.early.push([data, isBinary]);
+      if (this.events) return this.message(data, isBinary);
+      this.early.push([data, isBinary]);
+      this.earlyBytes += data.length;
+      if (this.earlyBytes > EARLY_MAX && !this.earlyPaused) {
+        this.earlyPaused = true;
+        ws.pause();
+      }
     });
   }
 
   private early: [Buffer, boolean][] = [];
+  private earlyBytes = 0;
+  private earlyPaused = false;
 
   private message(data: Buffer, isBinary: boolean): void {
     if (this.finished) return;
@@ -76,7 +88,9 @@ export class WsEndpoint implements ClientEndpoint {
       this.gone(code === 1006 ? 'reset' : 'closed', String(code));
     });
     if (this.closed) this.gone('reset', 'closed before start');
-    else ws.resume();
+    // An early message the child's stdin did not take at once paused input (pauseInput):
+    // that pause stands.
+    else if (this.earlyPaused && !this.inputPaused) ws.resume();
   }
 
   private gone(reason: 'closed' | 'reset' | 'protocol' | 'timeout' | 'write-error', detail: string): void {
