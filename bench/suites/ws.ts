@@ -30,12 +30,13 @@ interface Contender {
   argv(port: number): string[];
 }
 
-const HAMELIN_WS = join(ROOT, 'packages', 'ws', 'dist', 'cli.js');
+/** The bin users run (npx hamelin-ws): it starts node with the daemon's V8 options. */
+const HAMELIN_WS = join(ROOT, 'packages', 'ws', 'bin', 'hamelin-ws.js');
 
 const hamelin: Contender = {
   name: 'hamelin',
   needs: 'node',
-  argv: (p) => [process.execPath, HAMELIN_WS, '--quiet', '--max-clients', '2000', '--host', '127.0.0.1', '--port', String(p), 'cat'],
+  argv: (p) => [HAMELIN_WS, '--quiet', '--max-clients', '2000', '--host', '127.0.0.1', '--port', String(p), 'cat'],
 };
 
 // --loglevel error: no access line per connection, as hamelin --quiet. --maxforks: its
