@@ -72,21 +72,29 @@ export function handshakeStatus(url: string, headers: Record<string, string> = {
 }
 
 /** Send raw HTTP bytes (a path no URL parser would leave alone) and return the status code. */
-export function rawStatus(port: number, request: string): Promise<number> {
+export async function rawStatus(port: number, request: string): Promise<number> {
+  return (await rawResponse(port, request)).status;
+}
+
+/** Send raw HTTP bytes; the status and the body (read up to its Content-Length). */
+export function rawResponse(port: number, request: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const s = netConnect({ port, host: '127.0.0.1' }, () => s.write(request));
     let buf = '';
     s.setEncoding('latin1');
     s.on('data', (d: string) => {
       buf += d;
+      const end = buf.indexOf('\r\n\r\n');
       const m = /^HTTP\/1\.1 (\d{3})/.exec(buf);
-      if (m) {
-        resolve(Number(m[1]));
-        s.destroy();
-      }
+      if (!m || end < 0) return;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(buf.slice(0, end));
+      const body = buf.slice(end + 4);
+      if (length && body.length < Number(length[1])) return;
+      resolve({ status: Number(m[1]), body: length ? body.slice(0, Number(length[1])) : body });
+      s.destroy();
     });
     s.on('error', reject);
-    s.on('close', () => reject(new Error(`closed without a status: ${JSON.stringify(buf)}`)));
+    s.on('close', () => reject(new Error(`closed without a whole response: ${JSON.stringify(buf)}`)));
   });
 }
 

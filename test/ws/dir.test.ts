@@ -3,7 +3,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { fixture } from '../helpers/paths.js';
-import { handshakeStatus, rawStatus, upgradeRequest, wsConnect } from './client.js';
+import { handshakeStatus, rawResponse, rawStatus, upgradeRequest, wsConnect } from './client.js';
 
 after(stopAll);
 let d: Running;
@@ -32,6 +32,23 @@ test('WS-02 WS-17 scripts in subdirectories are served, one process per connecti
 test('WS-17 missing, not executable, a directory, hidden: 404 before the upgrade', async () => {
   for (const p of ['/nope.sh', '/readme.txt', '/sub', '/sub/', '/', '/.secret.sh'])
     assert.equal(await handshakeStatus(`ws://127.0.0.1:${d.port}${p}`), 404, p);
+});
+
+test('WS-18 every 404 is the same answer: the reason is logged, never told to the client', async () => {
+  // Missing, not executable, a directory, hidden, a dot segment, an encoded separator, a
+  // symlink out: a prober must not learn which names exist.
+  const paths = ['/nope.sh', '/readme.txt', '/sub', '/.secret.sh', '/../outside.sh', '/..%2foutside.sh', '/escape.sh'];
+  const c = await startDaemon('ws', ['--port', '0', '--console', '--dir', fixture('ws/dir')]);
+  for (const daemon of [d, c]) {
+    for (const p of paths) {
+      for (const request of [upgradeRequest(p), `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`]) {
+        const r = await rawResponse(daemon.port, request);
+        assert.deepEqual(r, { status: 404, body: '404 Not Found\n' }, `${p} ${request.split('\r\n')[2]}`);
+      }
+    }
+  }
+  await d.waitLog(/refused .*status=404 reason="?not executable/);
+  await c.waitLog(/refused .*status=404 reason="?outside the directory/);
 });
 
 test('WS-18 no escape from DIR: dot segments, encoded separators, symlinks', async () => {

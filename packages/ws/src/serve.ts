@@ -56,7 +56,10 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if ('status' in r) return answer(r.status, `${r.status} ${STATUS_CODES[r.status]}\n`);
+    if ('status' in r) {
+      daemon.log.warn('refused', { client: clientLabel(req), status: r.status, reason: r.reason });
+      return answer(r.status, `${r.status} ${STATUS_CODES[r.status]}\n`);
+    }
     if (!opts.console) return answer(426, 'hamelin-ws: this is a WebSocket endpoint (connect with ws://, or start with --console for a browser page)\n', undefined, { Upgrade: 'websocket' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(405, '405 Method Not Allowed\n', undefined, { Allow: 'GET, HEAD' });
     const title = `hamelin-ws: ${r.scriptName ?? daemon.config.command?.argv0 ?? ''}`;
@@ -66,9 +69,11 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     });
   };
 
-  const refuse = (socket: Duplex, req: IncomingMessage, status: number, why: string): void => {
+  /** `why` is logged; the client is told it only when `tell` (a --dir path is answered with
+   * the status alone, so that a prober cannot tell a missing file from one it may not run). */
+  const refuse = (socket: Duplex, req: IncomingMessage, status: number, why: string, tell = true): void => {
     daemon.log.warn('refused', { client: clientLabel(req), status, reason: why });
-    const body = `${status} ${STATUS_CODES[status]}: ${why}\n`;
+    const body = tell ? `${status} ${STATUS_CODES[status]}: ${why}\n` : `${status} ${STATUS_CODES[status]}\n`;
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
@@ -88,7 +93,7 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', noop);
     const r = route(req);
-    if ('status' in r) return refuse(socket, req, r.status, r.reason);
+    if ('status' in r) return refuse(socket, req, r.status, r.reason, false);
     const bad = checkOrigin(opts.origin, req.headers.origin, req.headers.host, tls);
     if (bad) return refuse(socket, req, 403, bad);
     if (daemon.full) return refuse(socket, req, 503, `too many clients (limit ${daemon.config.maxClients})`);
