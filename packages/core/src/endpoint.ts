@@ -71,8 +71,12 @@ export interface ClientEndpoint {
    * away) must be held and delivered from here, never lost.
    */
   start(events: EndpointEvents): void;
-  /** Send output. Returns false when the client's buffer is full; wait for `drain`. */
-  write(chunk: Buffer): boolean;
+  /**
+   * Send output: on message framing one line (without its newline) or one piece of a longer
+   * line, `piece` true when the next write continues the same line (CORE-06). Returns false
+   * when the client's buffer is full: the core then writes nothing more until `drain`.
+   */
+  write(chunk: Buffer, piece?: boolean): boolean;
   /** Stop reading from the client (the child is not reading its stdin). */
   pauseInput(): void;
   resumeInput(): void;

@@ -7,7 +7,14 @@
  * waiting for its newline, so memory stays bounded and nothing is dropped. The bytes are
  * never altered: only the moment they are released is.
  */
-export type Emit = (block: Buffer, terminated: boolean) => void;
+/**
+ * What a released block is: `lines`, one or more whole lines, each with its newline; `piece`,
+ * `maxLine` bytes of a longer line that the next release continues (CORE-06); `rest`, the
+ * bytes after the last newline when the stream ends or a partial line is passed on early
+ * (CORE-05; a terminal's prompt).
+ */
+export type Release = 'lines' | 'piece' | 'rest';
+export type Emit = (block: Buffer, kind: Release) => void;
 
 export class LineFramer {
   private pending: Buffer[] = [];
@@ -29,7 +36,7 @@ export class LineFramer {
       this.pending = [];
       this.pendingLen = 0;
       if (nl < chunk.length - 1) this.hold(chunk.subarray(nl + 1));
-      this.emit(block, true);
+      this.emit(block, 'lines');
     } else {
       this.hold(chunk);
     }
@@ -42,7 +49,7 @@ export class LineFramer {
     const rest = Buffer.concat(this.pending, this.pendingLen);
     this.pending = [];
     this.pendingLen = 0;
-    this.emit(rest, false);
+    this.emit(rest, 'rest');
   }
 
   get buffered(): number {
@@ -65,7 +72,7 @@ export class LineFramer {
       this.oversized = true;
       this.onFirstOversize();
     }
-    this.emit(piece, false);
+    this.emit(piece, 'piece');
   }
 }
 

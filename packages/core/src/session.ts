@@ -5,7 +5,7 @@
  * `ClientEndpoint` and call `runSession`; they never signal, frame or buffer anything.
  */
 import type { ClientEndpoint, ExitInfo, GoneReason } from './endpoint.js';
-import { LineFramer, linesOf } from './line-framer.js';
+import { LineFramer, linesOf, type Release } from './line-framer.js';
 import type { Logger } from './log.js';
 import { groupAlive, signalGroup } from './process-group.js';
 import { spawnChild, type Child, type SpawnRequest } from './spawn.js';
@@ -53,6 +53,17 @@ export class Session {
   private bytesOut = 0;
   private inFramer: LineFramer;
   private outFramer: LineFramer;
+  /**
+   * Message framing: lines of the current stdout block that the endpoint could not take yet
+   * (its write returned false). The child's stdout is paused meanwhile, so this holds at most
+   * one read's worth of lines plus the pieces of one held line (CORE-07), and the endpoint's
+   * own queue stays within its limit instead of taking a whole block.
+   */
+  private backlog: { chunk: Buffer; piece: boolean }[] = [];
+  private backlogAt = 0;
+  private blocked = false;
+  /** The session's end, waiting for the backlog to reach the endpoint (CORE-15). */
+  private afterBacklog: (() => void) | undefined;
 
   constructor(
     private readonly endpoint: ClientEndpoint,
@@ -101,7 +112,7 @@ export class Session {
     this.endpoint.start({
       input: (chunk) => this.fromClient(chunk),
       inputEnd: () => this.clientInputEnded(),
-      drain: () => this.child?.stdout.resume(),
+      drain: () => this.drained(),
       gone: (reason, detail) => this.gone(reason, detail),
     });
   }
@@ -157,25 +168,58 @@ export class Session {
     this.endpoint.resumeInput();
   }
 
-  private toClient(block: Buffer, terminated: boolean): void {
+  private toClient(block: Buffer, kind: Release): void {
     if (this.clientGone) return;
-    let ok = true;
     if (this.endpoint.framing === 'stream') {
-      ok = this.endpoint.write(block);
-    } else if (terminated) {
-      for (const line of linesOf(block)) ok = this.endpoint.write(line) && ok;
+      // One block is one write: the transport's own buffer holds it, and flow control is
+      // the paused stdout until drain.
+      if (!this.endpoint.write(block, kind === 'piece')) this.block();
+    } else if (kind === 'lines') {
+      for (const line of linesOf(block)) this.send(line, false);
     } else {
-      ok = this.endpoint.write(block);
+      this.send(block, kind === 'piece');
     }
-    if (!ok) this.child?.stdout.pause();
+  }
+
+  private send(chunk: Buffer, piece: boolean): void {
+    if (this.blocked) this.backlog.push({ chunk, piece });
+    else if (!this.endpoint.write(chunk, piece)) this.block();
+  }
+
+  private block(): void {
+    this.blocked = true;
+    this.child?.stdout.pause();
+  }
+
+  /** The endpoint can take more: the backlog first, then the child's stdout again. */
+  private drained(): void {
+    if (this.clientGone) return;
+    this.blocked = false;
+    while (this.backlogAt < this.backlog.length) {
+      const { chunk, piece } = this.backlog[this.backlogAt++]!;
+      if (!this.endpoint.write(chunk, piece)) {
+        this.blocked = true;
+        return;
+      }
+    }
+    this.backlog = [];
+    this.backlogAt = 0;
+    this.child?.stdout.resume();
+    const then = this.afterBacklog;
+    this.afterBacklog = undefined;
+    then?.();
   }
 
   private gone(reason: GoneReason, detail?: string): void {
     if (this.clientGone) return;
     this.clientGone = true;
     this.log.info('client-gone', { client: this.endpoint.label, pid: this.pid, reason, detail });
+    this.backlog = [];
     this.child?.stdout.resume(); // discard from here on, so the child is never blocked on us
     this.terminate(`client-${reason}`);
+    const then = this.afterBacklog;
+    this.afterBacklog = undefined;
+    then?.();
   }
 
   private partialTimer: NodeJS.Timeout | undefined;
@@ -209,7 +253,15 @@ export class Session {
     clearTimeout(this.partialTimer);
     clearTimeout(this.eofTimer);
     const pgid = this.pid!;
+    let settled = false;
     const settle = (): void => {
+      if (settled) return;
+      // Every line the child wrote reaches the endpoint before it is told the session is over.
+      if (this.backlogAt < this.backlog.length && !this.clientGone) {
+        this.afterBacklog = settle;
+        return;
+      }
+      settled = true;
       clearTimeout(this.killTimer);
       const exit: ExitInfo = { code, signal };
       if (this.terminatedBy !== undefined && this.terminatedBy !== 'exit') exit.terminatedBy = this.terminatedBy;
@@ -223,10 +275,11 @@ export class Session {
       const poll = setInterval(() => {
         if (!groupAlive(pgid)) {
           clearInterval(poll);
+          clearTimeout(last);
           settle();
         }
       }, 50);
-      setTimeout(() => {
+      const last = setTimeout(() => {
         clearInterval(poll);
         settle();
       }, this.limits.killAfterMs + 100);

@@ -11,7 +11,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientEndpoint, EndpointEvents, ExitInfo, GoneReason } from '@hamelin/core';
 import type { Source } from './flood.js';
-import { continues } from './piece.js';
 import { buildLine, cleanText, heldAtCut, splitUtf8, textBudget, WireError } from './wire.js';
 
 /** What a conversation needs from the bot. */
@@ -116,16 +115,13 @@ export class Conversation implements ClientEndpoint, Source {
     this.flushInput();
   }
 
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, piece = false): boolean {
     if (this.state === 'gone') return true;
-    // A piece of an over-long line is exactly --max-line bytes and may end inside a UTF-8
-    // sequence: the decoder keeps that tail for the next piece. Anything shorter is a whole
-    // line and flushes it. (A whole line of exactly --max-line bytes leaves nothing in the
-    // decoder unless the script wrote broken UTF-8.)
-    const maybePiece = chunk.length === this.opts.maxLine;
-    let text = this.carry + cleanText(maybePiece ? this.decoder.write(chunk) : this.decoder.end(chunk));
+    // A piece of an over-long line (CORE-06) may end inside a UTF-8 sequence: the decoder
+    // keeps that tail for the next piece. A whole line flushes it.
+    let text = this.carry + cleanText(piece ? this.decoder.write(chunk) : this.decoder.end(chunk));
     this.carry = '';
-    if (maybePiece && continues(chunk)) {
+    if (piece) {
       const held = heldAtCut(text);
       this.carry = text.slice(text.length - held);
       text = text.slice(0, text.length - held);
