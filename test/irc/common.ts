@@ -7,8 +7,7 @@ import type { IrcUser, Ngircd } from '../helpers/ngircd.js';
 import { ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 
-/** In test/irc/fixtures, not test/fixtures: the IRC tests own it. */
-export const SESSION = join(ROOT, 'test', 'irc', 'fixtures', 'session.sh');
+export const SESSION = join(ROOT, 'test', 'fixtures', 'irc', 'session.sh');
 
 export function stateDir(): string {
   return mkdtempSync(join(tmpdir(), 'hamelin-irc-test-'));
