@@ -4,7 +4,8 @@
  * received messages read as lines (each followed by a newline), so the byte-oriented checks
  * work unchanged where the spec's promise is the same.
  */
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { ownedByTree, tcpListeners } from '../proc.js';
 import type { Binding, Conn } from '../types.js';
@@ -112,6 +113,82 @@ export function wrapWebSocket(ws: WebSocket): Conn {
     sendMessage: (data, binary = false) => ws.send(data, { binary }),
     closeFrame: () => frame,
   };
+}
+
+/** A client of the `ws` package itself, for checks that need what Conn hides (pings). */
+export function openWs(url: string, opts: { autoPong?: boolean } = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { 'User-Agent': USER_AGENT }, perMessageDeflate: false, rejectUnauthorized: false, autoPong: opts.autoPong ?? true });
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      reject(new Error(`HTTP ${res.statusCode} before the upgrade`));
+    });
+    ws.once('open', () => {
+      ws.off('error', reject);
+      ws.on('error', () => {});
+      resolve(ws);
+    });
+  });
+}
+
+export interface RawResponse {
+  status: number;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** An upgrade request with version 13 and this key; `extra` are more header lines. */
+export function upgradeRequest(path: string, key: string | undefined, extra: string[] = []): string {
+  const lines = [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', `User-Agent: ${USER_AGENT}`, 'Sec-WebSocket-Version: 13'];
+  if (key !== undefined) lines.push(`Sec-WebSocket-Key: ${key}`);
+  return [...lines, ...extra, '', ''].join('\r\n');
+}
+
+/** Send raw bytes (over TLS when asked) and read the response head, and its body as far as
+ * Content-Length says or until the connection ends; a 101 resolves at the end of its head. */
+export function rawRequest(host: string, port: number, request: string | Buffer, tls = false, timeoutMs = 5000): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const s: Socket = tls
+      ? tlsConnect({ host, port, servername: 'localhost', rejectUnauthorized: false }, () => s.write(request))
+      : netConnect({ host, port }, () => s.write(request));
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const timer = setTimeout(() => finish(new Error(`no whole response within ${timeoutMs} ms: ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`)), timeoutMs);
+    const finish = (r: RawResponse | Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      if (r instanceof Error) reject(r);
+      else resolve(r);
+    };
+    const parse = (ended: boolean): void => {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return ended ? finish(new Error(`the connection ended without a response head: ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`)) : undefined;
+      const [first, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(first!);
+      if (!m) return finish(new Error(`not an HTTP response: ${JSON.stringify(first)}`));
+      const headers: Record<string, string> = {};
+      for (const l of lines) {
+        const i = l.indexOf(':');
+        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+      }
+      const status = Number(m[1]);
+      const body = buf.subarray(end + 4);
+      const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+      if (status === 101 || (length !== undefined && body.length >= length) || ended)
+        finish({ status, headers, body: body.subarray(0, length ?? body.length).toString('utf8') });
+    };
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      parse(false);
+    });
+    s.on('end', () => parse(true));
+    s.on('close', () => parse(true));
+    s.on('error', (e: Error) => (buf.length ? parse(true) : finish(e)));
+  });
 }
 
 export function dialWs(url: string, headers: Record<string, string> = {}): Promise<Conn> {

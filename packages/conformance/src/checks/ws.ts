@@ -1,8 +1,12 @@
-/** WebSocket binding (spec/bindings/ws.md): text framing, close codes, limits, environment.
- * --binary, --origin, --dir, --console and pings are not covered yet. */
-import type { Check, Ctx } from '../runner.js';
-import { within } from '../runner.js';
-import { dialWs, USER_AGENT, wsUrl } from '../bindings/ws.js';
+/** WebSocket binding (spec/bindings/ws.md): handshake, text framing, close codes, limits,
+ * backpressure, pings, TLS, environment. What needs an option the suite cannot give a daemon
+ * (--binary, --origin, --dir, --console) is reported as skipped, with that reason. */
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import type { Check, Ctx, DaemonRun } from '../runner.js';
+import { sleep, within } from '../runner.js';
+import { groupRssKb } from '../proc.js';
+import { dialWs, openWs, rawRequest, upgradeRequest, USER_AGENT, wsUrl } from '../bindings/ws.js';
 import type { Conn } from '../types.js';
 import { b64, clip, eventually, fresh, howClosed, pingEcho, session, signalsOf, waitSignal } from './common.js';
 
@@ -11,7 +15,137 @@ async function closedWith(ctx: Ctx, c: Conn, ms = 5000): Promise<{ code: number;
   return c.closeFrame?.();
 }
 
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const MiB = 1 << 20;
+/** No progress for this long means blocked (as CORE-07). */
+const STALL_MS = 800;
+/** WS-11 lets the daemon hold 256 KiB for a client; this leaves room for its allocator. */
+const WS11_RSS_BOUND_KB = 8 * 1024;
+
+/** A check for a requirement that needs a daemon option the generic argv cannot give. */
+function needsOption(id: string, option: string, title: string): Check {
+  return {
+    id,
+    level: 'MUST',
+    title,
+    async run(ctx) {
+      ctx.skip(`needs the daemon started with ${option}: the suite has no --opt name for it, so it cannot ask an arbitrary daemon for it (hamelin-ws's own tests cover it)`);
+    },
+  };
+}
+
+/** The status a raw request gets, or why it got none. */
+async function statusOf(d: DaemonRun, request: string, tls = d.addr.tls): Promise<string> {
+  return rawRequest(d.addr.host, d.addr.port, request, tls).then(
+    (r) => `HTTP ${r.status}`,
+    (e: Error) => `no answer (${e.message})`,
+  );
+}
+
+/** The child writes 32 MiB of lines to a client that reads nothing: it must block with the
+ * daemon's memory bounded, and all of it must arrive once the client reads. */
+async function slowReader(ctx: Ctx): Promise<string> {
+  const flood = 32 * MiB;
+  const d = await ctx.start({ mode: `noread+stay+flood=${flood}` });
+  const base = groupRssKb(d.pid, ctx.dir);
+  const c = await d.dial();
+  c.pause();
+  const [p] = await d.waitSessions(1);
+  let last = -1;
+  let since = Date.now();
+  let peak = base;
+  const deadline = Date.now() + ctx.ms(15_000);
+  for (;;) {
+    const w = fresh(d, p!).outWritten();
+    peak = Math.max(peak, groupRssKb(d.pid, ctx.dir));
+    if (w.done) ctx.fail('the child to block on stdout while the client reads nothing', `it wrote all ${flood / MiB} MiB; daemon RSS +${((peak - base) / 1024).toFixed(1)} MiB`);
+    if (w.n !== last) {
+      last = w.n;
+      since = Date.now();
+    } else if (Date.now() - since > STALL_MS) break;
+    if (Date.now() > deadline) ctx.fail('the child to block on stdout', `still writing after 15 s (${(w.n / MiB).toFixed(1)} MiB)`);
+    await sleep(50);
+  }
+  const grew = peak - base;
+  ctx.expect(grew < WS11_RSS_BOUND_KB, `daemon RSS growth under ${WS11_RSS_BOUND_KB / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
+  c.resume();
+  const all = await within(() => c.receivedLength() >= flood, ctx.ms(30_000), 50);
+  ctx.expect(all, `all ${flood / MiB} MiB once the client reads`, () => `${c.receivedLength()} bytes`);
+  return `child blocked after ${(last / MiB).toFixed(1)} of ${flood / MiB} MiB, daemon RSS +${(grew / 1024).toFixed(1)} MiB, all delivered after`;
+}
+
+/** The child reads nothing while the client sends 512 KiB messages: the daemon must stop
+ * reading the client (its sends stop draining) with its memory bounded. */
+async function deafChild(ctx: Ctx): Promise<string> {
+  const { d, c } = await session(ctx, { mode: 'noread+stay' });
+  const base = groupRssKb(d.pid, ctx.dir);
+  const line = Buffer.alloc(512 * 1024, 'q');
+  line[line.length - 1] = 0x0a;
+  let queued = 0;
+  let peak = base;
+  let blocked = false;
+  const deadline = Date.now() + ctx.ms(15_000);
+  while (queued < 64 * MiB && Date.now() < deadline) {
+    queued += line.length;
+    if (!c.tryWrite(line)) {
+      const drained = await Promise.race([c.drained().then(() => true), sleep(STALL_MS).then(() => false)]);
+      peak = Math.max(peak, groupRssKb(d.pid, ctx.dir));
+      if (!drained) {
+        blocked = true;
+        break;
+      }
+    }
+  }
+  const grew = peak - base;
+  ctx.expect(blocked, 'the daemon to stop reading the client while the child reads nothing', () => `it took ${(queued / MiB).toFixed(0)} MiB; RSS +${(grew / 1024).toFixed(1)} MiB`);
+  ctx.expect(grew < WS11_RSS_BOUND_KB, `daemon RSS growth under ${WS11_RSS_BOUND_KB / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
+  return `client blocked after ~${(queued / MiB).toFixed(0)} MiB, daemon RSS +${(grew / 1024).toFixed(1)} MiB`;
+}
+
 export const wsChecks: Check[] = [
+  {
+    id: 'WS-01',
+    level: 'MUST',
+    title: 'the RFC 6455 upgrade (version 13): Sec-WebSocket-Accept, no compression negotiated, the first offered subprotocol',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay' });
+      const key = randomBytes(16).toString('base64');
+      const extra = ['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits', 'Sec-WebSocket-Protocol: first.example, second.example'];
+      const r = await rawRequest(d.addr.host, d.addr.port, upgradeRequest('/', key, extra), d.addr.tls).catch((e: Error) => ctx.fail('a 101 answer', e.message));
+      const accept = createHash('sha1').update(key + GUID).digest('base64');
+      ctx.expect(r.status === 101, 'HTTP 101', () => `HTTP ${r.status} ${clip(r.body)}`);
+      ctx.expect(r.headers['sec-websocket-accept'] === accept, `Sec-WebSocket-Accept ${accept}`, () => `${JSON.stringify(r.headers['sec-websocket-accept'] ?? null)}`);
+      ctx.expect(r.headers['sec-websocket-extensions'] === undefined, 'no Sec-WebSocket-Extensions (permessage-deflate offered, not taken)', () => r.headers['sec-websocket-extensions']!);
+      ctx.expect(r.headers['sec-websocket-protocol'] === 'first.example', 'Sec-WebSocket-Protocol: first.example', () => `${JSON.stringify(r.headers['sec-websocket-protocol'] ?? null)}`);
+      return 'HTTP 101, the right accept key, no extension, subprotocol first.example';
+    },
+  },
+  {
+    id: 'WS-02',
+    level: 'MUST',
+    title: 'one process per accepted connection, started after the handshake; none for a connection without one or a refused handshake',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay' });
+      // A TCP connection that never sends its handshake, one with a broken handshake (no key)
+      // and a plain GET, before two real clients: had any of the first three started a
+      // process, it would be there by the time the two real ones have theirs.
+      const silent = await new Promise<Socket>((resolve, reject) => {
+        const s = connect({ host: d.addr.host, port: d.addr.port }, () => resolve(s));
+        s.on('error', reject);
+      });
+      const broken = await statusOf(d, upgradeRequest('/', undefined));
+      const plain = await statusOf(d, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      ctx.expect(!/HTTP 101/.test(broken), 'no upgrade without Sec-WebSocket-Key', () => broken);
+      const a = await d.dial();
+      const b = await d.dial();
+      await pingEcho(ctx, a);
+      await pingEcho(ctx, b);
+      const s = d.sessions();
+      silent.destroy();
+      ctx.expect(s.length === 2 && s[0]!.pid !== s[1]!.pid, 'exactly two processes, one per WebSocket', () => `${s.length} (${s.map((x) => x.pid).join(', ')})`);
+      return `2 processes for 2 clients; a silent connection, a handshake without key (${broken}) and a plain GET (${plain}) started none`;
+    },
+  },
   {
     id: 'WS-03',
     level: 'MUST',
@@ -53,6 +187,7 @@ export const wsChecks: Check[] = [
       ctx.expect(t !== undefined, 'SIGTERM to the child', () => signalsOf(d, p.pid));
     },
   },
+  needsOption('WS-06', '--binary', '--binary: raw bytes both ways in binary messages, nothing appended'),
   {
     id: 'WS-07',
     level: 'MUST',
@@ -111,6 +246,17 @@ export const wsChecks: Check[] = [
     },
   },
   {
+    id: 'WS-11',
+    level: 'MUST',
+    title: 'backpressure both ways: a client that reads nothing blocks the child, a child that reads nothing stops the client; memory bounded',
+    timeoutMs: 45_000,
+    async run(ctx) {
+      const [a, b] = await Promise.all([slowReader(ctx), deafChild(ctx)]);
+      return `${a}; ${b}`;
+    },
+  },
+  needsOption('WS-12', '--origin or --same-origin', '--origin and --same-origin: 403 before the upgrade, and no process'),
+  {
     id: 'WS-13',
     level: 'MUST',
     title: 'over --max-clients the handshake is answered 503, and nothing is started',
@@ -125,6 +271,31 @@ export const wsChecks: Check[] = [
       );
       ctx.expect(/HTTP 503/.test(refused), 'HTTP 503 before the upgrade', () => refused);
       ctx.expect(d.sessions().length === 1, 'no second process', () => `${d.sessions().length}`);
+    },
+  },
+  {
+    id: 'WS-14',
+    level: 'MUST',
+    title: 'pings every --ping-interval seconds, 30 by default',
+    timeoutMs: 50_000,
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay' });
+      const ws = await openWs(wsUrl(d.addr.host, d.addr.port, d.addr.tls));
+      const t0 = Date.now();
+      const after = await new Promise<number | undefined>((resolve) => {
+        const t = setTimeout(() => resolve(undefined), ctx.ms(36_000));
+        ws.once('ping', () => {
+          clearTimeout(t);
+          resolve(Date.now() - t0);
+        });
+        ws.once('close', () => {
+          clearTimeout(t);
+          resolve(undefined);
+        });
+      });
+      ws.terminate();
+      ctx.expect(after !== undefined, 'a ping within the default 30 s', () => `none in ${ctx.ms(36_000) / 1000} s`);
+      return `first ping ${(after! / 1000).toFixed(1)} s after the handshake (dropping a peer that misses a pong needs a short --ping-interval: not checked)`;
     },
   },
   {
@@ -173,6 +344,50 @@ export const wsChecks: Check[] = [
       const leaks = Object.entries(env).filter(([k, v]) => v.includes(secret) || /^HTTP_PROXY$/i.test(k));
       ctx.expect(leaks.length === 0, 'no variable carrying Authorization, Cookie or Proxy', () => leaks.map(([k]) => k).join(', '));
       c.close();
+    },
+  },
+  needsOption('WS-17', '--dir DIR', '--dir: the URL path picks an executable in DIR, 404 before the upgrade when there is none'),
+  needsOption('WS-18', '--dir DIR', '--dir: nothing outside DIR is ever run (dot segments, encoded separators, symlinks)'),
+  {
+    id: 'WS-19',
+    level: 'MUST',
+    title: 'without --console, a plain GET is answered 426 and starts nothing (the page itself needs --console: not checked)',
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay' });
+      const r = await rawRequest(d.addr.host, d.addr.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: ${USER_AGENT}\r\nConnection: close\r\n\r\n`, d.addr.tls).catch((e: Error) =>
+        ctx.fail('an HTTP answer', e.message),
+      );
+      ctx.expect(r.status === 426, 'HTTP 426 Upgrade Required', () => `HTTP ${r.status} ${clip(r.body)}`);
+      const c = await d.dial();
+      await pingEcho(ctx, c);
+      ctx.expect(d.sessions().length === 1, 'no process for the plain GET', () => `${d.sessions().length} processes`);
+      return `HTTP ${r.status}`;
+    },
+  },
+  {
+    id: 'WS-20',
+    level: 'MUST',
+    title: 'with TLS: wss:// only, H-TYPE WS-0.2-TLS; a failed TLS handshake does not affect other clients',
+    needs: ['tls'],
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo+stay', options: { tls: '' } });
+      const a = await d.dial();
+      await pingEcho(ctx, a);
+      const [p] = await d.waitSessions(1);
+      ctx.expect(p!.env['H-TYPE'] === 'WS-0.2-TLS', 'H-TYPE=WS-0.2-TLS', () => `H-TYPE=${JSON.stringify(p!.env['H-TYPE'] ?? null)}`);
+      // A plain-text handshake on the TLS port is a failed TLS handshake.
+      const plain = await statusOf(d, upgradeRequest('/', randomBytes(16).toString('base64')), false);
+      ctx.expect(!/HTTP 101/.test(plain), 'no WebSocket without TLS', () => plain);
+      await pingEcho(ctx, a, 'still here\n');
+      const b = await d.dial();
+      await pingEcho(ctx, b);
+      ctx.expect(d.sessions().length === 2, 'no process for the failed handshake', () => `${d.sessions().length} processes`);
+      if (ctx.config.hamelin) {
+        await eventually(() => /tls-error/.test(d.stderr().toString()) || undefined, 'the tls-error log line', ctx.ms(3000)).catch(() =>
+          ctx.fail('a tls-error log line', clip(d.stderr().toString())),
+        );
+      }
+      return `wss echo, plain text on the TLS port: ${plain}; the first client and a new one unaffected`;
     },
   },
   {
