@@ -146,10 +146,21 @@ test('WS-01 CORE-18 startup errors: one line, non-zero exit, nothing listening',
     [['--port', '0', '--dir', '/tmp', 'cat'], /^hamelin-ws: --dir takes no CMD/],
     [['--port', '0', '--max-message', '0', 'cat'], /^hamelin-ws: --max-message must be/],
     [['--port', '0', '--tls-cert', '/nonexistent.pem', 'cat'], /^hamelin-ws: --tls-cert and --tls-key go together\n$/],
+    // An empty host would listen on every interface.
+    [['--host', '', '--port', '0', 'cat'], /^hamelin-ws: --host needs an address \(0\.0\.0\.0 or :: for every interface\)\n$/],
+    [['--port', '0', '--host=', 'cat'], /^hamelin-ws: --host needs an address/],
+    // An option last, without its value: said as such, not as a missing CMD.
+    [['--port', '0', '--dir'], /^hamelin-ws: --dir needs a value \(see --help\)\n$/],
+    [['--origin'], /^hamelin-ws: --origin needs a value/],
+    [['--binary', '--max-message'], /^hamelin-ws: --max-message needs a value/],
+    [['--port', '0', '--log-format'], /^hamelin-ws: --log-format needs a value/],
+    // After CMD it is the command's own argument.
+    [['--port', '0', 'no-such-command-hamelin', '--dir'], /^hamelin-ws: command not found/],
   ];
   for (const [args, re] of cases) {
     const r = run(...args);
     assert.notEqual(r.status, 0, args.join(' '));
+    if (!/command not found/.test(re.source)) assert.equal(r.status, 2, `usage errors exit 2: ${args.join(' ')}`);
     assert.match(r.stderr, re, args.join(' '));
     assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
   }

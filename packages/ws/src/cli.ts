@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
-import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { commonOptions, createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { optionMissingValue } from './argv-check.js';
 import { parseOriginList } from './origin.js';
 import { serve } from './serve.js';
 
@@ -25,32 +26,38 @@ interface WsOptions {
   passHeader?: string | string[];
 }
 
+const wsOptions = {
+  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
+  port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
+  unix: { type: 'string', describe: 'listen on this unix socket instead of TCP (--host and --port are then ignored)', group: 'Listening:' },
+  'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
+  'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
+  binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
+  origin: { type: 'string', requiresArg: true, describe: 'allowed Origins (host[:port], scheme://host[:port], *.domain; comma-separated or repeated); others get 403', group: 'WebSocket:' },
+  'same-origin': { type: 'boolean', default: false, describe: 'refuse (403) an Origin whose host:port is not the Host header', group: 'WebSocket:' },
+  'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
+  'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
+  dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
+  console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
+  'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
+} as const;
+
+const args = process.argv.slice(2);
+const valueless = optionMissingValue(args, { ...commonOptions, ...wsOptions });
+if (valueless !== undefined) die(NAME, `--${valueless} needs a value (see --help)`);
+
 const { options, command: withSentinel } = parseCli<WsOptions>(
   {
     name: NAME,
     usage: '[options] CMD [ARGS...]\n       hamelin-ws [options] --dir DIR',
-    options: {
-      host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
-      port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
-      unix: { type: 'string', describe: 'listen on this unix socket instead of TCP (--host and --port are then ignored)', group: 'Listening:' },
-      'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
-      'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
-      binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
-      origin: { type: 'string', requiresArg: true, describe: 'allowed Origins (host[:port], scheme://host[:port], *.domain; comma-separated or repeated); others get 403', group: 'WebSocket:' },
-      'same-origin': { type: 'boolean', default: false, describe: 'refuse (403) an Origin whose host:port is not the Host header', group: 'WebSocket:' },
-      'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
-      'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
-      dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
-      console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
-      'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
-    },
+    options: wsOptions,
     examples: [
       ['hamelin-ws --port 8080 --console cat', 'echo server; open http://127.0.0.1:8080/ in a browser'],
       ['hamelin-ws --port 8080 --dir ./scripts', 'ws://host:8080/count.sh runs ./scripts/count.sh'],
     ],
     epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/ws.md',
   },
-  [...process.argv.slice(2), NO_CMD],
+  [...args, NO_CMD],
 );
 
 /** A repeatable option: one value, or an array when given several times. Not `array: true`,
@@ -79,6 +86,8 @@ try {
     if (!options.unix) die(NAME, '--unix needs a path');
     target = { kind: 'unix', path: options.unix };
   } else {
+    // An empty host would bind every interface, the opposite of what an empty value suggests.
+    if (!options.host) die(NAME, '--host needs an address (0.0.0.0 or :: for every interface)');
     const bare = options.host.startsWith('[') && options.host.endsWith(']') ? options.host.slice(1, -1) : options.host;
     target = { kind: 'tcp', host: bare, port: parsePort(options.port) };
   }
