@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
-import { commonOptions, createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
-import { optionMissingValue } from './argv-check.js';
+import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
 import { parseOriginList } from './origin.js';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-ws';
-/** Stands in for CMD so that `--dir DIR` needs none; never reaches a child. */
-const NO_CMD = '\u0000hamelin-ws:no-command';
 
 interface WsOptions {
   host: string;
@@ -42,11 +39,8 @@ const wsOptions = {
   'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
 } as const;
 
-const args = process.argv.slice(2);
-const valueless = optionMissingValue(args, { ...commonOptions, ...wsOptions });
-if (valueless !== undefined) die(NAME, `--${valueless} needs a value (see --help)`);
-
-const { options, command: withSentinel } = parseCli<WsOptions>(
+// The shared parser says which option lacks its value, and that --dir takes no CMD.
+const { options, command } = parseCli<WsOptions>(
   {
     name: NAME,
     usage: '[options] CMD [ARGS...]\n       hamelin-ws [options] --dir DIR',
@@ -56,8 +50,8 @@ const { options, command: withSentinel } = parseCli<WsOptions>(
       ['hamelin-ws --port 8080 --dir ./scripts', 'ws://host:8080/count.sh runs ./scripts/count.sh'],
     ],
     epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/ws.md',
+    instead: 'dir',
   },
-  [...args, NO_CMD],
 );
 
 /** A repeatable option: one value, or an array when given several times. Not `array: true`,
@@ -67,10 +61,7 @@ function list(v: string | string[] | undefined): string[] {
 }
 
 try {
-  if (withSentinel[withSentinel.length - 1] !== NO_CMD) die(NAME, 'bad arguments: an option is missing its value (see --help)');
-  const command = withSentinel.slice(0, -1);
   if (options.dir !== undefined) {
-    if (command.length > 0) die(NAME, '--dir takes no CMD: the URL path picks the executable');
     let isDir = false;
     try {
       isDir = statSync(options.dir).isDirectory();
@@ -78,8 +69,6 @@ try {
       /* below */
     }
     if (!isDir) die(NAME, `--dir ${options.dir}: not a directory`);
-  } else if (command.length === 0) {
-    die(NAME, 'missing CMD (see --help)');
   }
   let target: ListenTarget;
   if (options.unix !== undefined) {
@@ -95,8 +84,8 @@ try {
   if (!Number.isInteger(maxMessage) || maxMessage < 1) die(NAME, '--max-message must be a positive whole number of bytes');
   if (!Number.isFinite(options.pingInterval) || options.pingInterval < 0) die(NAME, '--ping-interval must be a non-negative number');
   const tls = readTlsFiles(options.tlsCert, options.tlsKey);
-  // In --dir mode the daemon's own command is never run; each request names its own.
-  const daemon = createDaemon(NAME, options, options.dir !== undefined ? [process.execPath] : command);
+  // With --dir there is no command: each request names its own.
+  const daemon = createDaemon(NAME, options, command);
   await serve(daemon, {
     target,
     tls,
