@@ -183,6 +183,7 @@ export class SpawnServer {
     // NUL cannot be passed to exec; child_process reports it as it always has.
     if (strs.some((s) => s.includes('\0'))) return Promise.resolve({ ok: 'unavailable' });
     const id = (this.seq = (this.seq + 1) >>> 0 || 1);
+    const file = req.file;
     const body = Buffer.from(strs.join('\0') + '\0');
     const head = Buffer.allocUnsafe(21);
     head.writeUInt32LE(17 + body.length, 0);
@@ -192,17 +193,14 @@ export class SpawnServer {
     head.writeUInt32LE(env.length, 13);
     // The session's grace period: used only if the daemon dies with this child still running.
     head.writeUInt32LE(Math.min(req.killAfterMs ?? 5000, 0xffffffff), 17);
-    const header = (kind: number): Buffer => {
-      const h = Buffer.allocUnsafe(8);
-      h.writeUInt32LE(id, 0);
-      h.writeUInt32LE(kind, 4);
-      return h;
-    };
+    // Held only until it is written: the sockets' listeners outlive this call, and whatever
+    // their closures can reach (the environment, argv) would live as long as the session.
+    let request: Buffer[] | undefined = [head, body];
     return new Promise((resolve) => {
       // The child's stdin and stdout: connected here (a unix connect completes at once) and
       // labelled with a header; the spawn server accepts them when it reads the request, so
       // the daemon is woken once per child (the `S` line), not once per socket.
-      const p: Pending = { id, file: req.file, resolve };
+      const p: Pending = { id, file, resolve };
       this.pending.set(id, p);
       this.hold();
       let connected = 0;
@@ -210,6 +208,7 @@ export class SpawnServer {
       const fail = (): void => {
         if (failed || connected === 3) return;
         failed = true;
+        request = undefined;
         this.pending.delete(id);
         p.stdin?.destroy();
         p.stdout?.destroy();
@@ -219,12 +218,12 @@ export class SpawnServer {
       const onConnect = (): void => {
         if (failed || ++connected < 2) return;
         connected = 3;
-        p.stdin!.write(header(0));
-        p.stdout!.write(header(1));
+        p.stdin!.write(socketHeader(id, 0));
+        p.stdout!.write(socketHeader(id, 1));
         this.proc.stdin!.cork();
-        this.proc.stdin!.write(head);
-        this.proc.stdin!.write(body);
+        for (const b of request!) this.proc.stdin!.write(b);
         this.proc.stdin!.uncork();
+        request = undefined;
       };
       for (const kind of [0, 1] as const) {
         const sock = connect({ path: this.path, allowHalfOpen: true });
@@ -333,6 +332,14 @@ export class SpawnServer {
   private cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** What the daemon writes first on each of a child's two sockets: request id, which one. */
+function socketHeader(id: number, kind: 0 | 1): Buffer {
+  const h = Buffer.allocUnsafe(8);
+  h.writeUInt32LE(id, 0);
+  h.writeUInt32LE(kind, 4);
+  return h;
 }
 
 /** The compiled spawn server, built once per machine (per source version); null without cc. */
