@@ -39,7 +39,7 @@ function expectFailures(r: SuiteRun, failed: string[]): void {
 test('a correct independent daemon passes every check it offers the options for; the rest are skipped with the reason', async () => {
   const r = await runs.good;
   expectFailures(r, []);
-  assert.deepEqual(r.ids('skip'), ['CORE-20', 'CORE-21', 'NET-09'], r.explain());
+  assert.deepEqual(r.ids('skip'), ['CORE-20', 'CORE-21', 'CORE-25', 'NET-09'], r.explain());
   assert.deepEqual(r.ids('info'), ['CORE-17', 'CORE-24'], r.explain());
   assert.match(r.results.find((x) => x.id === 'CORE-20')!.evidence, /--opt max-clients=/);
 });
@@ -75,8 +75,11 @@ test('python3 their_daemon.py (the issue\'s example): passes the data, environme
   assert.match(r.results.find((x) => x.id === 'CORE-18')!.evidence, /bad port: exactly one line on stderr; saw exit 1; stderr "Traceback/);
 });
 
-test('TTY-09 TTY-10: the bare command on a terminal, no daemon at all: a hangup is SIGHUP, not SIGTERM, and no H- variables', async () => {
+test('TTY-03 TTY-05 TTY-08 TTY-09 TTY-10 TTY-11 TTY-14: the bare command on a terminal, no daemon at all, fails what only a daemon does', async () => {
   const r = await runs.bareTty;
-  expectFailures(r, ['TTY-09', 'TTY-10']);
+  // No terminal check (03), no line settings (05), no SIGTERM after ^D's grace (08), SIGHUP
+  // rather than SIGTERM on hangup (09) and SIGINT on ^C (14), no H- variables (10, 11).
+  expectFailures(r, ['TTY-03', 'TTY-05', 'TTY-08', 'TTY-09', 'TTY-10', 'TTY-11', 'TTY-14']);
   assert.match(r.results.find((x) => x.id === 'TTY-09')!.evidence, /saw child: SIGHUP/);
+  assert.match(r.results.find((x) => x.id === 'TTY-14')!.evidence, /saw SIGINT/);
 });

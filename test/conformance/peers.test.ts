@@ -18,32 +18,35 @@ function need(binary: string): void {
 
 const peer = (only: string, daemon: string[]): Promise<SuiteRun> => runSuite(['net', '--jobs', '3', '--slow', '2', '--only', only], daemon);
 
-test('socat (fork EXEC): no H- variables, signals only the pid so the grandchild survives (CORE-08 CORE-11 CORE-13 CORE-15)', async () => {
+test('socat (fork EXEC): no H- variables but SOCAT_ ones, no --help, signals only the pid so the grandchild survives (CORE-08 CORE-11 CORE-13 CORE-15 CORE-26 CORE-27)', async () => {
   need('socat');
-  const r = await peer('CORE-03,CORE-04,CORE-08,CORE-11,CORE-13,CORE-15,NET-04,NET-05', ['socat', 'TCP-LISTEN:{port},bind={host},reuseaddr,fork', 'EXEC:{command}']);
-  assert.deepEqual(r.ids('fail'), ['CORE-08', 'CORE-11', 'CORE-13', 'CORE-15'], r.explain());
+  const r = await peer('CORE-03,CORE-04,CORE-08,CORE-11,CORE-13,CORE-15,CORE-26,CORE-27,NET-04,NET-05', ['socat', 'TCP-LISTEN:{port},bind={host},reuseaddr,fork', 'EXEC:{command}']);
+  assert.deepEqual(r.ids('fail'), ['CORE-08', 'CORE-11', 'CORE-13', 'CORE-15', 'CORE-26', 'CORE-27'], r.explain());
+  assert.match(r.results.find((x) => x.id === 'CORE-26')!.evidence, /SOCAT_PEERADDR=/);
   assert.match(r.results.find((x) => x.id === 'CORE-13')!.evidence, /grandchild \d+: no signal/);
   assert.equal(r.code, 1);
 });
 
-test('tcpserver -RHl0: no H- variables, no signal on disconnect, RST loses output on unread input (CORE-08 CORE-13 NET-05 NET-07)', async () => {
+test('tcpserver -RHl0: no H- variables but TCP ones, no --help, no signal on disconnect, RST loses output on unread input (CORE-08 CORE-13 CORE-26 CORE-27 NET-05 NET-07)', async () => {
   need('tcpserver');
-  const r = await peer('CORE-03,CORE-04,CORE-08,CORE-12,CORE-13,NET-04,NET-05,NET-07', ['tcpserver', '-RHl0', '{host}', '{port}', '{command}']);
-  assert.deepEqual(r.ids('fail'), ['CORE-08', 'CORE-13', 'NET-05', 'NET-07'], r.explain());
+  const r = await peer('CORE-03,CORE-04,CORE-08,CORE-12,CORE-13,CORE-26,CORE-27,NET-04,NET-05,NET-07', ['tcpserver', '-RHl0', '{host}', '{port}', '{command}']);
+  assert.deepEqual(r.ids('fail'), ['CORE-08', 'CORE-13', 'CORE-26', 'CORE-27', 'NET-05', 'NET-07'], r.explain());
+  assert.match(r.results.find((x) => x.id === 'CORE-26')!.evidence, /TCPREMOTEIP=/);
   assert.equal(r.code, 1);
 });
 
-test('ncat --exec: no H- variables, no signals, a half-closing client gets nothing back (CORE-08 CORE-13 NET-04 NET-05)', async () => {
+test('ncat --exec: no H- variables but NCAT_ ones, --version on stderr, no signals, a half-closing client gets nothing back (CORE-08 CORE-13 CORE-26 CORE-27 NET-04 NET-05)', async () => {
   need('ncat');
-  const r = await peer('CORE-03,CORE-08,CORE-13,NET-04,NET-05', ['ncat', '-lk', '{host}', '{port}', '--exec={command}']);
-  assert.deepEqual(r.ids('fail'), ['CORE-08', 'CORE-13', 'NET-04', 'NET-05'], r.explain());
+  const r = await peer('CORE-03,CORE-08,CORE-13,CORE-26,CORE-27,NET-04,NET-05', ['ncat', '-lk', '{host}', '{port}', '--exec={command}']);
+  assert.deepEqual(r.ids('fail'), ['CORE-08', 'CORE-13', 'CORE-26', 'CORE-27', 'NET-04', 'NET-05'], r.explain());
+  assert.match(r.results.find((x) => x.id === 'CORE-26')!.evidence, /NCAT_REMOTE_ADDR=/);
   assert.equal(r.code, 1);
 });
 
 // Started at once: the ping check waits out websocketd's silence for the whole default interval.
 const WD = ['websocketd', '--address={host}', '--port={port}', '{command}'];
 const WD_OPTS = ['--opt', 'max-clients=--maxforks={n}', '--opt', 'tls=--ssl --sslcert={cert} --sslkey={key}'];
-const WD_ONLY = ['CORE-03', 'CORE-05', 'CORE-08', 'CORE-13', 'CORE-15', 'CORE-23', ...Array.from({ length: 21 }, (_, i) => `WS-${String(i + 1).padStart(2, '0')}`).filter((id) => id !== 'WS-14')];
+const WD_ONLY = ['CORE-03', 'CORE-05', 'CORE-08', 'CORE-13', 'CORE-15', 'CORE-23', 'CORE-26', 'CORE-27', ...Array.from({ length: 21 }, (_, i) => `WS-${String(i + 1).padStart(2, '0')}`).filter((id) => id !== 'WS-14')];
 const websocketd = haveWebsocketd() ? runSuite(['ws', '--jobs', '3', '--slow', '2', ...WD_OPTS, '--only', WD_ONLY.join(',')], WD) : undefined;
 // --slow 1: with --slow 2 the wait for a ping that never comes would be 72 s.
 const websocketdPing = haveWebsocketd() ? runSuite(['ws', '--only', 'WS-14'], WD) : undefined;
@@ -57,7 +60,7 @@ function haveWebsocketd(): boolean {
   }
 }
 
-test('websocketd: no H- variables, env cleared, SIGINT to the pid only, last line dropped, no close frame (CORE-05 CORE-08 CORE-13 CORE-15 CORE-23) and its WS failures', async () => {
+test('websocketd: no H- variables, env cleared, SIGINT to the pid only, last line dropped, no close frame (CORE-05 CORE-08 CORE-13 CORE-15 CORE-23), CGI variables and usage on stderr (CORE-26 CORE-27), and its WS failures', async () => {
   need('websocketd');
   const r = await websocketd!;
   // What websocketd 0.4.1 does, by requirement (spec/bindings/ws.md, notes):
@@ -68,7 +71,7 @@ test('websocketd: no H- variables, env cleared, SIGINT to the pid only, last lin
   // WS-13 429 instead of 503 over --maxforks; WS-15, WS-16, WS-20 CGI-style variables, no H-
   // ones (H-TYPE unset over TLS too); WS-19 a plain GET gets 404 instead of 426; WS-21 it dies
   // of the SIGTERM instead of closing its sessions and exiting 0.
-  const fails = ['CORE-05', 'CORE-08', 'CORE-13', 'CORE-15', 'CORE-23', 'WS-01', 'WS-04', 'WS-05', 'WS-07', 'WS-08', 'WS-09', 'WS-10', 'WS-13', 'WS-15', 'WS-16', 'WS-19', 'WS-20', 'WS-21'];
+  const fails = ['CORE-05', 'CORE-08', 'CORE-13', 'CORE-15', 'CORE-23', 'CORE-26', 'CORE-27', 'WS-01', 'WS-04', 'WS-05', 'WS-07', 'WS-08', 'WS-09', 'WS-10', 'WS-13', 'WS-15', 'WS-16', 'WS-19', 'WS-20', 'WS-21'];
   assert.deepEqual(r.ids('fail'), fails.sort(), r.explain());
   // --binary, --origin and --dir cannot be asked of any daemon through the generic argv.
   assert.deepEqual(r.ids('skip'), ['WS-06', 'WS-12', 'WS-17', 'WS-18'], r.explain());

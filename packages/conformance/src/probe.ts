@@ -23,6 +23,7 @@
  *   tick=MS          write a line every MS milliseconds
  *   delay=MS         wait this long before print/stderr/flood/exit
  *   ignoreterm       record SIGTERM and carry on
+ *   termsay=B64      on SIGTERM, write these bytes (base64url) to stdout, then exit 0
  *   grandchild       start a grandchild probe (same process group), mode gc[+ignoreterm]
  *
  * The report is REPORT_DIR/p<pid>.jsonl, one JSON event per line, appended synchronously so
@@ -111,6 +112,10 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const) {
   process.on(sig, () => {
     record({ e: 'sig', sig });
     if (sig === 'SIGTERM' && mode.has('ignoreterm')) return;
+    if (sig === 'SIGTERM' && mode.has('termsay')) {
+      writeAll(1, Buffer.from(mode.get('termsay')!, 'base64url'));
+      finish(0);
+    }
     if (sig === 'SIGUSR1') return;
     process.removeAllListeners(sig);
     process.kill(process.pid, sig);

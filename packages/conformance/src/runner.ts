@@ -412,6 +412,7 @@ export const EXAMPLE_OPTS: Record<OptionName, string> = {
   'kill-after': '--kill-after={n}',
   'max-clients': '--max-clients={n}',
   'idle-timeout': '--idle-timeout={n}',
+  timeout: '--timeout={n}',
   'max-line': '--max-line={n}',
   cwd: '--cwd={dir}',
   tls: '--tls-cert={cert} --tls-key={key}',

@@ -94,6 +94,19 @@ export const envChecks: Check[] = [
     },
   },
   {
+    id: 'CORE-26',
+    level: 'MUST',
+    title: 'the daemon adds only H- names (upper case, digits, dashes) and their H_ aliases to its environment',
+    async run(ctx) {
+      const { env, d } = await envSession(ctx);
+      const daemonEnv = environOf(d.pid) ?? (process.env as Record<string, string>);
+      const added = Object.keys(env).filter((k) => !(k in daemonEnv));
+      const bad = added.filter((k) => !/^H[-_][A-Z0-9]+([-_][A-Z0-9]+)*$/.test(k));
+      ctx.expect(bad.length === 0, 'no other names added', () => `also added: ${bad.map((k) => `${k}=${clip(env[k]!, 40)}`).join(' ')}`);
+      return `${added.length} added, all H- or H_`;
+    },
+  },
+  {
     id: 'NET-02',
     level: 'MUST',
     title: 'H-TYPE is TCP-0.2-INSECURE (TCP-0.2-TLS with TLS) or UNIX-0.2-LOCAL',

@@ -1,5 +1,6 @@
 /** The daemon's own life: CORE-18 startup errors, CORE-19 spawn failure, CORE-22 shutdown. */
 import { symlinkSync, unlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Check, Ctx, DaemonRun, StartSpec } from '../runner.js';
@@ -78,7 +79,48 @@ async function stubbornShutdown(ctx: Ctx, grace: number, options: StartSpec['opt
   return `${what}: exit ${want} after ${exited!.at - at} ms, none left`;
 }
 
+/** The daemon command line up to its first option or placeholder: the program itself, with an
+ * interpreter's script if there is one (`python3 their_daemon.py`, `node cli.js`). */
+function programWords(daemon: string[]): string[] {
+  const end = daemon.findIndex((w, i) => i > 0 && (w.startsWith('-') || w.includes('{')));
+  return end < 0 ? daemon.slice(0, 1) : daemon.slice(0, end);
+}
+
+function runFor(argv: string[], ms: number): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.once('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, out, err: e.message });
+    });
+    p.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
 export const lifeChecks: Check[] = [
+  {
+    id: 'CORE-27',
+    level: 'MUST',
+    title: '--help and --version answer on stdout and exit 0',
+    async run(ctx) {
+      const words = programWords(ctx.config.daemon);
+      const seen: string[] = [];
+      for (const flag of ['--help', '--version']) {
+        const r = await runFor([...words, flag], ctx.ms(10_000));
+        ctx.expect(r.code === 0 && r.out.trim() !== '', `${[...words.slice(-1), flag].join(' ')}: exit 0 with its answer on stdout`, () => `exit ${r.code}, stdout ${clip(r.out)}, stderr ${clip(r.err)}`);
+        seen.push(`${flag}: ${clip(r.out.trim().split('\n')[0]!, 50)}`);
+      }
+      return seen.join('; ');
+    },
+  },
   {
     id: 'CORE-18',
     level: 'MUST',

@@ -1,7 +1,7 @@
-/** CORE-20 --max-clients refuses with a line; CORE-21 --idle-timeout. */
+/** CORE-20 --max-clients refuses with a line; CORE-21 --idle-timeout; CORE-25 --timeout. */
 import type { Check } from '../runner.js';
 import { within } from '../runner.js';
-import { clip, fresh, howClosed, pingEcho, session, signalsOf, waitSignal } from './common.js';
+import { b64, clip, fresh, howClosed, pingEcho, session, showOutput, signalsOf, waitSignal } from './common.js';
 
 export const limitChecks: Check[] = [
   {
@@ -46,6 +46,30 @@ export const limitChecks: Check[] = [
       ctx.expect(t !== undefined, `SIGTERM after ${idle} s without traffic`, () => signalsOf(d, p.pid));
       ctx.expect(t! - quietFrom >= idle * 500, 'no SIGTERM long before the timeout', () => `SIGTERM after ${t! - quietFrom} ms`);
       return `SIGTERM after ${t! - quietFrom} ms idle (--idle-timeout ${idle})`;
+    },
+  },
+  {
+    id: 'CORE-25',
+    level: 'SHOULD',
+    title: '--timeout ends a busy session with SIGTERM; what the child writes after it still arrives',
+    needs: ['timeout'],
+    async run(ctx) {
+      const limit = 2;
+      const last = 'after-the-timeout';
+      const d = await ctx.start({ mode: `echo+stay+termsay=${b64(`${last}\n`)}`, options: { timeout: String(limit) } });
+      // The session cannot start before the client connects: the clock starts here, not at
+      // the probe's own start, which a loaded machine can delay by a second.
+      const connectedAt = Date.now();
+      const c = await d.dial();
+      const [p] = await d.waitSessions(1, ctx.ms(5000));
+      await pingEcho(ctx, c);
+      const t = await waitSignal(d, p!.pid, ctx.ms((limit + 4) * 1000));
+      ctx.expect(t !== undefined, `SIGTERM ${limit} s after the session started`, () => signalsOf(d, p!.pid));
+      const after = t! - connectedAt;
+      ctx.expect(after >= limit * 1000 - 50, 'no SIGTERM before the timeout', () => `SIGTERM ${after} ms after the client connected`);
+      const got = await within(() => c.received().includes(last), ctx.ms(3000));
+      ctx.expect(got, `the line the child wrote after the SIGTERM (${last})`, () => `${showOutput(ctx, c)}, ${howClosed(c)}`);
+      return `SIGTERM ${after} ms after connecting (--timeout ${limit}), the last line delivered`;
     },
   },
 ];
