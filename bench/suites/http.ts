@@ -23,7 +23,8 @@ const RATE_S = QUICK ? 1 : 4;
 const TTFB_COUNT = QUICK ? 5 : 20;
 const STREAM_SLEEP_S = 0.3;
 
-const HAMELIN_HTTP = join(ROOT, 'packages', 'http', 'dist', 'cli.js');
+/** The bin users run (npx hamelin-http): it starts node with the daemon's V8 options. */
+const HAMELIN_HTTP = join(ROOT, 'packages', 'http', 'bin', 'hamelin-http.js');
 
 interface Contender {
   name: string;
@@ -36,7 +37,7 @@ interface Contender {
 const hamelin: Contender = {
   name: 'hamelin',
   needs: 'node',
-  argv: (p, dir) => [process.execPath, HAMELIN_HTTP, '--quiet', '--host', '127.0.0.1', '--port', String(p), '--dir', join(dir, 'plain')],
+  argv: (p, dir) => [HAMELIN_HTTP, '--quiet', '--host', '127.0.0.1', '--port', String(p), '--dir', join(dir, 'plain')],
   paths: { one: '/one', stream: '/stream' },
 };
 

@@ -22,13 +22,14 @@ interface Contender {
   churnOnly?: boolean;
 }
 
-const HAMELIN_NET = join(ROOT, 'packages', 'net', 'dist', 'cli.js');
+/** The bin users run (npx hamelin-net): it starts node with the daemon's V8 options. */
+const HAMELIN_NET = join(ROOT, 'packages', 'net', 'bin', 'hamelin-net.js');
 
 /** `--quiet`: peers log nothing per connection, so hamelin leaves out its info lines too. */
 export const hamelin: Contender = {
   name: 'hamelin',
   needs: 'node',
-  argv: (p) => [process.execPath, HAMELIN_NET, '--quiet', '--max-clients', '2000', '127.0.0.1', String(p), 'cat'],
+  argv: (p) => [HAMELIN_NET, '--quiet', '--max-clients', '2000', '127.0.0.1', String(p), 'cat'],
 };
 
 export const peers: Contender[] = [

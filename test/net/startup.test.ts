@@ -1,12 +1,13 @@
 /** CORE-18: every startup error is one line on stderr and a non-zero exit, before listening. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin } from '../helpers/paths.js';
+import { bin, ROOT } from '../helpers/paths.js';
+import { eventually } from '../helpers/poll.js';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 
 after(stopAll);
@@ -94,4 +95,18 @@ test('CORE-27 --help and --version answer on stdout and exit 0', async () => {
   const version = await run(['--version']);
   assert.equal(version.status, 0);
   assert.equal(version.stdout.trim(), '0.2.0');
+});
+
+test('CORE-27 every installed bin (node_modules/.bin, as npx runs it) answers --version, and starts node with its V8 options', async () => {
+  for (const name of ['net', 'ws', 'http', 'irc', 'tty']) {
+    const r = spawnSync(join(ROOT, 'node_modules', '.bin', `hamelin-${name}`), ['--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `hamelin-${name} --version: ${r.stderr}`);
+    assert.equal(r.stdout.trim(), '0.2.0');
+  }
+  const p = spawn(join(ROOT, 'node_modules', '.bin', 'hamelin-net'), ['127.0.0.1', '0', 'cat'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    await eventually(() => readFileSync(`/proc/${p.pid}/cmdline`, 'latin1').includes('node\0--max-semi-space-size=4\0'), 'the launcher to exec node with its option');
+  } finally {
+    p.kill('SIGTERM');
+  }
 });
