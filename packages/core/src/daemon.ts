@@ -7,7 +7,7 @@ import type { Server } from 'node:net';
 import type { ClientEndpoint } from './endpoint.js';
 import { describeTarget, listenOn, type ListenTarget } from './listen.js';
 import type { ResolvedCommand } from './command.js';
-import { baseEnv, withHVars, type EnvPolicy, type HVars } from './env.js';
+import { baseEnv, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars } from './env.js';
 import type { Logger } from './log.js';
 import { signalGroup } from './process-group.js';
 import { errorLine, Session, type SessionLimits } from './session.js';
@@ -30,7 +30,7 @@ export class Daemon {
   readonly sessions = new Set<Session>();
   private stopping: Promise<void> | undefined;
   /** The client-independent part of every child's environment (env.ts: baseEnv). */
-  private base: NodeJS.ProcessEnv | undefined;
+  private base: SharedEnv | undefined;
 
   constructor(readonly config: DaemonConfig) {}
 
@@ -64,8 +64,8 @@ export class Daemon {
       this.refuse(endpoint);
       return Promise.resolve(null);
     }
-    this.base ??= baseEnv(this.config.env);
-    const env = withHVars(this.base, { VERSION: `${this.config.name}/${VERSION}`, ...vars });
+    this.base ??= new SharedEnv(baseEnv(this.config.env));
+    const env = new SessionEnv(this.base, hVariables({ VERSION: `${this.config.name}/${VERSION}`, ...vars }));
     const session = new Session(
       endpoint,
       { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs },

@@ -1,7 +1,7 @@
 export type { ClientEndpoint, EndpointEvents, ExitInfo, Framing, GoneReason } from './endpoint.js';
 export { Session, errorLine, type SessionLimits, type SessionResult } from './session.js';
 export { Daemon, type DaemonConfig } from './daemon.js';
-export { baseEnv, buildEnv, hNames, withHVars, type EnvPolicy, type HVars } from './env.js';
+export { baseEnv, buildEnv, hNames, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars } from './env.js';
 export { Logger, type LogFormat, type Fields } from './log.js';
 export { LineFramer, linesOf } from './line-framer.js';
 export { resolveCommand, StartupError, type ResolvedCommand } from './command.js';

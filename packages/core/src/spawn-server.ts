@@ -36,6 +36,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { SPAWN_SERVER_C } from './spawn-server-c.js';
+import { SessionEnv } from './env.js';
 import type { SpawnRequest } from './spawn.js';
 
 export type ServerSpawnOutcome =
@@ -177,25 +178,35 @@ export class SpawnServer {
 
   spawn(req: SpawnRequest): Promise<ServerSpawnOutcome> {
     if (this.dead) return Promise.resolve({ ok: 'unavailable' });
+    // The environment: the session's own variables here, the daemon's shared part (already
+    // encoded) appended to the body below.
+    const own = req.env instanceof SessionEnv ? req.env.own : req.env;
+    const shared = req.env instanceof SessionEnv ? req.env.base.wire : undefined;
     const env: string[] = [];
-    for (const [k, v] of Object.entries(req.env)) if (v !== undefined) env.push(`${k}=${v}`);
+    for (const k in own) {
+      const v = own[k];
+      if (v !== undefined) env.push(`${k}=${v}`);
+    }
     const strs = [req.file, req.cwd ?? '', req.argv0, ...req.args, ...env];
     // NUL cannot be passed to exec; child_process reports it as it always has.
     if (strs.some((s) => s.includes('\0'))) return Promise.resolve({ ok: 'unavailable' });
     const id = (this.seq = (this.seq + 1) >>> 0 || 1);
     const file = req.file;
-    const body = Buffer.from(strs.join('\0') + '\0');
+    const body: Buffer[] = [Buffer.from(strs.join('\0') + '\0')];
+    if (shared) body.push(shared.wire); // written as it is: no copy per session
+    const bodyLength = body.reduce((n, b) => n + b.length, 0);
+    const envCount = env.length + (shared?.count ?? 0);
     const head = Buffer.allocUnsafe(21);
-    head.writeUInt32LE(17 + body.length, 0);
+    head.writeUInt32LE(17 + bodyLength, 0);
     head.write('S', 4, 'latin1');
     head.writeUInt32LE(id, 5);
     head.writeUInt32LE(1 + req.args.length, 9);
-    head.writeUInt32LE(env.length, 13);
+    head.writeUInt32LE(envCount, 13);
     // The session's grace period: used only if the daemon dies with this child still running.
     head.writeUInt32LE(Math.min(req.killAfterMs ?? 5000, 0xffffffff), 17);
     // Held only until it is written: the sockets' listeners outlive this call, and whatever
     // their closures can reach (the environment, argv) would live as long as the session.
-    let request: Buffer[] | undefined = [head, body];
+    let request: Buffer[] | undefined = [head, ...body];
     return new Promise((resolve) => {
       // The child's stdin and stdout: connected here (a unix connect completes at once) and
       // labelled with a header; the spawn server accepts them when it reads the request, so

@@ -32,6 +32,7 @@
 import { spawn as cpSpawn, type ChildProcessByStdio } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { SessionEnv } from './env.js';
 import { SpawnServer } from './spawn-server.js';
 
 /** What the session uses of a child, whichever layer started it. */
@@ -51,7 +52,9 @@ export interface SpawnRequest {
   /** argv[0] exactly as the user gave it. */
   argv0: string;
   args: readonly string[];
-  env: NodeJS.ProcessEnv;
+  /** Exactly the child's environment: one object, or the daemon's shared part plus the
+   * session's own (env.ts: SessionEnv). */
+  env: NodeJS.ProcessEnv | SessionEnv;
   cwd?: string | undefined;
   /** The session's grace period, for the spawn server's cleanup should the daemon die. */
   killAfterMs?: number | undefined;
@@ -89,7 +92,7 @@ function spawnWithChildProcess(req: SpawnRequest): Promise<SpawnOutcome> {
   try {
     child = cpSpawn(req.file, req.args as string[], {
       argv0: req.argv0,
-      env: req.env,
+      env: req.env instanceof SessionEnv ? req.env.toObject() : req.env,
       cwd: req.cwd,
       stdio: ['pipe', 'pipe', 'inherit'],
       detached: true,
