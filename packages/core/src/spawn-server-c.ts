@@ -5,15 +5,16 @@
  *   hamelin-spawner SOCKET_PATH
  *
  * stdin: requests from the daemon, each `u32 length` + payload (little-endian):
- *   'S' u32 id, u32 argc, u32 envc, u32 grace_ms, file NUL, cwd NUL (empty: inherit),
- *       argv[0..argc) NUL each, env[0..envc) NUL each
+ *   'S' u32 id, u32 argc, u32 envc, u32 grace_ms, u32 stdin_slot, u32 stdout_slot,
+ *       file NUL, cwd NUL (empty: inherit), argv[0..argc) NUL each, env[0..envc) NUL each
  * It listens on the unix socket SOCKET_PATH (in the daemon's private 0700 directory) and
- * says `R 0 0` when it does. Before each request the daemon connects twice and writes an
- * 8-byte header `u32 id, u32 kind` on each (kind 0: the child's stdin, 1: its stdout); for
- * the request the server accepts the two connections with that id, then vfork()s and execs
- * the child as
- * the leader of a new session (setsid) with every signal at its default and none blocked,
- * stderr inherited from this process (= the daemon's stderr).
+ * says `R 0 0` when it does. The daemon connects to it and writes an 8-byte header
+ * `u32 slot, u32 MAGIC` on each connection, ahead of time (it keeps a few connected, so a
+ * request never waits for a connect); a request names the two slots that become the child's
+ * stdin and stdout. The server accepts connections until it has both (keeping the others for
+ * their own requests), then vfork()s and execs the child as the leader of a new session
+ * (setsid) with every signal at its default and none blocked, stderr inherited from this
+ * process (= the daemon's stderr).
  * stdout: one text line per event:
  *   `S id pid`          spawned
  *   `E id errno`        not spawned (accept, setsid, chdir or exec failed)
@@ -94,19 +95,27 @@ static void live_remove(pid_t pid) {
 }
 
 static int listen_fd = -1;
-static int pending_fd[2] = {-1, -1};
-static uint32_t pending_id[2];
+#define MAGIC 0x4e4c4d48u /* "HMLN": a connection that is not the daemon's is closed */
 
-/* The next accepted connection whose 8-byte header says (id, kind). The daemon connects
-   both of a request's sockets and writes their headers before it sends the request, so they
-   are already queued; anything else (a socket left from a request the daemon gave up on) is
-   closed. Waits at most 2 s (SO_RCVTIMEO on the listener, then on the socket). */
-static int take(uint32_t id, uint32_t kind) {
-  if (pending_fd[kind] >= 0 && pending_id[kind] == id) {
-    int fd = pending_fd[kind];
-    pending_fd[kind] = -1;
-    return fd;
-  }
+/* Connections accepted before the request that names them. Small: the daemon uses its
+   connections in about the order it made them, so the one wanted is almost always next. */
+#define STASH 64
+static struct {
+  uint32_t slot;
+  int fd;
+} stash[STASH];
+static size_t nstash;
+
+/* The connection whose header names this slot. The daemon connected it and wrote its header
+   before sending the request, so it is queued already; a broken one is closed. Waits at most
+   2 s (SO_RCVTIMEO on the listener, then on the socket). */
+static int take(uint32_t slot) {
+  for (size_t i = 0; i < nstash; i++)
+    if (stash[i].slot == slot) {
+      int fd = stash[i].fd;
+      stash[i] = stash[--nstash];
+      return fd;
+    }
   for (;;) {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -125,15 +134,18 @@ static int take(uint32_t id, uint32_t kind) {
     }
     struct timeval zero = {0, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof zero); /* the child must not inherit it */
-    if (got != sizeof hdr || hdr[1] > 1 || (int32_t)(hdr[0] - id) < 0) {
-      close(fd); /* stale or broken */
+    if (got != sizeof hdr || hdr[1] != MAGIC) {
+      close(fd);
       continue;
     }
-    if (hdr[0] == id && hdr[1] == kind) return fd;
-    /* the other socket of this request (or one of a later one): keep it for its turn */
-    if (pending_fd[hdr[1]] >= 0) close(pending_fd[hdr[1]]);
-    pending_fd[hdr[1]] = fd;
-    pending_id[hdr[1]] = hdr[0];
+    if (hdr[0] == slot) return fd;
+    if (nstash == STASH) { /* full of connections nobody asked for: drop one */
+      close(stash[0].fd);
+      stash[0] = stash[--nstash];
+    }
+    stash[nstash].slot = hdr[0];
+    stash[nstash].fd = fd;
+    nstash++;
   }
 }
 
@@ -144,9 +156,10 @@ static uint32_t rd32(const unsigned char *p) {
 }
 
 static void spawn_one(const unsigned char *p, size_t n) {
-  if (n < 16) return;
+  if (n < 24) return;
   uint32_t id = rd32(p), argc = rd32(p + 4), envc = rd32(p + 8), grace_ms = rd32(p + 12);
-  const char *s = (const char *)p + 16, *end = (const char *)p + n;
+  uint32_t in_slot = rd32(p + 16), out_slot = rd32(p + 20);
+  const char *s = (const char *)p + 24, *end = (const char *)p + n;
   size_t count = 2 + (size_t)argc + envc;
   const char **strs = malloc(count * sizeof *strs);
   char **argv = malloc(((size_t)argc + 1) * sizeof *argv);
@@ -165,12 +178,12 @@ static void spawn_one(const unsigned char *p, size_t n) {
   for (uint32_t i = 0; i < envc; i++) envp[i] = (char *)strs[2 + argc + i];
   envp[envc] = NULL;
 
-  int in = take(id, 0);
+  int in = take(in_slot);
   if (in < 0) {
     emit("E %ld %ld\n", (long)id, -in, 0, 0);
     goto done;
   }
-  int outfd = take(id, 1);
+  int outfd = take(out_slot);
   if (outfd < 0) {
     close(in);
     emit("E %ld %ld\n", (long)id, -outfd, 0, 0);
