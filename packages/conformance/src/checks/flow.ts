@@ -6,12 +6,23 @@ import { fresh, session } from './common.js';
 
 const MiB = 1 << 20;
 const FLOOD = 32 * MiB;
-/** Growth of the daemon's resident memory we accept while 64 MiB wait to move. */
-const RSS_BOUND_KB = 32 * 1024;
 /** No progress for this long means blocked. */
 const STALL_MS = 800;
 
-async function slowClient(ctx: Ctx): Promise<string> {
+/** How a binding's backpressure is probed: the daemon's memory growth allowed, and what the
+ * client pushes at a child that reads nothing (a WebSocket message must stay under 1 MiB). */
+export interface FlowProbe {
+  boundKb: number;
+  chunk: number;
+  push: number;
+}
+
+/** Growth of the daemon's resident memory CORE-07 accepts while 64 MiB wait to move. */
+const CORE_FLOW: FlowProbe = { boundKb: 32 * 1024, chunk: MiB, push: FLOOD };
+
+/** The child writes 32 MiB of lines to a client that reads nothing: it must block with the
+ * daemon's memory bounded, and all of it must arrive once the client reads. */
+export async function slowClient(ctx: Ctx, f: FlowProbe = CORE_FLOW): Promise<string> {
   const d = await ctx.start({ mode: `noread+stay+flood=${FLOOD}` });
   const base = groupRssKb(d.pid, ctx.dir);
   const c = await d.dial();
@@ -33,35 +44,40 @@ async function slowClient(ctx: Ctx): Promise<string> {
     await sleep(50);
   }
   const grew = peak - base;
-  ctx.expect(grew < RSS_BOUND_KB, `daemon RSS growth under ${RSS_BOUND_KB / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
+  ctx.expect(grew < f.boundKb, `daemon RSS growth under ${f.boundKb / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
   c.resume();
   const all = await within(() => c.receivedLength() >= FLOOD, ctx.ms(30_000), 50);
   ctx.expect(all, `all ${FLOOD} bytes once the client reads`, () => `${c.receivedLength()} bytes`);
   return `slow client: child blocked after ${(last / MiB).toFixed(1)} of ${FLOOD / MiB} MiB, daemon RSS +${(grew / 1024).toFixed(1)} MiB`;
 }
 
-async function childNotReading(ctx: Ctx): Promise<string> {
+/** The child reads nothing while the client pushes: the daemon must stop reading the client
+ * (its writes stop draining) with its memory bounded. */
+export async function childNotReading(ctx: Ctx, f: FlowProbe = CORE_FLOW): Promise<string> {
   const { d, c } = await session(ctx, { mode: 'noread+stay' });
   const base = groupRssKb(d.pid, ctx.dir);
-  const chunk = Buffer.alloc(MiB, 'q');
+  const chunk = Buffer.alloc(f.chunk, 'q');
   chunk[chunk.length - 1] = 0x0a;
   let queued = 0;
   let peak = base;
+  let blocked = false;
   const deadline = Date.now() + ctx.ms(15_000);
-  while (queued < FLOOD) {
+  while (queued < f.push && Date.now() < deadline) {
     queued += chunk.length;
     if (!c.tryWrite(chunk)) {
       const drained = await Promise.race([c.drained().then(() => true), sleep(STALL_MS).then(() => false)]);
       peak = Math.max(peak, groupRssKb(d.pid, ctx.dir));
-      if (!drained) break;
+      if (!drained) {
+        blocked = true;
+        break;
+      }
     }
-    if (Date.now() > deadline) break;
   }
   const grew = peak - base;
-  ctx.expect(queued < FLOOD, 'the daemon to stop reading from the client while the child reads nothing', () => `it took all ${FLOOD / MiB} MiB; RSS +${(grew / 1024).toFixed(1)} MiB`);
-  ctx.expect(grew < RSS_BOUND_KB, `daemon RSS growth under ${RSS_BOUND_KB / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
+  ctx.expect(blocked, 'the daemon to stop reading from the client while the child reads nothing', () => `it took ${(queued / MiB).toFixed(0)} MiB; RSS +${(grew / 1024).toFixed(1)} MiB`);
+  ctx.expect(grew < f.boundKb, `daemon RSS growth under ${f.boundKb / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
   c.reset();
-  return `child not reading: client blocked after ~${queued / MiB} MiB, daemon RSS +${(grew / 1024).toFixed(1)} MiB`;
+  return `child not reading: client blocked after ~${(queued / MiB).toFixed(0)} MiB, daemon RSS +${(grew / 1024).toFixed(1)} MiB`;
 }
 
 export const flowChecks: Check[] = [

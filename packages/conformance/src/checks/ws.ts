@@ -4,11 +4,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { Check, Ctx, DaemonRun } from '../runner.js';
-import { sleep, within } from '../runner.js';
-import { groupRssKb } from '../proc.js';
+import { within } from '../runner.js';
 import { dialWs, openWs, rawRequest, upgradeRequest, USER_AGENT, wsUrl } from '../bindings/ws.js';
 import type { Conn } from '../types.js';
 import { b64, clip, eventually, fresh, howClosed, pingEcho, session, signalsOf, waitSignal } from './common.js';
+import { childNotReading, slowClient } from './flow.js';
 
 async function closedWith(ctx: Ctx, c: Conn, ms = 5000): Promise<{ code: number; reason: string } | undefined> {
   await within(() => c.closeFrame?.() !== undefined || c.error() !== undefined, ctx.ms(ms));
@@ -17,8 +17,6 @@ async function closedWith(ctx: Ctx, c: Conn, ms = 5000): Promise<{ code: number;
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MiB = 1 << 20;
-/** No progress for this long means blocked (as CORE-07). */
-const STALL_MS = 800;
 /** WS-11 lets the daemon hold 256 KiB for a client; this leaves room for its allocator. */
 const WS11_RSS_BOUND_KB = 8 * 1024;
 
@@ -40,66 +38,6 @@ async function statusOf(d: DaemonRun, request: string, tls = d.addr.tls): Promis
     (r) => `HTTP ${r.status}`,
     (e: Error) => `no answer (${e.message})`,
   );
-}
-
-/** The child writes 32 MiB of lines to a client that reads nothing: it must block with the
- * daemon's memory bounded, and all of it must arrive once the client reads. */
-async function slowReader(ctx: Ctx): Promise<string> {
-  const flood = 32 * MiB;
-  const d = await ctx.start({ mode: `noread+stay+flood=${flood}` });
-  const base = groupRssKb(d.pid, ctx.dir);
-  const c = await d.dial();
-  c.pause();
-  const [p] = await d.waitSessions(1);
-  let last = -1;
-  let since = Date.now();
-  let peak = base;
-  const deadline = Date.now() + ctx.ms(15_000);
-  for (;;) {
-    const w = fresh(d, p!).outWritten();
-    peak = Math.max(peak, groupRssKb(d.pid, ctx.dir));
-    if (w.done) ctx.fail('the child to block on stdout while the client reads nothing', `it wrote all ${flood / MiB} MiB; daemon RSS +${((peak - base) / 1024).toFixed(1)} MiB`);
-    if (w.n !== last) {
-      last = w.n;
-      since = Date.now();
-    } else if (Date.now() - since > STALL_MS) break;
-    if (Date.now() > deadline) ctx.fail('the child to block on stdout', `still writing after 15 s (${(w.n / MiB).toFixed(1)} MiB)`);
-    await sleep(50);
-  }
-  const grew = peak - base;
-  ctx.expect(grew < WS11_RSS_BOUND_KB, `daemon RSS growth under ${WS11_RSS_BOUND_KB / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
-  c.resume();
-  const all = await within(() => c.receivedLength() >= flood, ctx.ms(30_000), 50);
-  ctx.expect(all, `all ${flood / MiB} MiB once the client reads`, () => `${c.receivedLength()} bytes`);
-  return `child blocked after ${(last / MiB).toFixed(1)} of ${flood / MiB} MiB, daemon RSS +${(grew / 1024).toFixed(1)} MiB, all delivered after`;
-}
-
-/** The child reads nothing while the client sends 512 KiB messages: the daemon must stop
- * reading the client (its sends stop draining) with its memory bounded. */
-async function deafChild(ctx: Ctx): Promise<string> {
-  const { d, c } = await session(ctx, { mode: 'noread+stay' });
-  const base = groupRssKb(d.pid, ctx.dir);
-  const line = Buffer.alloc(512 * 1024, 'q');
-  line[line.length - 1] = 0x0a;
-  let queued = 0;
-  let peak = base;
-  let blocked = false;
-  const deadline = Date.now() + ctx.ms(15_000);
-  while (queued < 64 * MiB && Date.now() < deadline) {
-    queued += line.length;
-    if (!c.tryWrite(line)) {
-      const drained = await Promise.race([c.drained().then(() => true), sleep(STALL_MS).then(() => false)]);
-      peak = Math.max(peak, groupRssKb(d.pid, ctx.dir));
-      if (!drained) {
-        blocked = true;
-        break;
-      }
-    }
-  }
-  const grew = peak - base;
-  ctx.expect(blocked, 'the daemon to stop reading the client while the child reads nothing', () => `it took ${(queued / MiB).toFixed(0)} MiB; RSS +${(grew / 1024).toFixed(1)} MiB`);
-  ctx.expect(grew < WS11_RSS_BOUND_KB, `daemon RSS growth under ${WS11_RSS_BOUND_KB / 1024} MiB`, () => `${(grew / 1024).toFixed(1)} MiB`);
-  return `client blocked after ~${(queued / MiB).toFixed(0)} MiB, daemon RSS +${(grew / 1024).toFixed(1)} MiB`;
 }
 
 export const wsChecks: Check[] = [
@@ -251,7 +189,8 @@ export const wsChecks: Check[] = [
     title: 'backpressure both ways: a client that reads nothing blocks the child, a child that reads nothing stops the client; memory bounded',
     timeoutMs: 45_000,
     async run(ctx) {
-      const [a, b] = await Promise.all([slowReader(ctx), deafChild(ctx)]);
+      const limits = { boundKb: WS11_RSS_BOUND_KB, chunk: 512 * 1024, push: 64 * MiB };
+      const [a, b] = await Promise.all([slowClient(ctx, limits), childNotReading(ctx, limits)]);
       return `${a}; ${b}`;
     },
   },
