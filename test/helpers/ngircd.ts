@@ -221,7 +221,9 @@ export class IrcUser {
     this.closed = new Promise((r) => socket.once('close', () => r()));
   }
 
-  static async connect(port: number, nick: string, opts: { password?: string; host?: string } = {}): Promise<IrcUser> {
+  /** `user`: the ident, the nick's own by default; two users with one nick and different
+   * idents are two people to the server (and to the bot, IRC-05). */
+  static async connect(port: number, nick: string, opts: { password?: string; host?: string; user?: string } = {}): Promise<IrcUser> {
     const socket = connect({ port, host: opts.host ?? '127.0.0.1' });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -230,7 +232,8 @@ export class IrcUser {
     const u = new IrcUser(socket, nick);
     if (opts.password) u.send(`PASS ${opts.password}`);
     u.send(`NICK ${nick}`);
-    u.send(`USER ${nick} 0 * :test user ${nick}`);
+    const user = opts.user ?? nick;
+    u.send(`USER ${user} 0 * :test user ${user}`);
     await u.waitLine((l) => / 001 /.test(l), `${nick} registered`);
     return u;
   }

@@ -12,14 +12,12 @@ import { gone, stopAll, type Running } from '../helpers/daemon.js';
 import { IrcUser, startNgircd, stopAllNgircd, type Ngircd } from '../helpers/ngircd.js';
 import { alive, eventually } from '../helpers/poll.js';
 import { arrivals, blockedInWrite, bucketViolation, clock, envOf, hasTerm, logFields, pidFrom, startBot, stateDir, termSeen, SESSION } from './common.js';
-import { NamedUser } from './named-user.js';
 
 let irc: Ngircd;
 let bot: Running;
 let op: IrcUser;
 const dir = stateDir();
 const users: IrcUser[] = [];
-const named: NamedUser[] = [];
 
 async function user(nick: string, channel: string | null = '#t'): Promise<IrcUser> {
   const u = await IrcUser.connect(irc.port, nick);
@@ -37,7 +35,6 @@ before(async () => {
 
 after(async () => {
   for (const u of users) u.close();
-  for (const u of named) u.close();
   await stopAll();
   await stopAllNgircd();
 });
@@ -122,24 +119,25 @@ test('IRC-05 CORE-01 two users at once get two processes, and a user\'s channel 
 
 test('IRC-05 IRC-08 the same nick from another user@host is another user: the old private session ends, a new one starts', async () => {
   // No channel in common: the bot never sees the first user quit, only the nick come back.
-  const first = await NamedUser.connect(irc.port, 'nora', 'first');
-  named.push(first);
+  const first = await IrcUser.connect(irc.port, 'nora', { user: 'first' });
+  users.push(first);
   first.say('bot', 'pid');
-  const p1 = pidFrom(await first.waitSaid('bot', /^pid=\d+$/));
+  const p1 = pidFrom((await first.waitPrivmsg('bot', /^pid=\d+$/)).text);
   await first.quit();
-  const second = await NamedUser.connect(irc.port, 'nora', 'second');
-  named.push(second);
+  const second = await IrcUser.connect(irc.port, 'nora', { user: 'second' });
+  users.push(second);
   second.say('bot', 'pid');
-  const p2 = pidFrom(await second.waitSaid('bot', /^pid=\d+$/));
+  const p2 = pidFrom((await second.waitPrivmsg('bot', /^pid=\d+$/)).text);
   assert.notEqual(p2, p1, 'the second nora has her own process');
   await termSeen(dir, p1);
   await bot.waitLog(new RegExp(`client-gone client=nora pid=${p1} reason=closed detail=new-user`));
   assert.equal(envOf(dir, p2)['H-IRC-NICK'], 'nora');
-  assert.deepEqual(second.said('bot'), [`hello nora pid=${p2}`, `pid=${p2}`], 'nothing of the first session reached her');
+  const said = (): string[] => second.privmsgs('bot').map((m) => m.text);
+  assert.deepEqual(said(), [`hello nora pid=${p2}`, `pid=${p2}`], 'nothing of the first session reached her');
   // The same user, again: the same process.
   second.say('bot', 'pid');
-  await eventually(() => second.said('bot').length === 3, 'a second answer');
-  assert.equal(second.said('bot')[2], `pid=${p2}`);
+  await eventually(() => said().length === 3, 'a second answer');
+  assert.equal(said()[2], `pid=${p2}`);
   assert.ok(alive(p2));
 });
 
