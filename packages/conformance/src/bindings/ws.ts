@@ -115,10 +115,22 @@ export function wrapWebSocket(ws: WebSocket): Conn {
   };
 }
 
-/** A client of the `ws` package itself, for checks that need what Conn hides (pings). */
-export function openWs(url: string, opts: { autoPong?: boolean } = {}): Promise<WebSocket> {
+/**
+ * A client of the `ws` package itself, for checks that need what Conn hides (pings), or, with
+ * `wrap`, a Conn. `wrap` runs inside the 'open' event: messages that came in the same read as
+ * the 101 are emitted right after it, before any promise callback could listen for them.
+ */
+export function openWs(url: string, opts?: { autoPong?: boolean; headers?: Record<string, string> }): Promise<WebSocket>;
+export function openWs<T>(url: string, opts: { autoPong?: boolean; headers?: Record<string, string> }, wrap: (ws: WebSocket) => T): Promise<T>;
+export function openWs<T>(url: string, opts: { autoPong?: boolean; headers?: Record<string, string> } = {}, wrap?: (ws: WebSocket) => T): Promise<T | WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: { 'User-Agent': USER_AGENT }, perMessageDeflate: false, rejectUnauthorized: false, autoPong: opts.autoPong ?? true });
+    const ws = new WebSocket(url, {
+      headers: { 'User-Agent': USER_AGENT, ...opts.headers },
+      perMessageDeflate: false,
+      rejectUnauthorized: false,
+      autoPong: opts.autoPong ?? true,
+      maxPayload: 64 << 20,
+    });
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
@@ -127,7 +139,7 @@ export function openWs(url: string, opts: { autoPong?: boolean } = {}): Promise<
     ws.once('open', () => {
       ws.off('error', reject);
       ws.on('error', () => {});
-      resolve(ws);
+      resolve(wrap ? wrap(ws) : ws);
     });
   });
 }
@@ -192,23 +204,7 @@ export function rawRequest(host: string, port: number, request: string | Buffer,
 }
 
 export function dialWs(url: string, headers: Record<string, string> = {}): Promise<Conn> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, {
-      headers: { 'User-Agent': USER_AGENT, ...headers },
-      perMessageDeflate: false,
-      rejectUnauthorized: false,
-      maxPayload: 64 << 20,
-    });
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => {
-      res.resume();
-      reject(new Error(`HTTP ${res.statusCode} before the upgrade`));
-    });
-    ws.once('open', () => {
-      ws.off('error', reject);
-      resolve(wrapWebSocket(ws));
-    });
-  });
+  return openWs(url, { headers }, wrapWebSocket);
 }
 
 export const ws: Binding = {
