@@ -102,7 +102,9 @@ export async function startDaemon(name: string, argv: (port: number) => string[]
   // Through a shell that raises the soft fd limit when it is low (1,000 idle connections need
   // up to 3 fds each in a relay); `exec` keeps the daemon's pid, so the tree is measured right.
   const raise = 'n=$(ulimit -Hn); [ "$n" = unlimited ] && n=65536; [ "$(ulimit -n)" -lt 8192 ] && ulimit -n $n; exec "$@"';
-  const proc = spawn('/bin/sh', ['-c', raise, 'sh', ...argv(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });
+  // Its own process group, so stop() also ends what it forked (socat's and ncat's per-connection
+  // relays; an ncat relay stuck in the throughput row outlived its listener otherwise).
+  const proc = spawn('/bin/sh', ['-c', raise, 'sh', ...argv(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env, detached: true });
   let tail = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
     tail = (tail + d).slice(-4000);
@@ -129,10 +131,18 @@ export async function startDaemon(name: string, argv: (port: number) => string[]
     port,
     stderrTail: () => tail,
     stop: async () => {
-      if (!exited) proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      const group = (sig: NodeJS.Signals): void => {
+        try {
+          process.kill(-proc.pid!, sig);
+        } catch {
+          /* the group is empty */
+        }
+      };
+      if (!exited) group('SIGTERM');
+      const t = setTimeout(() => group('SIGKILL'), 5000);
       await done;
       clearTimeout(t);
+      group('SIGKILL'); // whatever it forked and left behind
     },
   };
 }
