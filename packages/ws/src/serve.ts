@@ -125,8 +125,8 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     removeSocketFile(opts.target);
     // Every session ends with its close frame; give clients a moment to take it.
     await daemon.shutdown();
-    const deadline = Date.now() + 2000;
-    while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const closed = Promise.all([...live].map((ep) => new Promise<void>((r) => ep.onClose(r))));
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
     server.closeAllConnections();
   });
   return server;
