@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
-import { exitDescription } from '@hamelin/core';
+import { exitDescription, LineFramer, linesOf } from '@hamelin/core';
 import { exitValue, STREAM_HEADERS, TEXT } from './respond.js';
 
 /** 18 random bytes: 144 bits, 24 characters of base64url (HTTP-23). */
@@ -148,41 +148,25 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
       return { status: 409, text: this.exit ? 'session has ended' : 'input already ended' };
     }
     const { maxBody, maxLine } = this.limits;
-    let partial: Buffer[] = [];
-    let partialLen = 0;
-    let total = 0;
     const emit = (line: Buffer): void => {
       if (!this.exit && this.events) this.events.input(line);
     };
+    // The core's line framing, with the end of each POST ending its last line (HTTP-24).
+    const lines = new LineFramer(maxLine, (block, kind) => {
+      if (kind === 'lines') for (const line of linesOf(block)) emit(line);
+      else emit(block);
+    });
+    let total = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (maxBody > 0 && total > maxBody) {
         req.resume();
         return { status: 413, text: `request body over --max-body (${maxBody} bytes)` };
       }
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(10, start);
-        if (nl < 0) break;
-        const piece = chunk.subarray(start, nl);
-        emit(partialLen ? Buffer.concat([...partial, piece]) : piece);
-        partial = [];
-        partialLen = 0;
-        start = nl + 1;
-      }
-      if (start < chunk.length) {
-        partial.push(chunk.subarray(start));
-        partialLen += chunk.length - start;
-        while (partialLen >= maxLine) {
-          const all = Buffer.concat(partial);
-          emit(all.subarray(0, maxLine));
-          partial = all.length > maxLine ? [all.subarray(maxLine)] : [];
-          partialLen = all.length - maxLine;
-        }
-      }
+      lines.push(chunk);
       while (this.inputPaused && !this.exit) await new Promise<void>((r) => this.resumeWaiters.push(r));
     }
-    if (partialLen) emit(Buffer.concat(partial));
+    lines.flush();
     return { status: 204 };
   }
 }
