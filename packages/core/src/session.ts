@@ -2,7 +2,7 @@
  * A session: one client endpoint joined to one process (CORE-01 .. CORE-16, CORE-19, CORE-21, CORE-25).
  *
  * This is the only place that knows the session lifecycle. Front-ends adapt a transport to
- * `ClientEndpoint` and call `runSession`; they never signal, frame or buffer anything.
+ * `ClientEndpoint` and hand it to `Daemon.accept`; they never signal, frame or buffer anything.
  */
 import type { ClientEndpoint, ExitInfo, GoneReason } from './endpoint.js';
 import { LineFramer, linesOf, type Release } from './line-framer.js';
@@ -49,6 +49,7 @@ export class Session {
   private stdinOpen = true;
   private inputEnded = false;
   private eofTimer: NodeJS.Timeout | undefined;
+  private partialTimer: NodeJS.Timeout | undefined;
   private bytesIn = 0;
   private bytesOut = 0;
   private inFramer: LineFramer;
@@ -215,9 +216,14 @@ export class Session {
         return;
       }
     }
+    this.dropBacklog();
+    this.child?.stdout.resume();
+  }
+
+  /** The backlog is written (or will never be): a session end waiting for it goes on. */
+  private dropBacklog(): void {
     this.backlog = [];
     this.backlogAt = 0;
-    this.child?.stdout.resume();
     const then = this.afterBacklog;
     this.afterBacklog = undefined;
     then?.();
@@ -227,15 +233,10 @@ export class Session {
     if (this.clientGone) return;
     this.clientGone = true;
     this.log.info('client-gone', { client: this.endpoint.label, pid: this.pid, reason, detail });
-    this.backlog = [];
     this.child?.stdout.resume(); // discard from here on, so the child is never blocked on us
     this.terminate(`client-${reason}`);
-    const then = this.afterBacklog;
-    this.afterBacklog = undefined;
-    then?.();
+    this.dropBacklog();
   }
-
-  private partialTimer: NodeJS.Timeout | undefined;
 
   /** See ClientEndpoint.partialFlushMs: a prompt waits for no newline. */
   private armPartialFlush(): void {
@@ -270,7 +271,7 @@ export class Session {
     const settle = (): void => {
       if (settled) return;
       // Every line the child wrote reaches the endpoint before it is told the session is over.
-      if (this.backlogAt < this.backlog.length && !this.clientGone) {
+      if (this.backlogAt < this.backlog.length) {
         this.afterBacklog = settle;
         return;
       }
