@@ -233,10 +233,10 @@ export class SpawnServer {
       this.pending.set(id, p);
       this.hold();
       const pair = [this.takeReady() ?? this.connectSlot(), this.takeReady() ?? this.connectSlot()] as const;
-      let failed = false;
+      // Until the request is written a socket error means this spawn cannot happen here; after,
+      // the child's own errors are the session's to see.
       const fail = (): void => {
-        if (failed || request === undefined) return;
-        failed = true;
+        if (request === undefined) return;
         request = undefined;
         this.pending.delete(id);
         for (const c of pair) c.sock.destroy();
@@ -244,7 +244,7 @@ export class SpawnServer {
         resolve({ ok: 'unavailable' });
       };
       const send = (): void => {
-        if (failed || request === undefined || pair.some((c) => c.sock.connecting)) return;
+        if (request === undefined || pair.some((c) => c.sock.connecting)) return;
         head.writeUInt32LE(pair[0].slot, 21);
         head.writeUInt32LE(pair[1].slot, 25);
         this.proc.stdin!.cork();
