@@ -89,3 +89,11 @@ export function showOutput(ctx: Ctx, c: Conn, n = 120): string {
   const m = c.messages();
   return `${m.length} messages ${clip(m.slice(0, 4).map((x) => x.toString('latin1')).join(' | '), n)}`;
 }
+
+/** The child's environment has each of these variables, each H- one also as its H_ alias. */
+export function expectVars(ctx: Ctx, env: Record<string, string>, want: Record<string, string>): void {
+  const alias = (k: string): string => k.replace(/-/g, '_');
+  const bad = Object.entries(want).filter(([k, v]) => env[k] !== v || (k.startsWith('H-') && env[alias(k)] !== v));
+  const show = (k: string): string => `${k}=${JSON.stringify(env[k] ?? null)}${k.startsWith('H-') ? ` ${alias(k)}=${JSON.stringify(env[alias(k)] ?? null)}` : ''}`;
+  ctx.expect(bad.length === 0, Object.entries(want).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') + ' (and the H_ aliases)', () => bad.map(([k]) => show(k)).join(' '));
+}
