@@ -1,8 +1,9 @@
 /** Run hamelin-conformance as a user would (its CLI, a real daemon) and read its JSON report. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { bin } from './paths.js';
 
 export interface SuiteResult {
@@ -73,4 +74,26 @@ export function suitePool(n: number): (args: string[], daemon: string[]) => Prom
       if (running < n) go();
       else queue.push(go);
     });
+}
+
+/** Every check the net binding has: the CORE ones and NET-01..NET-07, NET-09. */
+export const ALL_NET = ['CORE-01', 'CORE-02', 'CORE-03', 'CORE-04', 'CORE-05', 'CORE-06', 'CORE-07', 'CORE-08', 'CORE-09', 'CORE-10', 'CORE-11', 'CORE-12', 'CORE-13', 'CORE-14', 'CORE-15', 'CORE-16', 'CORE-17', 'CORE-18', 'CORE-19', 'CORE-20', 'CORE-21', 'CORE-22', 'CORE-23', 'CORE-24', 'CORE-25', 'CORE-26', 'CORE-27', 'NET-01', 'NET-02', 'NET-03', 'NET-04', 'NET-05', 'NET-06', 'NET-07', 'NET-09'];
+export const CORE = ALL_NET.filter((x) => x.startsWith('CORE-'));
+export const range = (area: string, from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${area}-${String(from + i).padStart(2, '0')}`);
+
+/** The checks the suite has for a binding (`--list`), so that a check added there is held to
+ * passing here without the test file knowing it. */
+export function listed(binding: string): string[] {
+  const out = execFileSync(process.execPath, [bin('conformance'), binding, '--list'], { encoding: 'utf8' });
+  return [...new Set(out.split('\n').map((l) => /^([A-Z]+-\d+)\s/.exec(l)?.[1]).filter((x): x is string => x !== undefined))].sort();
+}
+
+/** Our own daemon under the suite: three checks at a time, timeouts doubled for a loaded CI machine. */
+export const runOwn = (binding: string, daemon: string[]): Promise<SuiteRun> => runSuite([binding, '--hamelin', '--jobs', '3', '--slow', '2'], daemon);
+
+/** The run failed exactly `failed` (and so exited 1, or 0 when none), and printed its summary line. */
+export function expectFailures(r: SuiteRun, failed: string[]): void {
+  assert.deepEqual(r.ids('fail'), failed.slice().sort(), r.explain());
+  assert.equal(r.code, failed.length ? 1 : 0, r.explain());
+  assert.match(r.stdout, /\n\d+ passed, \d+ failed, \d+ skipped\n$/);
 }
