@@ -68,17 +68,6 @@ function procStat(): { ppid: number; pgid: number; sid: number } {
   }
 }
 
-record({
-  e: 'start',
-  pid: process.pid,
-  ...procStat(),
-  argv0: process.argv0,
-  argv: process.argv.slice(2),
-  env: process.env,
-  cwd: process.cwd(),
-  mode: modeArg,
-});
-
 const writeErrors = new Set<number>();
 
 /** Blocking write that waits out EAGAIN, so a full pipe blocks us as it would block `cat`. */
@@ -125,6 +114,19 @@ let sawPipe = false;
 process.on('SIGPIPE', () => {
   if (!sawPipe) record({ e: 'sig', sig: 'SIGPIPE' });
   sawPipe = true;
+});
+
+// On record only now that the signal handlers are in place: a check signals a probe as soon as
+// it has reported, and a SIGTERM before them would end it unrecorded (the default action).
+record({
+  e: 'start',
+  pid: process.pid,
+  ...procStat(),
+  argv0: process.argv0,
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  mode: modeArg,
 });
 
 // A probe never outlives a forgotten check for long.
