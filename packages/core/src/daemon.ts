@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:net';
 import type { ClientEndpoint } from './endpoint.js';
+import { descriptorRoom } from './fd-limit.js';
 import { describeTarget, listenOn, type ListenTarget } from './listen.js';
 import type { ResolvedCommand } from './command.js';
 import { baseEnv, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars } from './env.js';
@@ -53,7 +54,23 @@ export class Daemon {
     const port = await listenOn(server, target);
     server.on('error', (err: NodeJS.ErrnoException) => this.log.error('accept-error', { error: err.code ?? err.message }));
     this.log.notice('listening', target.kind === 'unix' ? { address: describeTarget(target), ...fields } : { address: target.host, port, ...fields });
+    this.warnIfFewDescriptors();
     return port;
+  }
+
+  /** Over the open-files limit a client is closed unserved and unlogged (fd-limit.ts), so say
+   * at startup when the limit cannot hold --max-clients sessions. */
+  private warnIfFewDescriptors(): void {
+    const room = descriptorRoom();
+    const max = this.config.maxClients;
+    if (!room || max === 0 || room.sessions >= max) return;
+    this.log.warn('fd-limit', {
+      limit: room.limit,
+      open: room.open,
+      sessions: room.sessions,
+      max_clients: max,
+      message: `the open-files limit leaves room for about ${room.sessions} sessions; clients beyond that are closed unserved (raise it with ulimit -n, or lower --max-clients)`,
+    });
   }
 
   /** Join a new client to a new process. `vars` are the front-end's H- variables
