@@ -109,6 +109,11 @@ async function measureAll(contenders: Contender[]): Promise<Map<string, Figures>
     for (const l of full) {
       await waitChildrenGone(l.d.proc.pid!);
       await attempt(l, 'latency', async () => {
+        // The first pass on a daemon is also reported: hamelin's per-line path is still being
+        // compiled by V8 then (here its p99 was 0.9-1.3 ms on the first pass, 0.12-0.17 ms on
+        // the next). The p50/p99 rows are the second pass, the steady state of a long-lived daemon.
+        const first = await runLoad(['latency', '127.0.0.1', l.d.port, LATENCY_COUNT]);
+        l.f['lat_p99_first'] = first.p99_ms!;
         const r = await runLoad(['latency', '127.0.0.1', l.d.port, LATENCY_COUNT]);
         l.f['lat_p50'] = r.p50_ms!;
         l.f['lat_p99'] = r.p99_ms!;
@@ -136,9 +141,27 @@ async function measureAll(contenders: Contender[]): Promise<Map<string, Figures>
       await waitChildrenGone(l.d.proc.pid!);
       log(`${l.c.name}: ${IDLE} idle connections`);
       await attempt(l, 'idle', async () => {
-        l.f['idle_pss'] = await idleMemory(l.d);
+        l.f['idle_pss'] = (await idleMemory(l.d)).after;
       });
       await stop(l);
+    }
+    // The same on a daemon that has served nothing: its baseline and what each idle connection
+    // adds. After the throughput row a garbage-collected daemon keeps part of the heap it grew
+    // (here hamelin's 1000-idle PSS was 40 MiB in one run and 71 in the next), so the row
+    // above depends on what came before it; these two do not.
+    for (const l of full) {
+      await attempt(l, 'fresh idle', async () => {
+        const d = await startDaemon(l.c.name, l.c.argv, l.c.env);
+        try {
+          log(`${l.c.name}: ${IDLE} idle connections on a fresh daemon`);
+          const m = await idleMemory(d);
+          l.f['fresh_base'] = m.before;
+          l.f['fresh_per_conn'] = Math.max(0, ((m.after - m.before) * 1024) / IDLE); // tcpserver's own process grows by nothing (noise can be below 0)
+        } finally {
+          await waitChildrenGone(d.proc.pid!, 5000);
+          await d.stop();
+        }
+      });
     }
   } finally {
     for (const l of live) await stop(l);
@@ -155,7 +178,8 @@ async function stop(l: Live): Promise<void> {
 }
 
 /** Hold IDLE connections open (each answered once, so its child runs), then measure. */
-async function idleMemory(d: RunningDaemon): Promise<number> {
+async function idleMemory(d: RunningDaemon): Promise<{ before: number; after: number }> {
+  const before = treeMemory(d.proc.pid!).pssMiB;
   const { loadgen } = await import('../lib.js');
   const { spawn } = await import('node:child_process');
   const bin = await loadgen();
@@ -174,7 +198,7 @@ async function idleMemory(d: RunningDaemon): Promise<number> {
     await sleep(500); // let allocations settle
     const m = treeMemory(d.proc.pid!);
     log(`${d.name}: ${IDLE} idle: PSS ${m.pssMiB.toFixed(1)} MiB, RSS sum ${m.rssMiB.toFixed(1)} MiB, ${m.processes} processes (cat excluded)`);
-    return m.pssMiB;
+    return { before, after: m.pssMiB };
   } finally {
     p.stdin.end();
     await new Promise((res) => p.once('close', res));
@@ -201,8 +225,11 @@ const suite: Suite = async () => {
     row('churn8_p50', 'churn c=8 p50', 'ms', false),
     row('lat_p50', 'echo p50', 'ms', false, `round trip of one line on an open connection (${LATENCY_COUNT})`),
     row('lat_p99', 'echo p99', 'ms', false),
+    row('lat_p99_first', 'echo p99, first pass', 'ms', false, 'the same on the connection before, the first of the daemon (cold JIT)'),
     row('mbps', 'throughput', 'MB/s', true, `${THROUGHPUT_MB} MB of 100-byte lines through one connection and back`),
-    row('idle_pss', `${IDLE} idle conns`, 'MiB', false, 'PSS of the daemon process tree, cat processes excluded'),
+    row('idle_pss', `${IDLE} idle conns`, 'MiB', false, "PSS of the daemon process tree, cat processes excluded, after the rows above (hamelin's node shares its text pages with the bench's own node: its RSS sum, in the log, is the upper bound)"),
+    row('fresh_base', 'fresh daemon, no client', 'MiB', false, 'PSS of a daemon that has served nothing yet'),
+    row('fresh_per_conn', 'each idle conn adds', 'KiB', false, `PSS growth of that daemon with ${IDLE} idle connections, per connection (a forking peer's is its process)`),
   ];
 };
 

@@ -170,7 +170,9 @@ async function pipelined(port: number, n: number, limitMs: number): Promise<numb
   }
 }
 
-async function idleMemory(d: RunningDaemon, n: number): Promise<number> {
+/** RSS sum of the daemon's tree before and with `n` idle connections. */
+async function idleMemory(d: RunningDaemon, n: number): Promise<{ before: number; after: number }> {
+  const before = treeMemory(d.proc.pid!).rssMiB;
   const conns: WebSocket[] = [];
   try {
     for (let i = 0; i < n; i += 50) {
@@ -188,7 +190,7 @@ async function idleMemory(d: RunningDaemon, n: number): Promise<number> {
     await sleep(500); // let allocations settle
     const m = treeMemory(d.proc.pid!);
     log(`${d.name}: ${n} idle: RSS sum ${m.rssMiB.toFixed(1)} MiB, PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} processes (cat excluded)`);
-    return m.rssMiB;
+    return { before, after: m.rssMiB };
   } finally {
     for (const ws of conns) ws.close(1000);
     await Promise.race([Promise.all(conns.map(closed)), sleep(5000)]);
@@ -229,6 +231,8 @@ async function measure(c: Contender): Promise<Figures> {
     await waitChildrenGone(d.proc.pid!);
     log(`${c.name}: latency`);
     await step('latency', async () => {
+      // First pass reported apart: a cold JIT on hamelin's side (see suites/net.ts).
+      f['lat_p99_first'] = (await latency(d.port, LATENCY_COUNT)).p99;
       const r = await latency(d.port, LATENCY_COUNT);
       f['lat_p50'] = r.p50;
       f['lat_p99'] = r.p99;
@@ -261,11 +265,28 @@ async function measure(c: Contender): Promise<Figures> {
     await waitChildrenGone(d.proc.pid!);
     log(`${c.name}: ${IDLE} idle connections`);
     await step('idle', async () => {
-      f['idle_rss'] = await idleMemory(d, IDLE);
+      f['idle_rss'] = (await idleMemory(d, IDLE)).after;
     });
   } finally {
     await waitChildrenGone(d.proc.pid!);
     await d.stop();
+  }
+  // The same on a daemon that has served nothing yet: its baseline, and what each idle
+  // connection adds to it. After the load above, a daemon's heap has grown and part of it
+  // stays, so the row above is the higher figure for a garbage-collected daemon.
+  try {
+    const fresh = await startDaemon(c.name, c.argv);
+    try {
+      log(`${c.name}: ${IDLE} idle connections on a fresh daemon`);
+      const m = await idleMemory(fresh, IDLE);
+      f['fresh_base'] = m.before;
+      f['fresh_per_conn'] = ((m.after - m.before) * 1024) / IDLE;
+    } finally {
+      await waitChildrenGone(fresh.proc.pid!);
+      await fresh.stop();
+    }
+  } catch (e) {
+    log(`${c.name} fresh idle failed: ${(e as Error).message.split('\n')[0]}`);
   }
   return f;
 }
@@ -291,9 +312,12 @@ const suite: Suite = async () => {
     row('churn1_p50', 'churn c=1 p50', 'ms', false, 'one whole connection at c=1'),
     row('lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT})`),
     row('lat_p99', 'echo p99', 'ms', false),
+    row('lat_p99_first', 'echo p99, first pass', 'ms', false, 'the same on the connection before, the first of the daemon (cold JIT)'),
     row('pipelined', 'pipelined', 'msg/s', true, `${PIPELINE} messages sent at once on one connection, until the last echo (best of 3)`),
     row('bursts', `bursts of ${BURST_SIZE / 1000}k`, `of ${BURSTS}`, true, `bursts of ${BURST_SIZE} pipelined messages whose echoes all arrive within ${BURST_LIMIT_MS / 1000} s`),
-    row('idle_rss', `${IDLE} idle conns`, 'MiB', false, 'RSS sum of the daemon process tree, cat processes excluded'),
+    row('idle_rss', `${IDLE} idle conns`, 'MiB', false, 'RSS sum of the daemon process tree, cat processes excluded, after the rows above'),
+    row('fresh_base', 'fresh daemon, no client', 'MiB', false, 'RSS sum of a daemon that has served nothing yet'),
+    row('fresh_per_conn', 'each idle conn adds', 'KiB', false, `RSS growth of that daemon with ${IDLE} idle connections, per connection`),
   ];
 };
 
