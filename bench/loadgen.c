@@ -14,6 +14,14 @@
  *   loadgen idle HOST PORT COUNT             open COUNT connections, each answers one line (so
  *                                            its child is running), print "ready", hold them until
  *                                            stdin ends, then close them
+ *   loadgen ws-churn HOST PORT CONC SECONDS  the same as churn over WebSocket: handshake, one text
+ *                                            message, its echo, then the closing handshake (our
+ *                                            close frame, the server's, the TCP close)
+ *   loadgen ws-latency HOST PORT COUNT       COUNT round trips of one text message
+ *
+ * The WebSocket modes speak just enough RFC 6455 for an echo server: a fixed key, masked text
+ * frames of under 126 bytes out, unmasked frames of any length in. They exist so that the ws
+ * rows, like the net ones, do not measure a Node client sharing the 2 cores.
  *
  * Every mode prints one JSON object on stdout. Times are in milliseconds.
  */
@@ -88,6 +96,151 @@ static double pct(double *v, size_t n, double p) {
   return v[i];
 }
 
+/* ---- WebSocket (the ws-* modes) ---- */
+static int ws_mode;
+
+/* Bytes read past the 101 response or past a frame, for the next frame. One per thread. */
+struct wsbuf {
+  unsigned char b[4096];
+  size_t len;
+};
+
+static int ws_fill(int fd, struct wsbuf *w, size_t want) {
+  while (w->len < want) {
+    ssize_t r = read(fd, w->b + w->len, sizeof w->b - w->len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    w->len += (size_t)r;
+  }
+  return 0;
+}
+
+static void ws_consume(struct wsbuf *w, size_t n) {
+  memmove(w->b, w->b + n, w->len - n);
+  w->len -= n;
+}
+
+static int ws_handshake(int fd, struct wsbuf *w) {
+  char req[256];
+  int n = snprintf(req, sizeof req,
+                   "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                   ntohs(addr.sin_port));
+  if (write_all(fd, req, (size_t)n) < 0) return -1;
+  w->len = 0;
+  for (;;) {
+    if (w->len == sizeof w->b) return -1;
+    ssize_t r = read(fd, w->b + w->len, sizeof w->b - w->len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    w->len += (size_t)r;
+    unsigned char *end = memmem(w->b, w->len, "\r\n\r\n", 4);
+    if (!end) continue;
+    if (w->len < 12 || memcmp(w->b, "HTTP/1.1 101", 12) != 0) return -1;
+    ws_consume(w, (size_t)(end + 4 - w->b));
+    return 0;
+  }
+}
+
+/* One masked frame from the client (RFC 6455 5.3); payloads here are under 126 bytes. */
+static int ws_send(int fd, int opcode, const char *p, size_t n) {
+  unsigned char f[6 + 125];
+  static const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
+  if (n > 125) return -1;
+  f[0] = (unsigned char)(0x80 | opcode);
+  f[1] = (unsigned char)(0x80 | n);
+  memcpy(f + 2, key, 4);
+  for (size_t i = 0; i < n; i++) f[6 + i] = (unsigned char)p[i] ^ key[i % 4];
+  return write_all(fd, (const char *)f, 6 + n);
+}
+
+/* Read one whole frame; returns its opcode, or -1. */
+static int ws_read_frame(int fd, struct wsbuf *w) {
+  if (ws_fill(fd, w, 2) < 0) return -1;
+  int opcode = w->b[0] & 0x0f;
+  uint64_t len = w->b[1] & 0x7f;
+  size_t head = 2;
+  if (len == 126) {
+    if (ws_fill(fd, w, 4) < 0) return -1;
+    len = ((uint64_t)w->b[2] << 8) | w->b[3];
+    head = 4;
+  } else if (len == 127) {
+    if (ws_fill(fd, w, 10) < 0) return -1;
+    len = 0;
+    for (int i = 0; i < 8; i++) len = (len << 8) | w->b[2 + i];
+    head = 10;
+  }
+  if (w->b[1] & 0x80) head += 4; /* a server never masks, but skip a key if one is there */
+  ws_consume(w, head);
+  while (len > 0) { /* payloads are not looked at, only counted */
+    if (w->len == 0 && ws_fill(fd, w, 1) < 0) return -1;
+    size_t take = w->len < len ? w->len : (size_t)len;
+    ws_consume(w, take);
+    len -= take;
+  }
+  return opcode;
+}
+
+/* The next text (or binary) message, skipping pings and pongs. */
+static int ws_read_message(int fd, struct wsbuf *w) {
+  for (;;) {
+    int op = ws_read_frame(fd, w);
+    if (op == 1 || op == 2) return 0;
+    if (op == 8 || op < 0) return -1;
+  }
+}
+
+/* Our close frame (1000), then wait for the server's close and the end of TCP. */
+static int ws_close(int fd, struct wsbuf *w) {
+  static const char code[2] = {0x03, (char)0xe8};
+  if (ws_send(fd, 8, code, 2) < 0) return -1;
+  for (;;) {
+    int op = ws_read_frame(fd, w);
+    if (op < 0) return 0; /* the TCP close */
+    if (op == 8) {
+      char c;
+      while (read(fd, &c, 1) > 0) {
+      }
+      return 0;
+    }
+  }
+}
+
+/* One churn connection over WebSocket; 0 when it went through. */
+static int ws_session(int fd) {
+  struct wsbuf w;
+  if (ws_handshake(fd, &w) < 0) return -1;
+  if (ws_send(fd, 1, "hello", 5) < 0 || ws_read_message(fd, &w) < 0) return -1;
+  return ws_close(fd, &w);
+}
+
+static int ws_latency(int count) {
+  int fd = dial();
+  struct wsbuf w;
+  if (fd < 0 || ws_handshake(fd, &w) < 0) {
+    fprintf(stderr, "loadgen: WebSocket handshake failed\n");
+    return 1;
+  }
+  static const char msg[] = "ping 0123456789 abcdefghijklmnopqrstuvwxyz";
+  double *lat = malloc((size_t)count * sizeof(double));
+  for (int i = 0; i < 20; i++) /* warm-up: the child may still be starting */
+    if (ws_send(fd, 1, msg, sizeof msg - 1) < 0 || ws_read_message(fd, &w) < 0) return 1;
+  for (int i = 0; i < count; i++) {
+    double t0 = now_ms();
+    if (ws_send(fd, 1, msg, sizeof msg - 1) < 0 || ws_read_message(fd, &w) < 0) {
+      fprintf(stderr, "loadgen: connection lost after %d round trips\n", i);
+      return 1;
+    }
+    lat[i] = now_ms() - t0;
+  }
+  ws_close(fd, &w);
+  close(fd);
+  qsort(lat, (size_t)count, sizeof(double), cmp_double);
+  printf("{\"mode\":\"ws-latency\",\"count\":%d,\"p50_ms\":%.4f,\"p99_ms\":%.4f}\n", count, pct(lat, (size_t)count, 0.5),
+         pct(lat, (size_t)count, 0.99));
+  return 0;
+}
+
 /* ---- churn ---- */
 struct churn_slot {
   pthread_t t;
@@ -107,7 +260,7 @@ static void *churn_thread(void *arg) {
       usleep(1000);
       continue;
     }
-    if (write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) {
+    if (ws_mode ? ws_session(fd) < 0 : write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) {
       s->errors++;
       close(fd);
       continue;
@@ -141,9 +294,9 @@ static int churn(int conc, double seconds) {
   for (int i = 0; i < conc; i++)
     for (size_t j = 0; j < slots[i].ok; j++) all[k++] = slots[i].lat[j];
   qsort(all, ok, sizeof(double), cmp_double);
-  printf("{\"mode\":\"churn\",\"concurrency\":%d,\"connections\":%zu,\"errors\":%zu,\"elapsed_ms\":%.1f,"
+  printf("{\"mode\":\"%s\",\"concurrency\":%d,\"connections\":%zu,\"errors\":%zu,\"elapsed_ms\":%.1f,"
          "\"per_s\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f}\n",
-         conc, ok, errors, elapsed, ok * 1e3 / elapsed, pct(all, ok, 0.5), pct(all, ok, 0.9), pct(all, ok, 0.99));
+         ws_mode ? "ws-churn" : "churn", conc, ok, errors, elapsed, ok * 1e3 / elapsed, pct(all, ok, 0.5), pct(all, ok, 0.9), pct(all, ok, 0.99));
   return ok > 0 ? 0 : 1;
 }
 
@@ -263,7 +416,7 @@ static int idle(int count) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle HOST PORT ARG [SECONDS]\n");
+    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle|ws-churn|ws-latency HOST PORT ARG [SECONDS]\n");
     return 2;
   }
   addr.sin_family = AF_INET;
@@ -277,6 +430,11 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "latency")) return latency(atoi(argv[4]));
   if (!strcmp(mode, "throughput")) return throughput(atof(argv[4]));
   if (!strcmp(mode, "idle")) return idle(atoi(argv[4]));
+  if (!strcmp(mode, "ws-churn")) {
+    ws_mode = 1;
+    return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
+  }
+  if (!strcmp(mode, "ws-latency")) return ws_latency(atoi(argv[4]));
   fprintf(stderr, "loadgen: unknown mode %s\n", mode);
   return 2;
 }

@@ -1,6 +1,8 @@
 /**
- * hamelin-ws against websocketd, both serving `cat` on loopback, driven by the same client:
- * the `ws` package in this process. One daemon at a time, started and stopped here.
+ * hamelin-ws against websocketd, both serving `cat` on loopback, driven by the same clients:
+ * loadgen.c (ws-churn, ws-latency) for churn and latency, where a Node client would take a
+ * core's worth of CPU from the daemon, and the `ws` package in this process for the pipelined,
+ * burst and idle rows. One daemon at a time, started and stopped here.
  *
  * Rows: connection churn at concurrency 1 and 8; echo latency p50/p99 on an open
  * connection; pipelined throughput in messages per second; how many of 10 bursts of 10,000
@@ -11,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import type { BenchRow, Suite } from '../types.js';
-import { log, ROOT, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
+import { log, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CHURN_S = QUICK ? 1 : 3;
@@ -89,55 +91,17 @@ function closed(ws: WebSocket): Promise<void> {
   });
 }
 
-/** connect, one line, its echo, close (and wait for the close to complete), for `seconds`. */
+/** Connect, one message, its echo, the closing handshake: loadgen.c's ws-churn, the same C
+ * client as the net rows, so that a Node client does not take the daemon's CPU. */
 async function churn(port: number, concurrency: number, seconds: number): Promise<{ perS: number; p50: number; errors: number }> {
-  const end = performance.now() + seconds * 1000;
-  const times: number[] = [];
-  let errors = 0;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      try {
-        const ws = await open(port);
-        const echo = nextMessage(ws);
-        ws.send('hello');
-        if ((await echo) !== 'hello') throw new Error('wrong echo');
-        ws.close(1000);
-        await closed(ws);
-        times.push(performance.now() - t0);
-      } catch {
-        errors++;
-      }
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (performance.now() - t0) / 1000;
-  return { perS: times.length / elapsed, p50: pct(times, 50), errors };
+  const r = await runLoad(['ws-churn', '127.0.0.1', port, concurrency, seconds]);
+  return { perS: r.per_s!, p50: r.p50_ms!, errors: r.errors! };
 }
 
-function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
+/** Round trips of one message on an open connection (loadgen.c's ws-latency). */
 async function latency(port: number, count: number): Promise<{ p50: number; p99: number }> {
-  const ws = await open(port);
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const t0 = performance.now();
-      const echo = nextMessage(ws);
-      ws.send(`ping ${i}`);
-      await echo;
-      times.push(performance.now() - t0);
-    }
-  } finally {
-    ws.close(1000);
-    await closed(ws);
-  }
-  return { p50: pct(times, 50), p99: pct(times, 99) };
+  const r = await runLoad(['ws-latency', '127.0.0.1', port, count]);
+  return { p50: r.p50_ms!, p99: r.p99_ms! };
 }
 
 /** Send `n` messages at once on a fresh connection; resolve with the ms until all came back,
@@ -307,7 +271,7 @@ const suite: Suite = async () => {
     ...(note ? { note } : {}),
   });
   return [
-    row('churn1', 'churn c=1', 'conn/s', true, 'connect, one message, read its echo, close; 1 client (Node ws client)'),
+    row('churn1', 'churn c=1', 'conn/s', true, 'connect, one message, read its echo, closing handshake; 1 client (loadgen.c)'),
     row('churn8', 'churn c=8', 'conn/s', true, 'the same with 8 clients at once'),
     row('churn1_p50', 'churn c=1 p50', 'ms', false, 'one whole connection at c=1'),
     row('lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT})`),
