@@ -97,3 +97,8 @@ export function expectVars(ctx: Ctx, env: Record<string, string>, want: Record<s
   const show = (k: string): string => `${k}=${JSON.stringify(env[k] ?? null)}${k.startsWith('H-') ? ` ${alias(k)}=${JSON.stringify(env[alias(k)] ?? null)}` : ''}`;
   ctx.expect(bad.length === 0, Object.entries(want).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') + ' (and the H_ aliases)', () => bad.map(([k]) => show(k)).join(' '));
 }
+
+/** The child's H- variables (not the suite's own) whose H_ alias is missing or differs (CORE-11). */
+export function aliasMismatches(env: Record<string, string>): string[] {
+  return Object.keys(env).filter((k) => k.startsWith('H-') && !k.includes('CONFORMANCE') && env[k.replace(/-/g, '_')] !== env[k]);
+}

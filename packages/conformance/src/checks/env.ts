@@ -4,11 +4,17 @@ import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { ENV_LEAK, ENV_MARK } from '../runner.js';
 import type { ProbeRun } from '../probe-report.js';
 import type { Address, Conn } from '../types.js';
-import { clip, session } from './common.js';
+import { aliasMismatches, clip, session } from './common.js';
 
 async function envSession(ctx: Ctx): Promise<{ env: Record<string, string>; c: Conn; addr: Address; p: ProbeRun; d: DaemonRun }> {
   const { d, c, p } = await session(ctx, { mode: 'echo' });
   return { env: p.env, c, addr: d.addr, p, d };
+}
+
+/** The daemon's own environment as it started (an interpreter's launcher, such as a pyenv
+ * shim, may have changed PATH on the way), else the one the suite gave it. */
+function daemonEnv(d: DaemonRun): Record<string, string> {
+  return environOf(d.pid) ?? (process.env as Record<string, string>);
 }
 
 /** A process's environment as it was exec'ed (/proc/PID/environ). */
@@ -73,7 +79,7 @@ export const envChecks: Check[] = [
       const { env } = await envSession(ctx);
       const names = Object.keys(env).filter((k) => k.startsWith('H-') && !k.includes('CONFORMANCE'));
       ctx.expect(names.length > 0, 'H- variables, each with an H_ alias', () => 'no H- variables at all');
-      const bad = names.filter((k) => env[k.replace(/-/g, '_')] !== env[k]);
+      const bad = aliasMismatches(env);
       ctx.expect(bad.length === 0, 'an H_ alias with the same value for each', () => bad.map((k) => `${k.replace(/-/g, '_')}=${JSON.stringify(env[k.replace(/-/g, '_')] ?? null)}`).join(' '));
       return `${names.length} aliased`;
     },
@@ -84,11 +90,9 @@ export const envChecks: Check[] = [
     title: "child env = daemon env + H- vars (inherited H-/H_ vars removed)",
     async run(ctx) {
       const { env, d } = await envSession(ctx);
-      // The daemon's own environment as it started (an interpreter's launcher, such as a pyenv
-      // shim, may have changed PATH on the way), else the one the suite gave it.
-      const daemonEnv = environOf(d.pid) ?? (process.env as Record<string, string>);
+      const own = daemonEnv(d);
       ctx.expect(env[ENV_MARK.name] === ENV_MARK.value, `${ENV_MARK.name} from the daemon's environment`, () => `${ENV_MARK.name}=${JSON.stringify(env[ENV_MARK.name] ?? null)}`);
-      ctx.expect(env.PATH === daemonEnv.PATH, "PATH as in the daemon's environment", () => `PATH=${clip(env.PATH ?? '(unset)', 80)}, the daemon's ${clip(daemonEnv.PATH ?? '(unset)', 80)}`);
+      ctx.expect(env.PATH === own.PATH, "PATH as in the daemon's environment", () => `PATH=${clip(env.PATH ?? '(unset)', 80)}, the daemon's ${clip(own.PATH ?? '(unset)', 80)}`);
       const leaked = Object.keys(ENV_LEAK).filter((k) => env[k] !== undefined);
       ctx.expect(leaked.length === 0, "the daemon's own inherited H- variables removed", () => `${leaked.join(', ')} passed on`);
     },
@@ -99,8 +103,8 @@ export const envChecks: Check[] = [
     title: 'the daemon adds only H- names (upper case, digits, dashes) and their H_ aliases to its environment',
     async run(ctx) {
       const { env, d } = await envSession(ctx);
-      const daemonEnv = environOf(d.pid) ?? (process.env as Record<string, string>);
-      const added = Object.keys(env).filter((k) => !(k in daemonEnv));
+      const own = daemonEnv(d);
+      const added = Object.keys(env).filter((k) => !(k in own));
       const bad = added.filter((k) => !/^H[-_][A-Z0-9]+([-_][A-Z0-9]+)*$/.test(k));
       ctx.expect(bad.length === 0, 'no other names added', () => `also added: ${bad.map((k) => `${k}=${clip(env[k]!, 40)}`).join(' ')}`);
       return `${added.length} added, all H- or H_`;
