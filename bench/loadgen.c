@@ -171,6 +171,7 @@ static int ws_read_frame(int fd, struct wsbuf *w) {
     head = 10;
   }
   if (w->b[1] & 0x80) head += 4; /* a server never masks, but skip a key if one is there */
+  if (ws_fill(fd, w, head) < 0) return -1;
   ws_consume(w, head);
   while (len > 0) { /* payloads are not looked at, only counted */
     if (w->len == 0 && ws_fill(fd, w, 1) < 0) return -1;
