@@ -11,7 +11,8 @@ import type { ResolvedCommand } from './command.js';
 import { baseEnv, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars } from './env.js';
 import type { Logger } from './log.js';
 import { signalGroup } from './process-group.js';
-import { errorLine, Session, type SessionLimits } from './session.js';
+import { sayAndFinish } from './daemon-says.js';
+import { Session, type SessionLimits } from './session.js';
 import { VERSION } from './version.js';
 
 export interface DaemonConfig {
@@ -101,9 +102,7 @@ export class Daemon {
   private refuse(endpoint: ClientEndpoint): void {
     const why = this.stopping ? 'shutting down' : `too many clients (limit ${this.config.maxClients})`;
     this.log.warn('refused', { client: endpoint.label, reason: why });
-    endpoint.start({ input: () => {}, inputEnd: () => {}, drain: () => {}, gone: () => {} });
-    endpoint.write(errorLine(endpoint.framing, `busy: ${why}`));
-    endpoint.finish({ code: null, signal: null, refused: why });
+    sayAndFinish(endpoint, `busy: ${why}`, { code: null, signal: null, refused: why });
   }
 
   /**

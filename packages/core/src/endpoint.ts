@@ -86,4 +86,10 @@ export interface ClientEndpoint {
    * Called exactly once.
    */
   finish(exit: ExitInfo): void;
+  /**
+   * Optional: the daemon's own answer instead of a session (CORE-19, CORE-20), called after
+   * start and instead of write and finish. `line` is what to tell the client, `exit` says why
+   * (`spawnError` or `refused`). Without it the line is written as output, then finish.
+   */
+  tell?(line: Buffer, exit: ExitInfo): void;
 }

@@ -1,5 +1,6 @@
 export type { ClientEndpoint, EndpointEvents, ExitInfo, Framing, GoneReason } from './endpoint.js';
-export { Session, errorLine, type SessionLimits, type SessionResult } from './session.js';
+export { Session, type SessionLimits, type SessionResult } from './session.js';
+export { errorLine, sayAndFinish } from './daemon-says.js';
 export { Daemon, type DaemonConfig } from './daemon.js';
 export { baseEnv, buildEnv, hNames, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars } from './env.js';
 export { Logger, type LogFormat, type Fields } from './log.js';

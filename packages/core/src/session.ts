@@ -4,6 +4,7 @@
  * This is the only place that knows the session lifecycle. Front-ends adapt a transport to
  * `ClientEndpoint` and hand it to `Daemon.accept`; they never signal, frame or buffer anything.
  */
+import { sayAndFinish } from './daemon-says.js';
 import type { ClientEndpoint, ExitInfo, GoneReason } from './endpoint.js';
 import { LineFramer, linesOf, type Release } from './line-framer.js';
 import type { Logger } from './log.js';
@@ -321,9 +322,7 @@ export class Session {
   private spawnFailed(code: string, message: string): void {
     const exit: ExitInfo = { code: null, signal: null, spawnError: { code, message } };
     this.log.error('spawn-failed', { client: this.endpoint.label, command: this.argv0, code, message });
-    this.endpoint.start({ input: () => {}, inputEnd: () => {}, drain: () => {}, gone: () => {} });
-    this.endpoint.write(errorLine(this.endpoint.framing, `cannot start ${this.argv0}: ${code}`));
-    this.endpoint.finish(exit);
+    sayAndFinish(this.endpoint, `cannot start ${this.argv0}: ${code}`, exit);
     this.resolveDone(this.result(exit));
   }
 
@@ -336,9 +335,4 @@ export class Session {
       durationMs: Date.now() - this.started,
     };
   }
-}
-
-/** A line the daemon itself says to a client (spawn failure, refusal): fixed prefix, one line. */
-export function errorLine(framing: 'stream' | 'message', text: string): Buffer {
-  return Buffer.from(framing === 'stream' ? `hamelin: ${text}\n` : `hamelin: ${text}`);
 }

@@ -23,10 +23,6 @@ export interface RequestOutcome {
 export class RequestEndpoint implements ClientEndpoint {
   readonly framing = 'stream' as const;
   private events: EndpointEvents | undefined;
-  /** Output written in the same synchronous run as `finish` (a spawn failure or a refusal)
-   * must get its own status, so the first block waits for the end of that run. */
-  private pending: Buffer[] = [];
-  private flushQueued = false;
   /** True once the 200 head has gone out. */
   private streaming = false;
   /** True once the daemon answered on its own (413, 408) or the client went away. */
@@ -88,13 +84,8 @@ export class RequestEndpoint implements ClientEndpoint {
 
   write(chunk: Buffer): boolean {
     if (this.answered || this.res.destroyed) return true;
-    if (this.streaming) return this.res.write(chunk);
-    this.pending.push(chunk);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flush());
-    }
-    return true;
+    if (!this.streaming) this.sendHead();
+    return this.res.write(chunk);
   }
 
   pauseInput(): void {
@@ -116,30 +107,34 @@ export class RequestEndpoint implements ClientEndpoint {
     // Already answered (413/408 before any output), or the client is gone.
     if (res.destroyed || res.writableEnded) return this.report(exit);
     if (!this.streaming) {
-      if (exit.refused) {
-        this.status = 503;
-        answer(res, 503, `busy: ${exit.refused}`, { ...this.headers, 'Retry-After': '1' });
-        return this.report(exit);
-      }
-      if (exit.spawnError) {
-        this.status = 500;
-        this.sendWhole(500, Buffer.concat(this.pending), exit);
-        return this.report(exit);
-      }
-      if (this.pending.length > 0) {
-        this.sendHead();
-      } else {
-        // --timeout is the core's: it ended the child, and a silent child gets 504 (HTTP-15).
-        const timedOut = exit.terminatedBy === 'timeout';
-        const ok = exit.code === 0 && !timedOut;
-        const text = timedOut ? `timed out after ${this.cfg.timeoutMs / 1000} s (${exitDescription(exit)})` : exitDescription(exit);
-        this.status = ok ? 200 : timedOut ? 504 : 500;
-        this.sendWhole(this.status, ok ? EMPTY : Buffer.from(`hamelin: ${text}\n`), exit);
-        return this.report(exit);
-      }
+      // No output: the status tells how the child ended. --timeout is the core's: it ended
+      // the child, and a silent child gets 504 (HTTP-15).
+      const timedOut = exit.terminatedBy === 'timeout';
+      const ok = exit.code === 0 && !timedOut;
+      const text = timedOut ? `timed out after ${this.cfg.timeoutMs / 1000} s (${exitDescription(exit)})` : exitDescription(exit);
+      this.status = ok ? 200 : timedOut ? 504 : 500;
+      this.sendWhole(this.status, ok ? EMPTY : Buffer.from(`hamelin: ${text}\n`), exit);
+      return this.report(exit);
     }
     if (this.chunked) res.addTrailers({ 'Hamelin-Exit': exitValue(exit) });
     res.end();
+    this.report(exit);
+  }
+
+  /** The daemon's own answer instead of a session (HTTP-05): 503 with `Retry-After` when busy
+   * (CORE-20), 500 when the command cannot start (CORE-19), the line as the body. */
+  tell(line: Buffer, exit: ExitInfo): void {
+    this.finished = true;
+    clearTimeout(this.readTimer);
+    if (!this.res.destroyed && !this.res.writableEnded) {
+      if (exit.refused) {
+        this.status = 503;
+        answer(this.res, 503, `busy: ${exit.refused}`, { ...this.headers, 'Retry-After': '1' });
+      } else {
+        this.status = 500;
+        this.sendWhole(500, line, exit);
+      }
+    }
     this.report(exit);
   }
 
@@ -156,29 +151,18 @@ export class RequestEndpoint implements ClientEndpoint {
     clearTimeout(this.readTimer);
     if (!this.streaming) {
       this.status = status;
-      this.pending = [];
       answer(this.res, status, text, this.headers, true);
     }
     this.req.resume(); // read and drop the rest, so our answer is not destroyed by a reset
     this.events?.gone(reason, text);
   }
 
-  /** The end of the run in which the first output came: stream it, unless `finish` has
-   * already answered in that same run. */
-  private flush(): void {
-    this.flushQueued = false;
-    if (!this.finished) this.sendHead();
-  }
-
+  /** The first output: 200, streamed (HTTP-03). */
   private sendHead(): void {
-    if (this.streaming || this.answered || this.res.destroyed || this.pending.length === 0) return;
     this.streaming = true;
     this.status = 200;
     const head = this.chunked ? STREAM_HEAD_TRAILER : STREAM_HEAD;
     this.res.writeHead(200, hasAny(this.headers) ? { ...this.headers, ...head } : head);
-    const pending = this.pending;
-    this.pending = [];
-    for (const chunk of pending) this.res.write(chunk);
   }
 
   private sendWhole(status: number, body: Buffer, exit: ExitInfo): void {
