@@ -11,7 +11,7 @@ import { spawnChild, spawnLayer, type Child, type SpawnRequest } from '@hamelin/
 import { alive, eventually } from '../helpers/poll.js';
 
 const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'hamelin-spawn-')));
-const LAYERS = ['spawn-server', 'child_process'] as const;
+const LAYERS = ['prebuilt', 'child_process'] as const;
 
 function useLayer(layer: (typeof LAYERS)[number]): void {
   if (layer === 'child_process') process.env.HAMELIN_SPAWN = 'child_process';
@@ -60,7 +60,7 @@ async function run(req: SpawnRequest, input = ''): Promise<Ran> {
 for (const layer of LAYERS) {
   test(`SPAWN ${layer}: the layer in use is the one asked for`, async () => {
     useLayer(layer);
-    assert.equal(await spawnLayer(), layer, layer === 'spawn-server' ? 'the spawn server needs Linux and cc' : '');
+    assert.equal(await spawnLayer(), layer, layer === 'prebuilt' ? 'the prebuilt helper needs Linux x64/arm64 and spawner/build.sh' : '');
   });
 
   test(`CORE-03 ${layer}: stdin and stdout are connected, EOF on stdin ends cat, all output before close`, async () => {

@@ -13,6 +13,7 @@ import type { Logger } from './log.js';
 import { signalGroup } from './process-group.js';
 import { sayAndFinish } from './daemon-says.js';
 import { Session, type SessionLimits } from './session.js';
+import { spawnLayer, spawnLayerWarning, stopSpawnLayer, useSpawnLog } from './spawn.js';
 import { VERSION } from './version.js';
 
 export interface DaemonConfig {
@@ -34,7 +35,9 @@ export class Daemon {
   /** The client-independent part of every child's environment (env.ts: baseEnv). */
   private base: SharedEnv | undefined;
 
-  constructor(readonly config: DaemonConfig) {}
+  constructor(readonly config: DaemonConfig) {
+    useSpawnLog(config.log);
+  }
 
   get log(): Logger {
     return this.config.log;
@@ -54,7 +57,12 @@ export class Daemon {
   async listen(server: Server, target: ListenTarget, fields: Record<string, string | number | boolean> = {}): Promise<number> {
     const port = await listenOn(server, target);
     server.on('error', (err: NodeJS.ErrnoException) => this.log.error('accept-error', { error: err.code ?? err.message }));
-    this.log.notice('listening', target.kind === 'unix' ? { address: describeTarget(target), ...fields } : { address: target.host, port, ...fields });
+    // CORE-28: which spawn layer serves the clients, and one warning line when it is not the
+    // prebuilt helper (slower, or compiled here, or no helper at all).
+    const spawn = await spawnLayer();
+    this.log.notice('listening', target.kind === 'unix' ? { address: describeTarget(target), ...fields, spawn } : { address: target.host, port, ...fields, spawn });
+    const why = await spawnLayerWarning();
+    if (why) this.log.warn('spawn-layer', { layer: spawn, reason: why });
     this.warnIfFewDescriptors();
     return port;
   }
@@ -114,6 +122,8 @@ export class Daemon {
       this.log.info('shutdown', { sessions: this.sessions.size });
       for (const s of this.sessions) s.terminate('shutdown');
       await Promise.all([...this.sessions].map((s) => s.done));
+      // What the sessions left outside their groups (setsid) is ended by the helper (CORE-28).
+      await stopSpawnLayer();
     })();
     return this.stopping;
   }

@@ -6,11 +6,14 @@ export { baseEnv, buildEnv, hNames, hVariables, SessionEnv, SharedEnv, type EnvP
 export { Logger, type LogFormat, type Fields } from './log.js';
 export { LineFramer, linesOf } from './line-framer.js';
 export { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
-export { signalGroup, groupAlive } from './process-group.js';
+export { signalGroup, groupAlive, whenGroupEmpty } from './process-group.js';
 export { parseCli, createDaemon, die, commonOptions, type CommonOptions, type CliSpec, type ParsedCli } from './cli.js';
 export { exitDescription } from './exit-description.js';
 export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, type ListenTarget } from './listen.js';
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';
 export { consolePage, type ConsolePageOptions } from './console-page.js';
-export { spawnChild, spawnLayer, type Child, type SpawnRequest, type SpawnOutcome } from './spawn.js';
+export { spawnChild, spawnLayer, stopSpawnLayer, type Child, type SpawnLayer, type SpawnRequest, type SpawnOutcome } from './spawn.js';
+export { SpawnServer, SPAWN_DEADLINE_MS, type HelperLaunch } from './spawn-server.js';
+export { prebuiltHelper, compiledHelper, cacheDir, SPAWNER_SOURCE } from './spawner-binary.js';
+export { removeStaleSpawnDirs } from './spawn-dirs.js';

@@ -8,7 +8,7 @@ import { sayAndFinish } from './daemon-says.js';
 import type { ClientEndpoint, ExitInfo, GoneReason } from './endpoint.js';
 import { LineFramer, linesOf, type Release } from './line-framer.js';
 import type { Logger } from './log.js';
-import { groupAlive, signalGroup } from './process-group.js';
+import { groupAlive, signalGroup, whenGroupEmpty } from './process-group.js';
 import { spawnChild, type Child, type SpawnRequest } from './spawn.js';
 
 export interface SessionLimits {
@@ -285,17 +285,19 @@ export class Session {
       this.resolveDone(this.result(exit));
     };
     // A grandchild that closed its stdout can still be alive and ignoring SIGTERM: the
-    // session is not over until the group is empty or the SIGKILL has gone out.
-    if (this.killTimer && !this.child?.groupEmptyAtExit && groupAlive(pgid)) {
-      const poll = setInterval(() => {
-        if (!groupAlive(pgid)) {
-          clearInterval(poll);
-          clearTimeout(last);
-          settle();
-        }
-      }, 50);
+    // session is not over until the group is empty or the SIGKILL has gone out. The spawn
+    // helper reports the group's end; otherwise one shared poll watches every such group
+    // (process-group.ts), so waiting costs nothing per session (CORE-31).
+    if (this.killTimer && !this.child?.groupEmptyAtExit) {
+      const cancel = this.child?.whenGroupEmpty?.(() => {
+        clearTimeout(last);
+        settle();
+      }) ?? whenGroupEmpty(pgid, () => {
+        clearTimeout(last);
+        settle();
+      });
       const last = setTimeout(() => {
-        clearInterval(poll);
+        cancel();
         settle();
       }, this.limits.killAfterMs + 100);
       return;

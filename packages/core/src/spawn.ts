@@ -33,7 +33,11 @@ import { spawn as cpSpawn, type ChildProcessByStdio } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { SessionEnv } from './env.js';
-import { SpawnServer } from './spawn-server.js';
+import type { Logger } from './log.js';
+import { removeStaleSpawnDirs } from './spawn-dirs.js';
+import { SpawnServer, type HelperDeath, type HelperLaunch } from './spawn-server.js';
+import { compiledHelper, prebuiltHelper, type HelperKind } from './spawner-binary.js';
+import { Watchdog } from './watchdog.js';
 
 /** What the session uses of a child, whichever layer started it. */
 export interface Child extends EventEmitter {
@@ -43,6 +47,9 @@ export interface Child extends EventEmitter {
   /** True when the layer knows the child's process group was empty when the child was reaped,
    * so the session need not look (a kill(-pgid, 0) that fails costs a thrown error per session). */
   readonly groupEmptyAtExit?: boolean;
+  /** Call back once the child's process group is empty, when the layer is told so (the spawn
+   * helper's `G`); returns a cancel. Without it, process-group.ts's shared poll is used. */
+  whenGroupEmpty?(cb: () => void): () => void;
   once(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }
 
@@ -62,29 +69,162 @@ export interface SpawnRequest {
 
 export type SpawnOutcome = { ok: true; child: Child } | { ok: false; code: string; message: string };
 
-let server: Promise<SpawnServer | null> | undefined;
-let serverFailures = 0;
+/** The layer in use: the prebuilt helper, one compiled here, or child_process with its watchdog. */
+export type SpawnLayer = HelperKind | 'child_process';
 
-function spawnServer(): Promise<SpawnServer | null> {
-  if (process.env.HAMELIN_SPAWN === 'child_process') return Promise.resolve(null);
-  server ??= SpawnServer.start().catch(() => null);
-  return server;
+/** A helper that dies this often within RESTART_WINDOW_MS is given up for child_process. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
+interface Layer {
+  kind: SpawnLayer;
+  server: SpawnServer | null;
+  launch: HelperLaunch | null;
+  watchdog: Watchdog | null;
+  /** why this is not the prebuilt helper, for the startup warning */
+  why?: string;
 }
 
-/** Which layer the next spawn will use (for logs and the bench). */
-export async function spawnLayer(): Promise<'spawn-server' | 'child_process'> {
-  const s = await spawnServer();
-  return s?.alive ? 'spawn-server' : 'child_process';
+let layer: Promise<Layer> | undefined;
+let log: Logger | undefined;
+const deaths: number[] = [];
+/** Groups of children whose helper died, until their session is over: the current guard (the
+ * next helper, or the watchdog) is told of them, so a daemon death still ends them (CORE-30). */
+const adopted = new Map<number, number>();
+
+/** Where the spawn layer logs (the daemon's log); the last daemon made in a process wins. */
+export function useSpawnLog(logger: Logger): void {
+  log = logger;
+}
+
+/** HAMELIN_SPAWN=child_process is read at each spawn (tests switch it within one process). */
+let forced: Promise<Layer> | undefined;
+
+function layerOf(): Promise<Layer> {
+  if (process.env.HAMELIN_SPAWN === 'child_process') return (forced ??= childProcessLayer('HAMELIN_SPAWN=child_process'));
+  layer ??= chooseLayer();
+  return layer;
+}
+
+/** The first layer that works, in order: prebuilt, compiled, child_process (CORE-28). */
+async function chooseLayer(): Promise<Layer> {
+  removeStaleSpawnDirs();
+  if (process.platform !== 'linux') return childProcessLayer(`no spawn helper on ${process.platform}`);
+  const prebuilt = prebuiltHelper();
+  let why = prebuilt ? `the prebuilt helper for ${process.arch} did not start` : `no prebuilt helper for linux-${process.arch}`;
+  if (prebuilt) {
+    const server = await SpawnServer.start({ file: prebuilt });
+    if (server) return helperLayer({ kind: 'prebuilt', server, launch: { file: prebuilt }, watchdog: null });
+  }
+  const compiled = await compiledHelper();
+  if (compiled) {
+    const server = await SpawnServer.start({ file: compiled });
+    if (server) return helperLayer({ kind: 'compiled', server, launch: { file: compiled }, watchdog: null, why });
+    why += '; the compiled one did not start';
+  } else why += '; none could be compiled (cc)';
+  return childProcessLayer(why);
+}
+
+function helperLayer(l: Layer): Layer {
+  l.server!.onDeath = (d) => {
+    layer = replaceHelper(l, d);
+  };
+  return l;
+}
+
+async function childProcessLayer(why: string): Promise<Layer> {
+  const watchdog = await Watchdog.start();
+  return {
+    kind: 'child_process',
+    server: null,
+    launch: null,
+    watchdog,
+    why: watchdog ? why : `${why}; and no watchdog: a SIGKILLed daemon will leave its sessions running`,
+  };
+}
+
+/**
+ * The helper died (CORE-30). Its children's sessions go on (ServerChild.orphan watches them);
+ * a new helper is started and told of their groups. After MAX_RESTARTS deaths within a minute
+ * the layer becomes child_process, and that is logged too: never a silent switch.
+ */
+async function replaceHelper(l: Layer, d: HelperDeath): Promise<Layer> {
+  log?.error('spawn-helper-died', {
+    pid: d.pid,
+    status: d.code ?? undefined,
+    signal: d.signal ?? undefined,
+    reason: d.reason,
+    sessions: d.orphans.length,
+  });
+  for (const child of d.orphans) {
+    adopted.set(child.pid, child.graceMs);
+    child.once('close', () => {
+      adopted.delete(child.pid);
+      void layerOf().then((cur) => {
+        cur.server?.forget(child.pid);
+        cur.watchdog?.remove(child.pid);
+      });
+    });
+  }
+  const now = Date.now();
+  deaths.push(now);
+  while (deaths[0]! < now - RESTART_WINDOW_MS) deaths.shift();
+  let next: Layer | null = null;
+  if (deaths.length <= MAX_RESTARTS && l.launch) {
+    const server = await SpawnServer.start(l.launch);
+    if (server) {
+      next = helperLayer({ ...l, server });
+      log?.warn('spawn-helper-restarted', { pid: server.pid, layer: l.kind, restarts: deaths.length });
+    }
+  }
+  if (!next) {
+    const why = deaths.length > MAX_RESTARTS ? `the spawn helper died ${deaths.length} times in a minute` : 'the spawn helper could not be restarted';
+    next = await childProcessLayer(why);
+    log?.warn('spawn-layer-changed', { from: l.kind, to: next.kind, reason: next.why });
+  }
+  for (const [pgid, grace] of adopted) {
+    next.server?.adopt(pgid, grace);
+    next.watchdog?.add(pgid, grace);
+  }
+  return next;
+}
+
+/** Which layer the next spawn will use (for the `listening` line, logs and the bench). */
+export async function spawnLayer(): Promise<SpawnLayer> {
+  return (await layerOf()).kind;
+}
+
+/** The one-line reason the layer is not the prebuilt helper, or undefined when it is. */
+export async function spawnLayerWarning(): Promise<string | undefined> {
+  const l = await layerOf();
+  return l.kind === 'prebuilt' ? undefined : l.why;
+}
+
+/** At daemon shutdown, after every session: the helper (or the watchdog) ends whatever the
+ * sessions left outside their groups, within their grace period, and exits (CORE-28). */
+export async function stopSpawnLayer(): Promise<void> {
+  const all = await Promise.all([layer, forced]);
+  layer = forced = undefined; // a later daemon in this process starts afresh
+  await Promise.all(all.map((l) => Promise.all([l?.server?.stop(), l?.watchdog?.stop()])));
 }
 
 export async function spawnChild(req: SpawnRequest): Promise<SpawnOutcome> {
-  const s = await spawnServer();
-  if (s) {
-    const outcome = await s.spawn(req);
+  const l = await layerOf();
+  if (l.server) {
+    const outcome = await l.server.spawn(req);
     if (outcome.ok !== 'unavailable') return outcome;
-    if (!s.alive && ++serverFailures <= 3) server = undefined; // start a new one next time
+    // The helper died under this request: the layer that replaces it takes it.
+    if (!l.server.alive && (await layerOf()) !== l) return spawnChild(req);
   }
-  return spawnWithChildProcess(req);
+  const outcome = await spawnWithChildProcess(req);
+  if (outcome.ok && outcome.child.pid !== undefined) {
+    const wd = (await layerOf()).watchdog;
+    const pid = outcome.child.pid;
+    wd?.add(pid, req.killAfterMs ?? 5000);
+    // Forgotten once the session's child is closed: a later reuse of the pid must not be hit.
+    outcome.child.once('close', () => wd?.remove(pid));
+  }
+  return outcome;
 }
 
 function spawnWithChildProcess(req: SpawnRequest): Promise<SpawnOutcome> {
