@@ -119,6 +119,16 @@ for (const layer of LAYERS) {
     assert.equal((await run(sh('echo ok'))).out, 'ok\n');
   });
 
+  test(`CORE-31 ${layer}: a script with no #! line runs with /bin/sh, argv as execvp builds it`, async () => {
+    useLayer(layer);
+    const file = join(tmp, 'no-shebang');
+    writeFileSync(file, 'echo "0=$0 1=$1 2=$2"\nread line; echo "got $line"\n');
+    chmodSync(file, 0o755);
+    const r = await run({ file, argv0: 'no-shebang', args: ['a b', ''], env: {} }, 'x\n');
+    assert.equal(r.out, `0=${file} 1=a b 2=\ngot x\n`);
+    assert.equal(r.code, 0);
+  });
+
   test(`CORE-16 ${layer}: exit status and death by signal are reported`, async () => {
     useLayer(layer);
     const seven = await run(sh('exit 7'));

@@ -1,0 +1,30 @@
+/** Processes of a running daemon, from /proc: its spawn helper, and the sessions' group ids. */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** `comm` and ppid of every process. */
+function table(): { pid: number; ppid: number; comm: string }[] {
+  const out: { pid: number; ppid: number; comm: string }[] = [];
+  for (const ent of readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    try {
+      const stat = readFileSync(`/proc/${ent}/stat`, 'latin1');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (f[0] === 'Z') continue;
+      out.push({ pid: Number(ent), ppid: Number(f[1]), comm });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** The pid of the daemon's spawn helper (a child named hamelin-spawner*), or undefined. */
+export function helperOf(daemonPid: number): number | undefined {
+  return table().find((p) => p.ppid === daemonPid && p.comm.startsWith('hamelin-spawner'))?.pid;
+}
+
+/** Every session child pid (= its pgid) the daemon's log names in `start` lines. */
+export function startedPids(log: string): number[] {
+  return [...log.matchAll(/ start client=\S+ pid=(\d+)/g)].map((m) => Number(m[1]));
+}
