@@ -300,7 +300,9 @@ export class SpawnServer {
     if (this.dead) return Promise.resolve();
     this.stopping = true;
     this.proc.stdin!.end();
-    (this.proc.stdout as Socket).ref(); // the daemon waits for it
+    // The daemon waits for it: its exit, which comes after its stdout closes, must keep the loop.
+    this.proc.ref();
+    (this.proc.stdout as Socket).ref();
     return this.exited;
   }
 
