@@ -16,13 +16,26 @@
  * to child_process in the call, and more around it: promise plumbing, stream wrappers, its
  * own cleanup on exit, none of which the core uses: it frames lines itself with bounded
  * buffers and owns the process group's lifecycle.) child_process forks the whole Node process
- * and waits for the exec on the loop. So the hot path is the spawn server (spawn-server.ts):
- * a small C process, compiled with `cc` the first time it is needed, that vforks and execs
- * each child on the daemon's behalf; the daemon only exchanges a few bytes with it. On
- * connection churn through hamelin-net this gives 2-4x the conn/s (bench row `hamelin-cp`
- * is the same daemon with child_process). Where the server cannot run (not Linux, no `cc`,
- * HAMELIN_SPAWN=child_process in the daemon's environment), child_process.spawn is used:
- * same promises, slower.
+ * and waits for the exec on the loop. So the hot path is the spawn helper (spawn-server.ts):
+ * a small static C program (spawner/hamelin-spawner.c) that vforks and execs each child on
+ * the daemon's behalf; the daemon only exchanges a few bytes with it. On connection churn
+ * through hamelin-net this gives 2-4x the conn/s (bench row `hamelin-cp` is the same daemon
+ * with child_process).
+ *
+ * Which helper (CORE-28), first that starts and answers its ready line: the prebuilt one for
+ * process.arch (linux-x64, linux-arm64: shipped, so no compiler is needed), else one compiled
+ * from the shipped .c with `cc` and cached per user (keyed by source, CPU and libc), else
+ * child_process.spawn (also with HAMELIN_SPAWN=child_process): same promises, slower, and the
+ * daemon says so in one warning line after `listening ... spawn=LAYER`.
+ *
+ * The helper is also what keeps CORE-29 when the daemon dies: it outlives it and ends every
+ * group (as a child subreaper, detached grandchildren too). child_process has nothing that
+ * outlives the daemon, so that layer starts a watchdog process (watchdog.ts) told of each group.
+ * If the helper dies (CORE-30), its sessions go on (their stdio is the daemon's), their exits
+ * are watched from /proc, and a new helper is started, up to MAX_RESTARTS a minute; every
+ * death, restart and change of layer is logged. A request the helper does not answer within
+ * SPAWN_DEADLINE_MS fails (ETIMEDOUT) and the helper is replaced: a stopped helper must not
+ * make clients wait forever.
  *
  * The child is a session and group leader (setsid), so the whole group can be signalled.
  * stderr is inherited: it reaches the daemon's stderr byte for byte with no relay in
