@@ -45,7 +45,7 @@ test('CORE-19 EMFILE: a spawn server out of descriptors gives every client the l
   const d = await startDaemon('net', ['127.0.0.1', '0', 'cat'], { env: { ...process.env, HAMELIN_SPAWN: '' } });
   const server = await eventually(() => childrenOf(d.proc.pid!)[0], 'the daemon to run its spawn server');
   // Before any client the server holds only its own descriptors. Later it also keeps the stdio
-  // connections it accepted while looking for a request's two (spawn-server-c.ts: the stash),
+  // connections it accepted while looking for a request's two (spawner/hamelin-spawner.c: the stash),
   // and those would be recycled under a limit taken then.
   const limit = lowestFree(server);
   assert.equal((await roundTrip(d.port, 'before\n')).toString(), 'before\n');
