@@ -287,19 +287,21 @@ export class Session {
     // A grandchild that closed its stdout can still be alive and ignoring SIGTERM: the
     // session is not over until the group is empty or the SIGKILL has gone out. The spawn
     // helper reports the group's end; otherwise one shared poll watches every such group
-    // (process-group.ts), so waiting costs nothing per session (CORE-31).
+    // (process-group.ts), so waiting costs nothing per session (CORE-14).
     if (this.killTimer && !this.child?.groupEmptyAtExit) {
-      const cancel = this.child?.whenGroupEmpty?.(() => {
+      let last: NodeJS.Timeout | undefined;
+      const emptied = (): void => {
         clearTimeout(last);
         settle();
-      }) ?? whenGroupEmpty(pgid, () => {
-        clearTimeout(last);
-        settle();
-      });
-      const last = setTimeout(() => {
-        cancel();
-        settle();
-      }, this.limits.killAfterMs + 100);
+      };
+      const cancel = this.child?.whenGroupEmpty?.(emptied) ?? whenGroupEmpty(pgid, emptied);
+      // The report may have come already (the callback ran at once): then nothing waits.
+      if (!settled) {
+        last = setTimeout(() => {
+          cancel();
+          settle();
+        }, this.limits.killAfterMs + 100);
+      }
       return;
     }
     settle();
