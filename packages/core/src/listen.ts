@@ -4,7 +4,7 @@
  * client is served; a stale unix socket file left by a dead daemon is replaced.
  */
 import { connect, type Server } from 'node:net';
-import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { StartupError } from './command.js';
 
 export type ListenTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -74,18 +74,4 @@ export function removeSocketFile(target: ListenTarget): void {
   } catch {
     /* already gone */
   }
-}
-
-/** Read `--tls-cert` and `--tls-key` at startup, so a bad file is a startup error. */
-export function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } | undefined {
-  if (!cert && !key) return undefined;
-  if (!cert || !key) throw new StartupError('--tls-cert and --tls-key go together');
-  const read = (what: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw new StartupError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
-    }
-  };
-  return { cert: read('--tls-cert', cert), key: read('--tls-key', key) };
 }

@@ -1,7 +1,9 @@
 /** Parsing HOST PORT, and the H- variables of a stream connection (NET-01, NET-02, NET-03). */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { parsePort, SPEC_VERSION, StartupError, type HVars, type ListenTarget } from '@hamelin/core';
+import { hostPort, parsePort, plainAddress, SPEC_VERSION, StartupError, type HVars, type ListenTarget } from '@hamelin/core';
+
+export { hostPort, plainAddress };
 
 /** HOST is an address or a name (`[::1]` allowed), or `unix:/path`. */
 export function parseListen(host: string, port: string): ListenTarget {
@@ -13,16 +15,6 @@ export function parseListen(host: string, port: string): ListenTarget {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   if (!bare) throw new StartupError('missing HOST');
   return { kind: 'tcp', host: bare, port: parsePort(port) };
-}
-
-/** `::ffff:127.0.0.1` is how a dual-stack listener sees an IPv4 client; report it as IPv4. */
-export function plainAddress(addr: string | undefined): string {
-  if (!addr) return '';
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
-}
-
-export function hostPort(addr: string, port: number | undefined): string {
-  return addr.includes(':') ? `[${addr}]:${port ?? ''}` : `${addr}:${port ?? ''}`;
 }
 
 export function streamVars(socket: Socket, listen: ListenTarget, tls: boolean): HVars {
