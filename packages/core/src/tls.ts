@@ -37,12 +37,14 @@ export function readTlsFiles(certFile: string | undefined, keyFile: string | und
   const key = readFile('--tls-key', keyFile);
   const problem = certProblem(cert) ?? keyProblem(key);
   if (problem) throw new StartupError(problem(certFile, keyFile), 1);
+  // OpenSSL notices a mismatch only between keys of one type (two EC keys), not an EC key for an
+  // RSA certificate: check it here for every pair.
+  if (keyMatches(cert, key) === false) throw new StartupError(`--tls-key ${keyFile} is not the key of the certificate in --tls-cert ${certFile}`, 1);
   try {
     createSecureContext({ cert, key });
   } catch (e) {
     throw new StartupError(`--tls-cert ${certFile} and --tls-key ${keyFile} cannot be used: ${(e as Error).message}`, 1);
   }
-  if (keyMatches(cert, key) === false) throw new StartupError(`--tls-key ${keyFile} is not the key of the certificate in --tls-cert ${certFile}`, 1);
   return { cert, key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS };
 }
 
@@ -51,8 +53,8 @@ function readFile(flag: string, file: string): Buffer {
     return readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new StartupError(`cannot read ${flag} ${file}: ${why}${code ? ` (${code})` : ''}`, 1);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory' : undefined;
+    throw new StartupError(`cannot read ${flag} ${file}: ${code ?? (e as Error).message}${why ? ` (${why})` : ''}`, 1);
   }
 }
 
