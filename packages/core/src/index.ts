@@ -11,6 +11,7 @@ export { parseCli, createDaemon, die, commonOptions, type CommonOptions, type Cl
 export { exitDescription } from './exit-description.js';
 export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, type ListenTarget } from './listen.js';
+export { parseUnixMode, unixModeOption, DEFAULT_UNIX_MODE, UNIX_PATH_MAX } from './unix-socket.js';
 export { readTlsFiles, endFailedHandshakes, TLS_HANDSHAKE_TIMEOUT_MS, type TlsServerOptions } from './tls.js';
 export { hostPort, peerLabel, plainAddress } from './peer-address.js';
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';
