@@ -106,8 +106,12 @@ function parses(f: () => unknown): boolean {
  * with a listener that only logs, a handshake timeout leaves the descriptor open for ever.
  */
 export function endFailedHandshakes(server: Server, target: ListenTarget, log: Logger): void {
-  server.on('tlsClientError', (err: Error, socket: Socket) => {
-    log.warn('tls-error', { client: peerLabel(socket, target), error: err.message });
+  // A socket that closed before its handshake no longer knows its peer. The TCP socket under it
+  // does if asked while open (Node caches the address): ask it now, and read it from there later.
+  server.on('connection', (raw: Socket) => void raw.remoteAddress);
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const tcp = socket.remoteAddress ? socket : ((socket as Socket & { _parent?: Socket })._parent ?? socket);
+    log.warn('tls-error', { client: peerLabel(tcp, target), error: err.code ?? err.message });
     socket.destroy();
   });
 }
