@@ -11,8 +11,8 @@ import type { ListenTarget } from './listen.js';
 import type { Logger } from './log.js';
 import { peerLabel } from './peer-address.js';
 
-/** How long a connection may take to complete its TLS handshake (NET-10). A silent client, or
- * one that closed before its ClientHello, otherwise holds a descriptor until Node's 120 s. */
+/** How long a connection may take to complete its TLS handshake (NET-10); Node's default is 120 s,
+ * two minutes of a descriptor for a client that says nothing. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** What a TLS server is created with: spread into `tls.createServer` or `https.createServer`. */
@@ -43,7 +43,7 @@ export function readTlsFiles(certFile: string | undefined, keyFile: string | und
   try {
     createSecureContext({ cert, key });
   } catch (e) {
-    throw new StartupError(`--tls-cert ${certFile} and --tls-key ${keyFile} cannot be used: ${(e as Error).message}`, 1);
+    throw new StartupError(`--tls-cert ${certFile} and --tls-key ${keyFile} cannot be used: ${(e as Error).message.replace(/\s+/g, ' ').trim()}`, 1);
   }
   return { cert, key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS };
 }
