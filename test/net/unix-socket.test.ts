@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
@@ -43,10 +43,14 @@ test('NET-08 NET-12 a second daemon on a live unix socket is refused in one line
   // The same socket by its path, through a symbolic link to its directory, and by a relative path.
   const link = join(tmpdir(), `hamelin-net-unix-link-${process.pid}`);
   symlinkSync(tmp, link);
-  for (const [where, cwd] of [[path, undefined], [join(link, 'live.sock'), undefined], ['live.sock', tmp]] as const) {
-    const r = await run([`unix:${where}`, ...counter(count)], cwd);
-    assert.equal(r.status, 1, r.stderr);
-    assert.equal(r.stderr, `hamelin-net: cannot listen on unix:${where}: another server is listening there\n`);
+  try {
+    for (const [where, cwd] of [[path, undefined], [join(link, 'live.sock'), undefined], ['live.sock', tmp]] as const) {
+      const r = await run([`unix:${where}`, ...counter(count)], cwd);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr, `hamelin-net: cannot listen on unix:${where}: another server is listening there\n`);
+    }
+  } finally {
+    rmSync(link);
   }
   assert.equal(runs(count), 0, 'no refused start ran the first daemon\'s command');
   assert.doesNotMatch(first.stderr(), / start /);
