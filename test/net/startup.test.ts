@@ -53,6 +53,8 @@ const cases: [string, string[], number, RegExp][] = [
   ['missing command', ['127.0.0.1', '8080'], 2, /missing CMD/],
   ['missing port and command', ['127.0.0.1'], 2, /missing PORT CMD/],
   ['no arguments', [], 2, /missing HOST PORT CMD/],
+  ['NET-15 a port where HOST belongs', ['8080', 'cat'], 2, /missing HOST: 8080 is a port; give the address to listen on first, as in hamelin-net 127\.0\.0\.1 8080 cat$/],
+  ['NET-15 a command where PORT belongs', ['127.0.0.1', 'cat'], 2, /missing PORT: "cat" is not a port \(usage: hamelin-net \[options\] HOST PORT CMD\)$/],
   ['unknown flag', ['--bogus', '127.0.0.1', '0', 'cat'], 2, /Unknown argument: bogus/],
   ['bad number', ['--kill-after', 'soon', '127.0.0.1', '0', 'cat'], 2, /kill-after/],
   ['negative number', ['--max-line', '-1', '127.0.0.1', '0', 'cat'], 2, /--max-line must be a non-negative number/],

@@ -3,11 +3,13 @@
  * bad address or a live unix socket is one clear line and a non-zero exit before any
  * client is served; a stale unix socket file left by a dead daemon is replaced.
  */
-import { connect, type Server } from 'node:net';
-import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { unlinkSync } from 'node:fs';
 import { StartupError } from './command.js';
+import { bindPath, clearStaleSocket, listenUnix, unixBindProblem } from './unix-socket.js';
 
-export type ListenTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+/** Where a front-end listens. `mode` is a unix socket's permissions (`--unix-mode`, NET-13). */
+export type ListenTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string; mode?: number | undefined };
 
 export function describeTarget(t: ListenTarget): string {
   return t.kind === 'unix' ? `unix:${t.path}` : t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
@@ -22,49 +24,41 @@ export function parsePort(text: string | number | undefined): number {
 
 /** Listen, or throw a StartupError that says why. Resolves with the bound TCP port (or 0). */
 export async function listenOn(server: Server, target: ListenTarget): Promise<number> {
-  if (target.kind === 'unix') await clearStaleSocket(target.path);
+  if (target.kind === 'unix') {
+    bindPath(target.path);
+    await clearStaleSocket(target.path);
+  }
   return new Promise((resolve, reject) => {
+    let opened: (() => void) | undefined;
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
       const where = describeTarget(target);
       const why =
-        err.code === 'EADDRINUSE' ? 'address already in use'
+        (target.kind === 'unix' ? unixBindProblem(target.path, err) : undefined) ??
+        (err.code === 'EADDRINUSE' ? 'address already in use'
         : err.code === 'EACCES' ? 'permission denied'
         : err.code === 'EADDRNOTAVAIL' ? 'address not available on this machine'
         : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'host name does not resolve'
-        : err.message;
+        : err.message);
       reject(new StartupError(`cannot listen on ${where}: ${why}`, 1));
     };
     const onListening = (): void => {
       server.off('error', onError);
+      try {
+        opened?.();
+      } catch (e) {
+        server.close();
+        reject(new StartupError(`cannot set the permissions of unix:${(target as { path: string }).path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1));
+        return;
+      }
       const addr = server.address();
       resolve(typeof addr === 'object' && addr ? addr.port : 0);
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    if (target.kind === 'unix') server.listen(target.path);
+    if (target.kind === 'unix') opened = listenUnix(server, target.path, target.mode);
     else server.listen({ host: target.host, port: target.port, ipv6Only: false });
   });
-}
-
-async function clearStaleSocket(path: string): Promise<void> {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) throw new StartupError(`cannot listen on unix:${path}: it exists and is not a socket`, 1);
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (live) throw new StartupError(`cannot listen on unix:${path}: another server is listening there`, 1);
-  unlinkSync(path);
 }
 
 export function removeSocketFile(target: ListenTarget): void {
@@ -74,18 +68,4 @@ export function removeSocketFile(target: ListenTarget): void {
   } catch {
     /* already gone */
   }
-}
-
-/** Read `--tls-cert` and `--tls-key` at startup, so a bad file is a startup error. */
-export function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } | undefined {
-  if (!cert && !key) return undefined;
-  if (!cert || !key) throw new StartupError('--tls-cert and --tls-key go together');
-  const read = (what: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw new StartupError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
-    }
-  };
-  return { cert: read('--tls-cert', cert), key: read('--tls-key', key) };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
 import { statSync } from 'node:fs';
 import type { HttpConfig } from './config.js';
 import { serve } from './serve.js';
@@ -12,6 +12,7 @@ interface HttpOptions {
   host: string;
   port: string;
   unix?: string;
+  unixMode?: string;
   tlsCert?: string;
   tlsKey?: string;
   dir?: string;
@@ -30,6 +31,7 @@ const options_: Record<string, Options> = {
   host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (:: for every interface)', group: 'Listening:' },
   port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
   unix: { type: 'string', describe: 'listen on this unix socket instead of TCP', group: 'Listening:' },
+  'unix-mode': unixModeOption,
   'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
   'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
   dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
@@ -70,8 +72,9 @@ try {
   let target: ListenTarget;
   if (options.unix !== undefined) {
     if (!options.unix) throw new StartupError('--unix needs a path');
-    target = { kind: 'unix', path: options.unix };
+    target = { kind: 'unix', path: options.unix, mode: parseUnixMode(options.unixMode) };
   } else {
+    if (options.unixMode !== undefined) throw new StartupError('--unix-mode goes with --unix');
     const host = options.host.startsWith('[') && options.host.endsWith(']') ? options.host.slice(1, -1) : options.host;
     if (!host) throw new StartupError('--host needs an address');
     target = { kind: 'tcp', host, port: parsePort(options.port) };

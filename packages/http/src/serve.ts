@@ -14,6 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import {
   consolePage,
+  endFailedHandshakes,
   removeSocketFile,
   resolveDirRoute,
   type Daemon,
@@ -276,9 +277,7 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
     if (status && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
-  if (cfg.tls) {
-    server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
-  }
+  if (cfg.tls) endFailedHandshakes(server, cfg.target, daemon.log);
   const port = await daemon.listen(server, cfg.target, { tls: cfg.tls !== undefined });
   daemon.exitOnSignals(
     () =>

@@ -1,28 +1,34 @@
 /** Parsing HOST PORT, and the H- variables of a stream connection (NET-01, NET-02, NET-03). */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { parsePort, SPEC_VERSION, StartupError, type HVars, type ListenTarget } from '@hamelin/core';
+import { hostPort, parsePort, plainAddress, SPEC_VERSION, StartupError, type HVars, type ListenTarget } from '@hamelin/core';
+
+export { hostPort, plainAddress };
+
+/**
+ * The positional parameters before CMD: HOST PORT, or unix:PATH alone. When PORT cannot be one, say
+ * which of the two is missing rather than "missing CMD" (`hamelin-net 8080 cat` has no HOST).
+ */
+export function listenPositionals(rest: string[]): string[] {
+  if (rest[0]?.startsWith('unix:')) return ['HOST'];
+  const [host, port] = rest;
+  if (host !== undefined && port !== undefined && !/^\d+$/.test(port)) {
+    if (/^\d+$/.test(host)) throw new StartupError(`missing HOST: ${host} is a port; give the address to listen on first, as in hamelin-net 127.0.0.1 ${rest.join(' ')}`);
+    if (rest.length < 3) throw new StartupError(`missing PORT: ${JSON.stringify(port)} is not a port (usage: hamelin-net [options] HOST PORT CMD)`);
+  }
+  return ['HOST', 'PORT'];
+}
 
 /** HOST is an address or a name (`[::1]` allowed), or `unix:/path`. */
-export function parseListen(host: string, port: string): ListenTarget {
+export function parseListen(host: string, port: string, unixMode?: number): ListenTarget {
   if (host.startsWith('unix:')) {
     const path = host.slice(5);
     if (!path) throw new StartupError('unix: needs a path, as in unix:/run/app.sock');
-    return { kind: 'unix', path };
+    return { kind: 'unix', path, mode: unixMode };
   }
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   if (!bare) throw new StartupError('missing HOST');
   return { kind: 'tcp', host: bare, port: parsePort(port) };
-}
-
-/** `::ffff:127.0.0.1` is how a dual-stack listener sees an IPv4 client; report it as IPv4. */
-export function plainAddress(addr: string | undefined): string {
-  if (!addr) return '';
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
-}
-
-export function hostPort(addr: string, port: number | undefined): string {
-  return addr.includes(':') ? `[${addr}]:${port ?? ''}` : `${addr}:${port ?? ''}`;
 }
 
 export function streamVars(socket: Socket, listen: ListenTarget, tls: boolean): HVars {

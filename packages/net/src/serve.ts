@@ -1,25 +1,21 @@
 /** The hamelin-net listener: every accepted socket becomes a session. */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { removeSocketFile, type Daemon, type ListenTarget } from '@hamelin/core';
-import { hostPort, plainAddress, streamVars } from './address.js';
+import { endFailedHandshakes, peerLabel, removeSocketFile, type Daemon, type ListenTarget, type TlsServerOptions } from '@hamelin/core';
+import { streamVars } from './address.js';
 import { SocketEndpoint } from './socket-endpoint.js';
 
-export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: Buffer; key: Buffer }): Promise<Server> {
+export async function serve(daemon: Daemon, target: ListenTarget, tls?: TlsServerOptions): Promise<Server> {
   const onSocket = (socket: Socket): void => {
+    // A client's FIN ends the child's stdin, not the connection (NET-04). For TLS this is turned
+    // on only now, once the handshake is done: a FIN before it must close the socket (NET-10), and
+    // Duplex reads allowHalfOpen when the end comes, not when the socket is made.
+    socket.allowHalfOpen = true;
     socket.setNoDelay(true);
-    const label = target.kind === 'unix' ? `unix:${target.path}` : socket.remoteAddress ? hostPort(plainAddress(socket.remoteAddress), socket.remotePort) : 'unknown';
-    void daemon.accept(new SocketEndpoint(socket, label), streamVars(socket, target, tls !== undefined));
+    void daemon.accept(new SocketEndpoint(socket, peerLabel(socket, target)), streamVars(socket, target, tls !== undefined));
   };
-  // allowHalfOpen: a client's FIN ends the child's stdin, not the connection (NET-04).
-  const server: Server = tls
-    ? createTlsServer({ ...tls, allowHalfOpen: true }, onSocket)
-    : createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
-  if (tls) {
-    server.on('tlsClientError', (err: Error, socket: Socket) => {
-      daemon.log.warn('tls-error', { client: hostPort(plainAddress(socket.remoteAddress), socket.remotePort), error: err.message });
-    });
-  }
+  const server: Server = tls ? createTlsServer({ ...tls, allowHalfOpen: false }, onSocket) : createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+  if (tls) endFailedHandshakes(server, target, daemon.log);
   await daemon.listen(server, target, target.kind === 'unix' ? {} : { tls: tls !== undefined });
   daemon.exitOnSignals(
     () =>

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
-import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
 import { parseOriginList } from './origin.js';
 import { serve } from './serve.js';
 
@@ -11,6 +11,7 @@ interface WsOptions {
   host: string;
   port: string;
   unix?: string;
+  unixMode?: string;
   tlsCert?: string;
   tlsKey?: string;
   binary: boolean;
@@ -27,6 +28,7 @@ const wsOptions = {
   host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
   port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
   unix: { type: 'string', describe: 'listen on this unix socket instead of TCP (--host and --port are then ignored)', group: 'Listening:' },
+  'unix-mode': unixModeOption,
   'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
   'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
   binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
@@ -73,8 +75,9 @@ try {
   let target: ListenTarget;
   if (options.unix !== undefined) {
     if (!options.unix) die(NAME, '--unix needs a path');
-    target = { kind: 'unix', path: options.unix };
+    target = { kind: 'unix', path: options.unix, mode: parseUnixMode(options.unixMode) };
   } else {
+    if (options.unixMode !== undefined) throw new StartupError('--unix-mode goes with --unix');
     // An empty host would bind every interface, the opposite of what an empty value suggests.
     if (!options.host) die(NAME, '--host needs an address (0.0.0.0 or :: for every interface)');
     const bare = options.host.startsWith('[') && options.host.endsWith(']') ? options.host.slice(1, -1) : options.host;

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   consolePage,
+  endFailedHandshakes,
   removeSocketFile,
   resolveDirRoute,
   type Daemon,
@@ -108,7 +109,7 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-  if (tls) server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
+  if (tls) endFailedHandshakes(server, opts.target, daemon.log);
 
   let pinger: NodeJS.Timeout | undefined;
   if (opts.pingInterval > 0) {
