@@ -14,3 +14,7 @@ export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, ty
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';
 export { consolePage, type ConsolePageOptions } from './console-page.js';
 export { spawnChild, spawnLayer, type Child, type SpawnRequest, type SpawnOutcome } from './spawn.js';
+export { originRefusal, parseOriginOption, type OriginEntry, type OriginPolicy, type RequestOrigin } from './origin-policy.js';
+export { requestTarget } from './request-target.js';
+export { headerText } from './header-text.js';
+export { answerClientError, headerDeadline, socketLabel, UnfinishedRequests } from './http-guard.js';
