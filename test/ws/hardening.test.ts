@@ -19,9 +19,10 @@ const url = (port: number): string => `ws://127.0.0.1:${port}/`;
 const starts = (stderr: string): number => (stderr.match(/ start client=/g) ?? []).length;
 
 /** curl's view of a handshake: the status line, as a browser's Origin would get it. */
-async function curlUpgrade(port: number, origin?: string): Promise<number> {
+async function curlUpgrade(port: number, origin?: string, ...headers: string[]): Promise<number> {
   const args = ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', '-H', 'Connection: Upgrade', '-H', 'Upgrade: websocket', '-H', 'Sec-WebSocket-Version: 13', '-H', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
   if (origin !== undefined) args.push('-H', `Origin: ${origin}`);
+  for (const h of headers) args.push('-H', h);
   const r = await run('curl', [...args, `http://127.0.0.1:${port}/`]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   return Number(r.stdout);
 }
@@ -34,6 +35,7 @@ test('WS-22 by default a handshake from another origin is refused 403 before the
   assert.equal(await curlUpgrade(d.port, `http://localhost:${d.port}`), 403, 'another host name');
   assert.equal(await curlUpgrade(d.port, `https://127.0.0.1:${d.port}`), 403, 'https is not the origin of a plain listener');
   assert.equal(await curlUpgrade(d.port, 'null'), 403, 'an opaque origin');
+  assert.equal(await curlUpgrade(d.port, undefined, 'Sec-Fetch-Site: cross-site'), 403, 'no Origin, but a browser says another site sent it');
   assert.equal(await handshakeStatus(url(d.port), { Origin: 'http://evil.example' }), 403);
   await d.waitLog(/warn refused client=127\.0\.0\.1:\d+ status=403 reason="Origin http:\/\/evil\.example not allowed/);
   assert.equal(starts(d.stderr()), 0, 'no process for a refused handshake');
