@@ -34,7 +34,7 @@ const options_: Record<string, Options> = {
   'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
   'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
   dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
-  cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'allow this origin (repeatable; * for any)', group: 'HTTP:' },
+  cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'let pages of this origin read the answers, and send requests (repeatable; * for any)', group: 'HTTP:' },
   origin: { type: 'string', array: true, nargs: 1, default: [], describe: "also let pages from this origin run the command (scheme://host[:port], host[:port], *.domain; repeatable; '*' for any); others get 403", group: 'HTTP:' },
   'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
   'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
