@@ -20,3 +20,7 @@ export { spawnChild, spawnLayer, stopSpawnLayer, type Child, type SpawnLayer, ty
 export { SpawnServer, SPAWN_DEADLINE_MS, type HelperLaunch } from './spawn-server.js';
 export { prebuiltHelper, compiledHelper, cacheDir, SPAWNER_SOURCE } from './spawner-binary.js';
 export { removeStaleSpawnDirs } from './spawn-dirs.js';
+export { originRefusal, parseOriginOption, type OriginEntry, type OriginPolicy, type RequestOrigin } from './origin-policy.js';
+export { requestTarget } from './request-target.js';
+export { headerText } from './header-text.js';
+export { answerClientError, headerDeadline, socketLabel, UnfinishedRequests } from './http-guard.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { createDaemon, die, parseCli, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parseOriginOption, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
 import { statSync } from 'node:fs';
 import type { HttpConfig } from './config.js';
 import { serve } from './serve.js';
@@ -17,6 +17,7 @@ interface HttpOptions {
   tlsKey?: string;
   dir?: string;
   cors: string[];
+  origin: string[];
   maxBody: number;
   headerTimeout: number;
   readTimeout: number;
@@ -35,7 +36,8 @@ const options_: Record<string, Options> = {
   'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
   'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
   dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
-  cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'allow this origin (repeatable; * for any)', group: 'HTTP:' },
+  cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'let pages of this origin read the answers, and send requests (repeatable; * for any)', group: 'HTTP:' },
+  origin: { type: 'string', array: true, nargs: 1, default: [], describe: "also let pages from this origin run the command (scheme://host[:port], host[:port], *.domain; repeatable; '*' for any); others get 403", group: 'HTTP:' },
   'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
   'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
   'read-timeout': { type: 'number', default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' },
@@ -90,11 +92,15 @@ try {
     if (!ok) throw new StartupError(`--dir ${options.dir}: not a directory`);
   }
   if (!Number.isFinite(options.maxBody) || options.maxBody < 0) throw new StartupError('--max-body must be a number of bytes >= 0');
+  // HTTP-34: an origin --cors lets read the answers may also send the requests.
+  const origin = parseOriginOption(options.origin.map(String));
+  const cors = parseOriginOption(options.cors.map(String), '--cors');
   const cfg: HttpConfig = {
     target,
     tls: readTlsFiles(options.tlsCert, options.tlsKey),
     dir: options.dir,
     cors: options.cors.map(String),
+    origin: { any: origin.any || cors.any, allowed: [...origin.allowed, ...cors.allowed], requireOrigin: false, ownOnly: false },
     maxBody: Math.floor(options.maxBody),
     headerTimeoutMs: seconds('header-timeout', options.headerTimeout, 0.1),
     readTimeoutMs: seconds('read-timeout', options.readTimeout),

@@ -1,5 +1,5 @@
 /** The settings of one hamelin-http daemon, after the command line has been checked. */
-import type { ListenTarget } from '@hamelin/core';
+import type { ListenTarget, OriginPolicy } from '@hamelin/core';
 
 export interface HttpConfig {
   target: ListenTarget;
@@ -8,6 +8,8 @@ export interface HttpConfig {
   dir: string | undefined;
   /** `--cors ORIGIN` (repeatable; `*` for any origin). Empty: no CORS headers. */
   cors: string[];
+  /** Which pages may run the command or use a session (HTTP-34): `--origin`, plus `--cors`. */
+  origin: OriginPolicy;
   /** Largest request body in bytes; 0 for no limit (HTTP-12). */
   maxBody: number;
   /** Longest a client may take to send the request line and headers (HTTP-13). */

@@ -13,9 +13,13 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import {
+  answerClientError,
   consolePage,
   endFailedHandshakes,
+  headerDeadline,
+  originRefusal,
   removeSocketFile,
+  requestTarget,
   resolveDirRoute,
   type Daemon,
   type HVars,
@@ -79,6 +83,22 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     return { command: { file: r.file, argv0: r.path, args: [] }, parts: { path, query, scriptName: r.scriptName, pathInfo: r.pathInfo } };
   };
 
+  /**
+   * HTTP-34: a request from a page of another origin runs nothing and reaches no session
+   * (a no-cors POST or an <img> would otherwise run the command with the user's network
+   * position). Asked before anything would start or touch a process; what only serves the
+   * daemon's own page, HEAD, OPTIONS and 404s is not asked.
+   */
+  const foreign = (req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): boolean => {
+    const h = req.headers;
+    const why = originRefusal(cfg.origin, { origin: h.origin, host: h.host, fetchSite: h['sec-fetch-site'] as string | undefined, tls: cfg.tls !== undefined });
+    if (why === null) return false;
+    req.resume();
+    log.warn('refused', { client: clientLabel(req, cfg), status: 403, reason: why });
+    answer(res, 403, `forbidden: ${why}`, headers);
+    return true;
+  };
+
   const busy = (res: ServerResponse, headers: OutgoingHttpHeaders): boolean => {
     if (!daemon.full) return false;
     const why = `too many clients (limit ${daemon.config.maxClients})`;
@@ -126,6 +146,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
 
   /** /.hamelin/session/ID[/end] */
   const sessionRequest = async (req: IncomingMessage, res: ServerResponse, rest: string, headers: OutgoingHttpHeaders): Promise<void> => {
+    if (foreign(req, res, headers)) return;
     const [id = '', action, ...extra] = rest.split('/');
     const ep = ID_PATTERN.test(id) ? registry.get(id) : undefined;
     if (!ep || extra.length > 0 || (action !== undefined && action !== 'end')) {
@@ -165,10 +186,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const query = q < 0 ? '' : url.slice(q + 1);
+    const { path, query } = requestTarget(req.url ?? '/');
     const headers = corsHeaders(req, cfg);
     const method = req.method ?? 'GET';
     const accept = String(req.headers.accept ?? '');
@@ -185,7 +203,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
       if (rest === 'poll' || rest.startsWith('poll/')) {
         if (method !== 'GET' && method !== 'POST') return answer(res, 405, 'use GET or POST', { ...headers, Allow: 'GET, POST' });
         const t = route(res, rest === 'poll' ? '/' : rest.slice('poll'.length), query, headers);
-        if (!t || busy(res, headers)) return void req.resume();
+        if (!t || foreign(req, res, headers) || busy(res, headers)) return void req.resume();
         return openSession(req, res, t, headers, 'poll');
       }
       req.resume();
@@ -214,7 +232,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
       return sendPage(res, consoleHtml(t.parts.scriptName), headers);
     }
     if (method === 'HEAD' || method === 'OPTIONS') return safeMethod(req, res, path, headers);
-    if (busy(res, headers)) return void req.resume();
+    if (foreign(req, res, headers) || busy(res, headers)) return void req.resume();
     if (wantsEvents) return openSession(req, res, t, headers, 'sse');
     const length = Number(req.headers['content-length'] ?? 0);
     if (cfg.maxBody > 0 && length > cfg.maxBody) {
@@ -243,9 +261,7 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
   const options = {
     // HTTP-13: the request line and headers must arrive within --header-timeout (Node answers
     // 408); the body is timed piece by piece by the endpoint, since a streamed body may last.
-    headersTimeout: cfg.headerTimeoutMs,
-    requestTimeout: 0,
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(cfg.headerTimeoutMs / 4))),
+    ...headerDeadline(cfg.headerTimeoutMs),
     noDelay: true,
     keepAliveTimeout: 5000,
   };
@@ -265,18 +281,9 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
     res.writeContinue();
     listener(req, res);
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Node's own answers, kept, plus a log line: 408 for headers that came too slowly
-    // (HTTP-13), 431 for headers too large, 400 for anything unparsable.
-    const status =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
-      : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-      : err.code === 'ECONNRESET' ? undefined
-      : '400 Bad Request';
-    if (status) daemon.log.info('bad-request', { client: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`, status: status.slice(0, 3), error: err.code ?? err.message });
-    if (status && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
-  });
+  // Node's own answers, kept, plus one log line: 408 for headers that came too slowly
+  // (HTTP-13), 431 for headers too large, 400 for anything unparsable.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(daemon.log, err, socket));
   if (cfg.tls) endFailedHandshakes(server, cfg.target, daemon.log);
   const port = await daemon.listen(server, cfg.target, { tls: cfg.tls !== undefined });
   daemon.exitOnSignals(

@@ -1,6 +1,6 @@
 /** The H- variables of one HTTP request (HTTP-07 .. HTTP-09). */
 import type { IncomingMessage } from 'node:http';
-import { SPEC_VERSION, type HVars } from '@hamelin/core';
+import { headerText, SPEC_VERSION, type HVars } from '@hamelin/core';
 import type { HttpConfig } from './config.js';
 
 /** How the request reaches the process: a plain request, an SSE stream or a long-poll session. */
@@ -44,15 +44,16 @@ export interface RequestParts {
 
 export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, parts: RequestParts): HVars {
   const h = req.headers;
+  // Header values are the client's bytes (HTTP-36): headerText undoes Node's latin1 reading.
   const vars: HVars = {
     TYPE: `HTTP-${SPEC_VERSION}-${securityOf(cfg)}`,
-    CLIENT: h['user-agent'] ?? '',
+    CLIENT: headerText(h['user-agent'] ?? ''),
     METHOD: req.method ?? 'GET',
     PATH: parts.path,
     QUERY: parts.query,
     'REMOTE-ADDR': cfg.target.kind === 'unix' ? '' : plainAddress(req.socket.remoteAddress),
     'REMOTE-PORT': cfg.target.kind === 'unix' ? '' : String(req.socket.remotePort ?? ''),
-    'CONTENT-TYPE': h['content-type'] ?? '',
+    'CONTENT-TYPE': headerText(h['content-type'] ?? ''),
     'CONTENT-LENGTH': h['content-length'] ?? '',
     MODE: mode,
   };
@@ -68,6 +69,6 @@ export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, p
     list.push(req.rawHeaders[i + 1]!);
     seen.set(name, list);
   }
-  for (const [name, values] of seen) vars[`HEADER-${name}`] = values.join(name === 'cookie' ? '; ' : ', ');
+  for (const [name, values] of seen) vars[`HEADER-${name}`] = headerText(values.join(name === 'cookie' ? '; ' : ', '));
   return vars;
 }

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
-import { createDaemon, die, parseCli, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
-import { parseOriginList } from './origin.js';
+import { createDaemon, die, parseCli, parseOriginOption, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-ws';
@@ -19,6 +18,8 @@ interface WsOptions {
   sameOrigin: boolean;
   maxMessage: number;
   pingInterval: number;
+  headerTimeout: number;
+  maxHandshakes: number;
   dir?: string;
   console: boolean;
   passHeader?: string | string[];
@@ -32,10 +33,12 @@ const wsOptions = {
   'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
   'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
   binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
-  origin: { type: 'string', requiresArg: true, describe: 'allowed Origins (host[:port], scheme://host[:port], *.domain; comma-separated or repeated); others get 403', group: 'WebSocket:' },
-  'same-origin': { type: 'boolean', default: false, describe: 'refuse (403) an Origin whose host:port is not the Host header', group: 'WebSocket:' },
+  origin: { type: 'string', requiresArg: true, describe: "also allow pages from these Origins (scheme://host[:port], host[:port], *.domain; comma-separated or repeated; '*' for any); others get 403", group: 'WebSocket:' },
+  'same-origin': { type: 'boolean', default: false, describe: 'only pages of this host: refuse (403) a handshake without an Origin or with another one', group: 'WebSocket:' },
   'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
   'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
+  'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive a handshake request, else 408', group: 'WebSocket:' },
+  'max-handshakes': { type: 'number', default: 256, describe: 'connections at once whose handshake request has not arrived in full; more are refused (0: no limit)', group: 'WebSocket:' },
   dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
   console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
   'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
@@ -86,13 +89,27 @@ try {
   const maxMessage = options.maxMessage;
   if (!Number.isInteger(maxMessage) || maxMessage < 1) die(NAME, '--max-message must be a positive whole number of bytes');
   if (!Number.isFinite(options.pingInterval) || options.pingInterval < 0) die(NAME, '--ping-interval must be a non-negative number');
+  // Node's timers hold at most 2^31-1 ms: a longer deadline would fire at once.
+  if (!Number.isFinite(options.headerTimeout) || options.headerTimeout < 0.1 || options.headerTimeout > 2147483) {
+    die(NAME, '--header-timeout must be a number of seconds from 0.1 to 2147483');
+  }
+  if (!Number.isInteger(options.maxHandshakes) || options.maxHandshakes < 0) die(NAME, '--max-handshakes must be a whole number >= 0');
+  const allowed = parseOriginOption(list(options.origin));
+  if (allowed.any && options.sameOrigin) die(NAME, "--same-origin and --origin '*' contradict each other");
   const tls = readTlsFiles(options.tlsCert, options.tlsKey);
   // With --dir there is no command: each request names its own.
   const daemon = createDaemon(NAME, options, command);
   await serve(daemon, {
     target,
     tls,
-    origin: { allowed: parseOriginList(list(options.origin)), sameOrigin: options.sameOrigin },
+    origin: {
+      ...allowed,
+      // WS-12: naming who may connect also refuses a handshake that names no one.
+      requireOrigin: options.sameOrigin || allowed.allowed.length > 0,
+      ownOnly: options.sameOrigin,
+    },
+    headerTimeoutMs: Math.round(options.headerTimeout * 1000),
+    maxHandshakes: options.maxHandshakes,
     binary: options.binary,
     maxMessage,
     pingInterval: options.pingInterval,

@@ -1,5 +1,4 @@
 export { serve, type WsServeOptions } from './serve.js';
 export { WsEndpoint, type WsEndpointOptions } from './ws-endpoint.js';
 export { closeFor, type CloseFrame } from './close-code.js';
-export { checkOrigin, parseOriginList, type OriginPolicy } from './origin.js';
 export { wsVars, clientLabel, SECRET_HEADERS } from './vars.js';

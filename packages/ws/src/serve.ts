@@ -1,22 +1,28 @@
 /**
- * The hamelin-ws listener: HTTP server, checks before the upgrade (WS-12, WS-13, WS-17),
- * the console page (WS-19), and one session per accepted WebSocket.
+ * The hamelin-ws listener: HTTP server, checks before the upgrade (WS-12, WS-13, WS-17, WS-22,
+ * WS-25, WS-26), the console page (WS-19), and one session per accepted WebSocket.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
+  answerClientError,
   consolePage,
   endFailedHandshakes,
+  headerDeadline,
+  originRefusal,
   removeSocketFile,
+  requestTarget,
   resolveDirRoute,
+  UnfinishedRequests,
   type Daemon,
   type HVars,
   type ListenTarget,
+  type OriginPolicy,
   type ResolvedCommand,
 } from '@hamelin/core';
-import { checkOrigin, type OriginPolicy } from './origin.js';
 import { clientLabel, wsVars } from './vars.js';
 import { WsEndpoint } from './ws-endpoint.js';
 
@@ -29,6 +35,10 @@ export interface WsServeOptions {
   maxMessage: number;
   /** Seconds between pings; 0 for none (WS-14). */
   pingInterval: number;
+  /** Longest a client may take to send its handshake request (WS-25). */
+  headerTimeoutMs: number;
+  /** Connections at once whose handshake request is unfinished; 0 for no limit (WS-26). */
+  maxHandshakes: number;
   /** Serve executables from this directory by URL path (WS-17). */
   dir?: string | undefined;
   console: boolean;
@@ -46,12 +56,13 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
 
   const route = (req: IncomingMessage): Route => {
     if (!opts.dir) return {};
-    const r = resolveDirRoute(opts.dir, req.url ?? '/');
+    const r = resolveDirRoute(opts.dir, requestTarget(req.url ?? '/').path);
     if ('error' in r) return { status: r.error, reason: r.reason };
     return { command: { file: r.file, argv0: r.path, args: [] }, scriptName: r.scriptName, pathInfo: r.pathInfo };
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!unfinished.finished(req.socket)) return void req.socket.destroy();
     const r = route(req);
     const answer = (status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
@@ -93,9 +104,11 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
   // 2 KiB a connection), alive until the connection ends.
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', noop);
+    if (!unfinished.finished(req.socket)) return void socket.destroy();
     const r = route(req);
     if ('status' in r) return refuse(socket, req, r.status, r.reason, false);
-    const bad = checkOrigin(opts.origin, req.headers.origin, req.headers.host, tls);
+    const h = req.headers;
+    const bad = originRefusal(opts.origin, { origin: h.origin, host: h.host, fetchSite: h['sec-fetch-site'] as string | undefined, tls });
     if (bad) return refuse(socket, req, 403, bad);
     if (daemon.full) return refuse(socket, req, 503, `too many clients (limit ${daemon.config.maxClients})`);
     const label = clientLabel(req);
@@ -103,12 +116,12 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => startSession(ws, label, vars, r.command));
   };
 
-  const server: Server = opts.tls ? createTlsServer({ ...opts.tls }, onRequest) : createServer(onRequest);
+  // WS-25: the handshake request must arrive within --header-timeout (408 otherwise).
+  const timing = headerDeadline(opts.headerTimeoutMs);
+  const server: Server = opts.tls ? createTlsServer({ ...timing, ...opts.tls }, onRequest) : createServer(timing, onRequest);
+  const unfinished = new UnfinishedRequests(server, opts.maxHandshakes, daemon.log, tls);
   server.on('upgrade', onUpgrade);
-  server.on('clientError', (_err, socket: Duplex) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(daemon.log, err, socket));
   if (tls) endFailedHandshakes(server, opts.target, daemon.log);
 
   let pinger: NodeJS.Timeout | undefined;

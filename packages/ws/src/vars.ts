@@ -1,6 +1,6 @@
 /** The H- variables of a WebSocket session (WS-15, WS-16). */
 import type { IncomingMessage } from 'node:http';
-import { SPEC_VERSION, type HVars } from '@hamelin/core';
+import { headerText, requestTarget, SPEC_VERSION, type HVars } from '@hamelin/core';
 
 /** Request headers never passed unless --pass-header names them: credentials, and
  * `Proxy` (httpoxy). */
@@ -25,16 +25,16 @@ export interface VarsOptions {
 }
 
 export function wsVars(req: IncomingMessage, opts: VarsOptions): HVars {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
+  const { path, query } = requestTarget(req.url ?? '/');
+  // Header values are the client's bytes (WS-24): headerText undoes Node's latin1 reading.
   const vars: HVars = {
     TYPE: `WS-${SPEC_VERSION}-${opts.tls ? 'TLS' : 'INSECURE'}`,
-    CLIENT: req.headers['user-agent'] ?? '',
+    CLIENT: headerText(req.headers['user-agent'] ?? ''),
     'REMOTE-ADDR': plainAddress(req.socket.remoteAddress),
     'REMOTE-PORT': req.socket.remotePort === undefined ? '' : String(req.socket.remotePort),
-    PATH: q >= 0 ? url.slice(0, q) : url,
-    QUERY: q >= 0 ? url.slice(q + 1) : '',
-    ORIGIN: req.headers.origin ?? '',
+    PATH: path,
+    QUERY: query,
+    ORIGIN: headerText(req.headers.origin ?? ''),
   };
   if (opts.scriptName !== undefined) {
     vars['SCRIPT-NAME'] = opts.scriptName;
@@ -45,7 +45,7 @@ export function wsVars(req: IncomingMessage, opts: VarsOptions): HVars {
     // Only names that map one-to-one onto an H- name (`x_user` would pose as `X-USER`).
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) continue;
     if (SECRET_HEADERS.has(name) && !opts.passHeaders.has(name)) continue;
-    vars[`HEADER-${name}`] = Array.isArray(value) ? value.join(', ') : value;
+    vars[`HEADER-${name}`] = headerText(Array.isArray(value) ? value.join(', ') : value);
   }
   return vars;
 }
