@@ -12,6 +12,7 @@ import { reconnectDelayMs, rejoinDelayMs } from './backoff.js';
 import { JOIN_REFUSED, NEED_REGISTERED, type ChannelSpec } from './channels.js';
 import { Conversation, type BotLink } from './conversation.js';
 import { Sender, TokenBucket, type Source } from './flood.js';
+import { afterTrigger } from './trigger.js';
 import { assumedMaskLength, buildLine, WireError } from './wire.js';
 
 export interface BotConfig {
@@ -345,14 +346,15 @@ export class IrcBot implements BotLink {
   /** In private every line counts, but users type the trigger there too (IRC-04). */
   private triggerRemoved(msg: string): string {
     const t = this.cfg.trigger;
-    return t && msg.startsWith(t) ? msg.slice(t.length).replace(/^ +/, '') : msg;
+    return (t === undefined ? null : afterTrigger(msg, t)) ?? msg;
   }
 
   /** The text after the addressing, or null when the line is not for the bot (IRC-03). */
   private addressed(msg: string): string | null {
     const n = this.botNick.length;
     if (msg.length > n && (msg[n] === ':' || msg[n] === ',') && this.same(msg.slice(0, n), this.botNick)) return msg.slice(n + 1).replace(/^ +/, '');
-    if (this.cfg.trigger && msg.startsWith(this.cfg.trigger)) return msg.slice(this.cfg.trigger.length).replace(/^ +/, '');
+    const triggered = this.cfg.trigger === undefined ? null : afterTrigger(msg, this.cfg.trigger);
+    if (triggered !== null) return triggered;
     return this.cfg.listenAll ? msg : null;
   }
 

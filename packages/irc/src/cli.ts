@@ -58,7 +58,7 @@ const { options, command } = parseCli<IrcOptions>({
     'ping-timeout': { type: 'number', default: 120, describe: 'seconds without a line from the server before reconnecting', group: C },
     'reconnect-max': { type: 'number', default: 300, describe: 'longest wait between reconnect attempts, in seconds', group: C },
     'nick-retry': { type: 'number', default: 60, describe: 'seconds between attempts to reclaim the nick', group: C },
-    trigger: { type: 'string', describe: 'also take channel lines starting with this prefix, such as "!"', group: B },
+    trigger: { type: 'string', describe: 'also take channel lines starting with this prefix, such as "!"; one ending in a letter or digit ("!quote") only as a whole word', group: B },
     'listen-all': { type: 'boolean', default: false, describe: 'take every channel line, addressed or not', group: B },
     prefix: { type: 'boolean', default: true, describe: 'start channel replies with "nick: " (--no-prefix: do not)', group: B },
     'flood-burst': { type: 'number', default: 4, describe: 'lines the bot may send at once', group: F },

@@ -4,4 +4,5 @@ export { channelSpecs, JOIN_REFUSED, NEED_REGISTERED, type ChannelSpec } from '.
 export { Conversation, type BotLink, type ConversationOptions } from './conversation.js';
 export { Sender, TokenBucket, type Source } from './flood.js';
 export { readSecret } from './secret.js';
+export { afterTrigger } from './trigger.js';
 export { assumedMaskLength, buildLine, clean, cleanText, heldAtCut, MAX_LINE, middle, parseServer, splitUtf8, textBudget, validChannel, validNick, WireError } from './wire.js';
