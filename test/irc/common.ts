@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type Running, type StartOptions } from '../helpers/daemon.js';
-import type { IrcUser, Ngircd } from '../helpers/ngircd.js';
+import type { IrcUser } from '../helpers/ngircd.js';
 import { ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 
@@ -23,7 +23,7 @@ export interface BotSpec {
 }
 
 /** Start hamelin-irc against `irc` and wait until it has joined its first channel. */
-export function startBot(irc: Ngircd, spec: BotSpec): Promise<Running> {
+export function startBot(irc: { port: number }, spec: BotSpec): Promise<Running> {
   const nick = spec.nick ?? 'bot';
   const channels = spec.channels ?? ['#t'];
   const args = [

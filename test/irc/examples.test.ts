@@ -91,7 +91,7 @@ test('IRC-03 IRC-05 IRC-06 example calculator: the README command with bc -l ans
   await bob.waitPrivmsg('calc', 'bob: 10');
 });
 
-test('IRC-03 IRC-04 IRC-06 example quote bot: the README command answers !quote and !quote WORD, in the channel and in private', async () => {
+test('IRC-03 IRC-04 IRC-06 IRC-22 example quote bot: the README command answers !quote and !quote WORD, in the channel and in private, and not !quotes', async () => {
   await run(readmeCommand('quote.sh'));
   const carol = await IrcUser.connect(irc.port, 'carol');
   users.push(carol);
@@ -100,10 +100,11 @@ test('IRC-03 IRC-04 IRC-06 example quote bot: the README command answers !quote 
   carol.say('#test', '!quote Lovelace');
   await carol.waitPrivmsg('quotebot', /carol: The Analytical Engine .* Ada Lovelace$/);
   carol.say('#test', '!quote');
+  carol.say('#test', '!quotes'); // another command, not this bot's: no answer
   carol.say('#test', '!quote unicorns');
   await carol.waitPrivmsg('quotebot', 'carol: no quote about unicorns');
   const replies = carol.privmsgs('quotebot').map((p) => p.text.replace(/^carol: /, ''));
-  assert.equal(replies.length, 3);
+  assert.equal(replies.length, 3, replies.join('\n'));
   assert.ok(quotes.includes(replies[1]!), `a quote from the file: ${replies[1]}`);
   // As the README shows: /msg quotebot !quote knuth (the trigger is removed in private too).
   carol.say('quotebot', '!quote knuth');

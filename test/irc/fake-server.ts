@@ -12,6 +12,9 @@ export type JoinRule = (channel: string, nth: number) => string | undefined;
 
 export class FakeIrcServer {
   readonly received: string[] = [];
+  /** When each line of `received` arrived, in ms since the server started. */
+  readonly receivedAt: number[] = [];
+  private readonly t0 = Date.now();
   port = 0;
   nick = '';
   private client: Socket | undefined;
@@ -66,6 +69,7 @@ export class FakeIrcServer {
         const line = buf.slice(0, nl).replace(/\r$/, '');
         buf = buf.slice(nl + 1);
         this.received.push(line);
+        this.receivedAt.push(Date.now() - this.t0);
         this.answer(line);
       }
     });

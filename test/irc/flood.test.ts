@@ -11,7 +11,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stopAll } from '../helpers/daemon.js';
 import { IrcUser, startNgircd, stopAllNgircd, type Ngircd } from '../helpers/ngircd.js';
-import { bucketViolation, startBot, stateDir, SESSION } from './common.js';
+import { startBot, stateDir, SESSION } from './common.js';
+import { floodRun, weightedBucketViolation } from './flood-run.js';
 import { WireTap } from './wire-tap.js';
 
 let irc: Ngircd;
@@ -46,16 +47,15 @@ test('IRC-15 CORE-03 40 lines against ngircd\'s default flood settings: sent at 
   await u.waitPrivmsg('chatty', 'fay: line 40', 30_000);
   const got = u.privmsgs('chatty').map((p) => p.text).filter((t) => t.startsWith('fay: line '));
   assert.deepEqual(got, Array.from({ length: 40 }, (_, i) => `fay: line ${i + 1}`));
-  // The lines that pass the bucket: the JOIN and the 41 PRIVMSGs (registration does not).
-  const paced = tap.sent.filter((s) => /^(JOIN|PRIVMSG) /.test(s.line)).map((s) => s.at);
-  assert.equal(paced.length, 42);
-  process.stderr.write(`# sent at (ms): ${paced.join(' ')}\n`);
+  // Every line passes the bucket (IRC-21): registration, the JOIN (2 tokens), the 41 PRIVMSGs.
+  assert.equal(tap.sent.filter((s) => /^PRIVMSG /.test(s.line)).length, 41);
+  process.stderr.write(`# sent at (ms): ${tap.sent.map((s) => s.at).join(' ')}\n`);
   // Never faster than a bucket of 4 and 4/s (100 ms for a late timestamp on a busy machine;
   // without the bucket all 41 PRIVMSGs leave within a few ms)...
-  assert.equal(bucketViolation(paced, 4, 4, 100), undefined);
-  // ...and the burst is used: the first three PRIVMSGs go out at once, sooner than the
-  // rate alone allows (500 ms for three).
-  assert.ok(paced[3]! - paced[1]! < 500, `the first three PRIVMSGs took ${paced[3]! - paced[1]!} ms`);
+  assert.equal(weightedBucketViolation(tap.sent, 4, 4, 100), undefined);
+  // ...and the burst is used: CAP LS, NICK (2 tokens) and USER go out at once, sooner than
+  // the rate alone allows (750 ms for four tokens).
+  assert.ok(tap.sent[2]!.at - tap.sent[0]!.at < 500, `the first three lines took ${tap.sent[2]!.at - tap.sent[0]!.at} ms`);
   // Still connected and answering; no ERROR or QUIT from the server.
   u.say('#flood', 'chatty: ping');
   await u.waitPrivmsg('chatty', 'fay: got: ping', 10_000);
@@ -63,4 +63,20 @@ test('IRC-15 CORE-03 40 lines against ngircd\'s default flood settings: sent at 
   assert.equal(u.text().filter((l) => /^:chatty!\S+ QUIT/.test(l)).length, 0);
   await bot.stop();
   await tap.stop();
+});
+
+const LINES = 40;
+
+test(`IRC-21 IRC-15 CORE-03 a script printing ${LINES} lines against ngircd's default flood settings, default bot settings: all arrive, in order, the bot is never disconnected`, async () => {
+  // The same run as flood-inspircd.test.ts, against ngircd, whose allowance is larger.
+  const run = await floodRun({ port: irc.port, userPort: irc.port, lines: LINES, nick: 'steady', channels: ['#steady', '#steady2'], timeoutMs: 90_000 });
+  try {
+    process.stderr.write(`# ${run.delivered.length} lines in ${run.ms} ms; the bot sent ${run.sent.length} lines\n`);
+    assert.deepEqual(run.delivered, Array.from({ length: LINES }, (_, i) => `line ${i + 1}`));
+    assert.equal(weightedBucketViolation(run.sent, 4, 0.8, 150), undefined);
+    assert.doesNotMatch(run.bot.stderr(), /disconnected|reconnecting|irc-error/);
+    assert.equal(run.user.closed, false);
+  } finally {
+    await run.stop();
+  }
 });

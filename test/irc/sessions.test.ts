@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { gone, stopAll, type Running } from '../helpers/daemon.js';
 import { IrcUser, startNgircd, stopAllNgircd, type Ngircd } from '../helpers/ngircd.js';
 import { alive, eventually } from '../helpers/poll.js';
-import { arrivals, blockedInWrite, bucketViolation, clock, envOf, hasTerm, logFields, pidFrom, startBot, stateDir, termSeen, SESSION } from './common.js';
+import { blockedInWrite, envOf, hasTerm, logFields, pidFrom, startBot, stateDir, termSeen, SESSION } from './common.js';
+import { weightedBucketViolation } from './flood-run.js';
+import { WireTap } from './wire-tap.js';
 
 let irc: Ngircd;
 let bot: Running;
@@ -266,23 +268,31 @@ test('CORE-20 CORE-21 --idle-timeout ends a quiet session with SIGTERM; --max-cl
   assert.ok(existsSync(join(dir, `${pid}.term`)));
 });
 
-test('IRC-15 default bucket: a burst of 4, then 1 line per second', async () => {
-  // No channel: no JOIN takes a token, so the bucket is full when the user speaks.
-  const slow = await startBot(irc, { nick: 'slow', channels: [], command: [SESSION, dir] });
+test('IRC-15 IRC-21 default bucket: a burst of 4, then 0.8 lines per second, for every line the bot sends, registration included', async () => {
+  // The bot talks to the server through a tap, which sees when it sends each line.
+  const tap = await WireTap.start(irc.port);
+  const slow = await startBot({ port: tap.port }, { nick: 'slow', channels: [], command: [SESSION, dir] });
   const u = await user('sam', null);
-  const times = clock(u);
-  u.say('slow', 'lines 5'); // hello + 5 lines = 6 messages
-  await u.waitPrivmsg('slow', 'line 5', 15_000);
-  const t = arrivals(u, 'slow', times);
-  assert.equal(t.length, 6);
-  process.stderr.write(`# default bucket, arrival times: ${t.join(', ')} ms\n`);
-  // No run of messages came faster than a bucket of 4 and 1/s allows (150 ms for jitter).
-  assert.equal(bucketViolation(t, 4, 1, 150), undefined);
-  // And the burst was used: the first four came closer together than any two later ones,
-  // which each waited for a token (a bucket of 1 would space all six alike).
-  const gaps = t.slice(1).map((x, i) => x - t[i]!);
-  assert.ok(Math.max(...gaps.slice(0, 3)) * 2 < Math.min(...gaps.slice(3)), `gaps: ${gaps.join(', ')} ms`);
+  u.say('slow', 'lines 5'); // hello + 5 lines = 6 messages, queued at once
+  await u.waitPrivmsg('slow', 'line 5', 20_000);
+  const sent = tap.sent.slice();
+  process.stderr.write(`# default bucket, sent at (ms): ${sent.map((l) => `${l.line.split(' ')[0]} ${l.at}`).join(', ')}\n`);
+  // Registration takes its tokens like any line: CAP LS, NICK (2) and USER are the burst of 4,
+  // sent at once; the next line (CAP REQ) waits for a token.
+  const names = sent.map((l) => l.line.split(' ')[0]);
+  assert.deepEqual(names.slice(0, 3), ['CAP', 'NICK', 'USER']);
+  assert.ok(sent[2]!.at - sent[0]!.at < 100, `the burst went at once: ${sent[2]!.at - sent[0]!.at} ms`);
+  // No run of lines went faster than a bucket of 4 and 0.8/s allows, each at its cost (150 ms
+  // for a busy machine)...
+  assert.equal(weightedBucketViolation(sent, 4, 0.8, 150), undefined);
+  // ...and no slower: the six PRIVMSGs, all waiting, went no more than one token (1250 ms)
+  // apart, and exactly that once what the bucket had saved up was spent.
+  const at = sent.filter((l) => l.line.startsWith('PRIVMSG ')).map((l) => l.at);
+  assert.equal(at.length, 6);
+  const gaps = at.slice(1).map((x, i) => x - at[i]!);
+  assert.ok(gaps.every((g) => g < 1600) && gaps.slice(-2).every((g) => g > 1000), `gaps: ${gaps.join(', ')} ms`);
   await slow.stop();
+  await tap.stop();
 });
 
 test('IRC-15 CORE-07 a script faster than the bucket is paused, not buffered: bounded, in order, nothing dropped', async () => {

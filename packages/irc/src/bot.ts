@@ -4,14 +4,17 @@
  * irc-framework parses, registers (CAP, SASL, PASS) and answers PINGs. Everything it gets
  * wrong for an unattended bot is done here instead: reconnecting forever with capped,
  * jittered backoff (its own gives up after 3 tries), rejoining channels, falling back
- * from a nick in use and reclaiming it, throttling, and building every outgoing line.
+ * from a nick in use and reclaiming it, throttling every line it sends (its own included),
+ * and building every outgoing line.
  */
 import { Client, type ClientOptions, type MessageEvent } from 'irc-framework';
 import { SPEC_VERSION, type Daemon, type GoneReason, type HVars } from '@hamelin/core';
 import { reconnectDelayMs, rejoinDelayMs } from './backoff.js';
 import { JOIN_REFUSED, NEED_REGISTERED, type ChannelSpec } from './channels.js';
 import { Conversation, type BotLink } from './conversation.js';
-import { Sender, TokenBucket, type Source } from './flood.js';
+import { MAX_PROTOCOL, Sender, TokenBucket, type Source } from './flood.js';
+import { takeOverWrites } from './framework-writes.js';
+import { afterTrigger } from './trigger.js';
 import { assumedMaskLength, buildLine, WireError } from './wire.js';
 
 export interface BotConfig {
@@ -40,6 +43,9 @@ export interface BotConfig {
 
 /** A connection that stayed registered this long resets the backoff. */
 const STABLE_MS = 30_000;
+/** After the server's welcome (001), how long to wait for the end of its MOTD (376, or 422 for
+ * none), which every server sends after its ISUPPORT lines, before going on without it. */
+const WELCOME_END_MS = 10_000;
 
 type State = 'idle' | 'connecting' | 'registering' | 'registered' | 'waiting' | 'stopped';
 
@@ -58,6 +64,8 @@ export class IrcBot implements BotLink {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
   private reclaimTimer: NodeJS.Timeout | undefined;
+  private welcomeTimer: NodeJS.Timeout | undefined;
+  private protocolDropped = 0;
   private readonly rejoinTimers = new Map<string, { timer: NodeJS.Timeout; tries: number }>();
   private readonly serverLabel: string;
 
@@ -67,8 +75,16 @@ export class IrcBot implements BotLink {
   ) {
     this.botNick = cfg.nick;
     this.serverLabel = cfg.host.includes(':') ? `[${cfg.host}]:${cfg.port}` : `${cfg.host}:${cfg.port}`;
-    this.sender = new Sender(new TokenBucket(cfg.floodBurst, cfg.floodRate), (line) => this.client.raw(line));
     this.client = new Client();
+    // Every line, irc-framework's own included, waits for its turn in one bucket (IRC-21).
+    const write = takeOverWrites(this.client, (line, done) => {
+      // Only a server that makes it answer faster than the bucket allows (a PING flood) fills
+      // that lane: said once per connection.
+      if (!this.sender.sendProtocol(line, done) && this.client.connected && this.protocolDropped++ === 0) {
+        this.log.warn('protocol-dropped', { command: line.split(' ', 1)[0], limit: MAX_PROTOCOL });
+      }
+    });
+    this.sender = new Sender(new TokenBucket(cfg.floodBurst, cfg.floodRate), write);
     this.bindEvents();
   }
 
@@ -87,8 +103,10 @@ export class IrcBot implements BotLink {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.stableTimer);
     clearInterval(this.reclaimTimer);
+    clearTimeout(this.welcomeTimer);
     for (const r of this.rejoinTimers.values()) clearTimeout(r.timer);
-    this.sender.setOnline(false);
+    // Session output is dropped; the QUIT still waits for a token, like every line.
+    this.sender.setState(wasConnected ? 'closing' : 'offline');
     if (!wasConnected) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, 2000);
@@ -140,9 +158,13 @@ export class IrcBot implements BotLink {
     const c = this.client;
     c.on('socket connected', () => {
       this.state = 'registering';
+      // Before irc-framework writes its first registration line (it does once this returns).
+      this.sender.setState('connected');
+      this.protocolDropped = 0;
       this.log.info('connected', { server: this.serverLabel });
     });
-    c.on('registered', (e) => this.onRegistered(e.nick));
+    c.on('registered', () => this.onWelcome());
+    c.on('motd', () => this.onRegistered());
     c.on('ping timeout', () => this.log.warn('ping-timeout', { server: this.serverLabel, after_s: this.cfg.pingTimeout }));
     c.on('socket close', (err) => this.onDisconnected(err ? err.message : undefined));
     c.on('close', () => this.scheduleReconnect());
@@ -183,14 +205,26 @@ export class IrcBot implements BotLink {
     c.on('loggedin', (e) => this.log.info('logged-in', { account: e.account }));
   }
 
-  private onRegistered(nick: string): void {
+  /** 001: the server took the registration. What it supports (NETWORK, NICKLEN, CASEMAPPING)
+   * comes next, in its ISUPPORT lines before the MOTD: the bot is registered at the MOTD's end. */
+  private onWelcome(): void {
+    clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = setTimeout(() => this.onRegistered(), WELCOME_END_MS);
+  }
+
+  private onRegistered(): void {
+    if (this.state !== 'registering') return;
+    clearTimeout(this.welcomeTimer);
     this.state = 'registered';
+    const nick = this.client.user.nick;
     this.botNick = nick;
-    const nl = Number(this.client.network.options.NICKLEN);
+    const isupport = this.client.network.options;
+    const nl = Number(isupport.NICKLEN);
     if (Number.isFinite(nl) && nl > 0) this.maxNickLen = nl;
-    this.log.info('registered', { server: this.serverLabel, nick, network: this.client.network.name });
+    const network = typeof isupport.NETWORK === 'string' ? isupport.NETWORK : undefined;
+    this.log.info('registered', { server: this.serverLabel, nick, network });
     // The JOINs are queued before anything can be sent: nothing of ours goes out before them.
-    this.sender.setOnline(true);
+    this.sender.setState('registered');
     this.sendControl(...this.cfg.channels.map((ch) => this.joinLine(ch)));
     this.sender.wake();
     if (!this.same(nick, this.cfg.nick)) this.startReclaim();
@@ -201,8 +235,9 @@ export class IrcBot implements BotLink {
   private onDisconnected(error: string | undefined): void {
     const was = this.state;
     const discarded = this.sender.queued();
-    this.sender.setOnline(false);
+    this.sender.setState('offline');
     clearTimeout(this.stableTimer);
+    clearTimeout(this.welcomeTimer);
     clearInterval(this.reclaimTimer);
     this.reclaimTimer = undefined;
     for (const r of this.rejoinTimers.values()) clearTimeout(r.timer);
@@ -231,7 +266,7 @@ export class IrcBot implements BotLink {
     const next = this.fallbackNick(++this.fallbackTries);
     this.log.warn('nick-fallback', { nick, reason: why, trying: next });
     this.botNick = next;
-    this.client.raw(buildLine('NICK', [next])); // registration lines are few: no throttle needed
+    this.client.raw(buildLine('NICK', [next]));
   }
 
   private fallbackNick(n: number): string {
@@ -345,14 +380,15 @@ export class IrcBot implements BotLink {
   /** In private every line counts, but users type the trigger there too (IRC-04). */
   private triggerRemoved(msg: string): string {
     const t = this.cfg.trigger;
-    return t && msg.startsWith(t) ? msg.slice(t.length).replace(/^ +/, '') : msg;
+    return (t === undefined ? null : afterTrigger(msg, t)) ?? msg;
   }
 
   /** The text after the addressing, or null when the line is not for the bot (IRC-03). */
   private addressed(msg: string): string | null {
     const n = this.botNick.length;
     if (msg.length > n && (msg[n] === ':' || msg[n] === ',') && this.same(msg.slice(0, n), this.botNick)) return msg.slice(n + 1).replace(/^ +/, '');
-    if (this.cfg.trigger && msg.startsWith(this.cfg.trigger)) return msg.slice(this.cfg.trigger.length).replace(/^ +/, '');
+    const triggered = this.cfg.trigger === undefined ? null : afterTrigger(msg, this.cfg.trigger);
+    if (triggered !== null) return triggered;
     return this.cfg.listenAll ? msg : null;
   }
 

@@ -58,11 +58,13 @@ const { options, command } = parseCli<IrcOptions>({
     'ping-timeout': { type: 'number', default: 120, describe: 'seconds without a line from the server before reconnecting', group: C },
     'reconnect-max': { type: 'number', default: 300, describe: 'longest wait between reconnect attempts, in seconds', group: C },
     'nick-retry': { type: 'number', default: 60, describe: 'seconds between attempts to reclaim the nick', group: C },
-    trigger: { type: 'string', describe: 'also take channel lines starting with this prefix, such as "!"', group: B },
+    trigger: { type: 'string', describe: 'also take channel lines starting with this prefix, such as "!"; one ending in a letter or digit ("!quote") only as a whole word', group: B },
     'listen-all': { type: 'boolean', default: false, describe: 'take every channel line, addressed or not', group: B },
     prefix: { type: 'boolean', default: true, describe: 'start channel replies with "nick: " (--no-prefix: do not)', group: B },
-    'flood-burst': { type: 'number', default: 4, describe: 'lines the bot may send at once', group: F },
-    'flood-rate': { type: 'number', default: 1, describe: 'lines per second after the burst (whole connection)', group: F },
+    // Every line counts, PINGs, PONGs and registration included, JOIN and NICK as two (IRC-21).
+    // 0.8/s stays under InspIRCd's default allowance (1/s, 10 in hand), with room to spare.
+    'flood-burst': { type: 'number', default: 4, describe: 'lines the bot may send at once (JOIN, PART and NICK count as two)', group: F },
+    'flood-rate': { type: 'number', default: 0.8, describe: 'lines per second after the burst, every line the bot sends', group: F },
     queue: { type: 'number', default: 16, describe: "messages held per session before the script's output is paused", group: F },
     'idle-timeout': { ...commonOptions['idle-timeout'], default: 600, describe: 'seconds with no line either way before the session ends (0: never)' },
     // A few messages' worth: the core hands a longer line over whole, so one line of a script

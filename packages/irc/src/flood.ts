@@ -1,13 +1,39 @@
 /**
- * Flood control (IRC-15): one token bucket for the whole connection, fed by many queues.
+ * Flood control (IRC-15, IRC-21): one token bucket for every line the connection carries.
  *
- * irc-framework has no send throttle, so every line hamelin-irc sends on its own account
- * (JOIN, NICK, and every PRIVMSG) goes through `Sender`. Control lines go first; session
- * queues are served round-robin, so one chatty script cannot starve the others. Nothing
- * is ever dropped here: a source that cannot send keeps its lines until a token is free.
+ * A strict server (InspIRCd with fakelag off) counts every line a client sends, PING and PONG
+ * included, and disconnects it once the count runs ahead of its allowance. So no line leaves
+ * any other way than through `Sender`: irc-framework's own (registration, PONG, keep-alive
+ * PING, QUIT: see framework-writes.ts) first, then the bot's own (JOIN, NICK), then session
+ * output, served round-robin so that one chatty script cannot starve the others. Nothing is
+ * dropped here while the connection lasts, except what a server makes irc-framework answer
+ * beyond `MAX_PROTOCOL` lines in waiting (a PING flood).
  */
 
-export class TokenBucket {
+/**
+ * What a line costs, in bucket tokens: what InspIRCd 3 charges (measured on 3.15 with
+ * `fakelag="no"`, the strictest common server): JOIN, PART and NICK 2 s of penalty, every other
+ * command a client sends 1 s, CAP, PING and PONG included. Others charge no more.
+ */
+export function lineCost(line: string): number {
+  const space = line.indexOf(' ');
+  return HEAVY.has((space < 0 ? line : line.slice(0, space)).toUpperCase()) ? 2 : 1;
+}
+
+const HEAVY = new Set(['JOIN', 'PART', 'NICK']);
+
+/** irc-framework's lines waiting at most: a few in any honest exchange, PONGs answering PINGs. */
+export const MAX_PROTOCOL = 64;
+
+/** What `Sender` needs of a bucket. */
+export interface Bucket {
+  take(cost: number): boolean;
+  /** Milliseconds until a line of this cost may go. */
+  wait(cost: number): number;
+  reset(): void;
+}
+
+export class TokenBucket implements Bucket {
   private tokens: number;
   private last = Date.now();
 
@@ -25,19 +51,26 @@ export class TokenBucket {
     this.last = now;
   }
 
-  take(): boolean {
+  /** A line costing more than the whole burst goes once the bucket is full, leaving it in debt:
+   * the rate holds, and the line is not held forever. */
+  private need(cost: number): number {
+    return Math.min(cost, this.burst);
+  }
+
+  take(cost = 1): boolean {
     this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.tokens >= this.need(cost)) {
+      this.tokens -= cost;
       return true;
     }
     return false;
   }
 
-  /** Milliseconds until the next token. */
-  wait(): number {
+  /** Milliseconds until a line of this cost may go. */
+  wait(cost = 1): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+    const short = this.need(cost) - this.tokens;
+    return short <= 0 ? 0 : Math.ceil((short / this.rate) * 1000);
   }
 
   /** A new connection starts with a full bucket: the server's penalty count is new too. */
@@ -55,42 +88,82 @@ export interface Source {
   discard(): void;
 }
 
+/** A line and what irc-framework wants called once it is written (or dropped). */
+interface ProtocolLine {
+  line: string;
+  done: (() => void) | undefined;
+}
+
+/**
+ * `offline`: nothing flows, nothing is kept. `connected`: a new socket, registering: only
+ * irc-framework's lines flow. `registered`: everything flows. `closing`: QUIT on its way, only
+ * irc-framework's lines flow.
+ */
+export type SenderState = 'offline' | 'connected' | 'registered' | 'closing';
+
+export type Write = (line: string, done?: () => void) => void;
+
 export class Sender {
+  private readonly protocol: ProtocolLine[] = [];
   private readonly control: string[] = [];
   private readonly sources: Source[] = [];
   private rr = 0;
   private timer: NodeJS.Timeout | undefined;
-  private online = false;
+  private state: SenderState = 'offline';
   sent = 0;
 
   constructor(
-    private readonly bucket: TokenBucket,
-    private readonly send: (line: string) => void,
+    private readonly bucket: Bucket,
+    /** Writes one line to the socket now. */
+    private readonly write: Write,
   ) {}
 
   /**
-   * Registered with the server: lines may flow, from the next `sendControl` or `wake`, so
-   * that the caller queues its JOINs first. Offline: every queued line is dropped, sessions'
-   * included, also those of sessions that have ended but still had output waiting: it was
-   * meant for a connection that no longer exists (IRC-08).
+   * `connected`: a new connection, a full bucket. `registered`: lines of ours may flow, from
+   * the next `sendControl` or `wake`, so that the caller queues its JOINs first. `closing`:
+   * session output and our own lines are dropped, irc-framework's QUIT still goes. `offline`:
+   * every queued line is dropped, sessions' included, also those of sessions that have ended
+   * but still had output waiting: it was meant for a connection that no longer exists (IRC-08).
    */
-  setOnline(on: boolean): void {
-    this.online = on;
-    if (on) {
+  setState(state: SenderState): void {
+    const was = this.state;
+    this.state = state;
+    if (state === 'connected') {
       this.bucket.reset();
-      return;
     }
-    this.control.length = 0;
-    for (const s of this.sources) s.discard();
-    this.sources.length = 0;
-    this.rr = 0;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    if (state === 'offline' || state === 'closing') {
+      this.control.length = 0;
+      for (const s of this.sources) s.discard();
+      this.sources.length = 0;
+      this.rr = 0;
+    }
+    if (state === 'offline') {
+      // irc-framework closes the socket in a QUIT's callback: it must still run.
+      for (const p of this.protocol.splice(0)) p.done?.();
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    } else if (was !== state) {
+      this.wake();
+    }
+  }
+
+  /**
+   * A line irc-framework writes. Returns false when it was dropped: offline (as irc-framework
+   * itself drops a line written with no connection), or with MAX_PROTOCOL lines in waiting.
+   */
+  sendProtocol(line: string, done?: () => void): boolean {
+    if (this.state === 'offline' || this.protocol.length >= MAX_PROTOCOL) {
+      if (done) setImmediate(done);
+      return false;
+    }
+    this.protocol.push({ line, done });
+    this.wake();
+    return true;
   }
 
   /** Lines of our own (JOIN, NICK), sent before any session output. */
   sendControl(...lines: string[]): void {
-    if (!this.online) return;
+    if (this.state !== 'registered') return;
     this.control.push(...lines);
     this.wake();
   }
@@ -113,30 +186,38 @@ export class Sender {
 
   /** Something was queued: send what the bucket allows now, and plan the rest. */
   wake(): void {
-    if (!this.online || this.timer) return;
+    if (this.state === 'offline' || this.timer) return;
     this.pump();
   }
 
   private pump(): void {
     this.timer = undefined;
-    while (this.online) {
-      const line = this.peekSource();
-      if (line === 'none') return;
-      if (!this.bucket.take()) {
-        this.timer = setTimeout(() => this.pump(), this.bucket.wait());
+    for (;;) {
+      const lane = this.nextLane();
+      if (lane === undefined) return;
+      // Session output is PRIVMSGs, one token each.
+      const cost = lane === 'protocol' ? lineCost(this.protocol[0]!.line) : lane === 'control' ? lineCost(this.control[0]!) : 1;
+      if (!this.bucket.take(cost)) {
+        this.timer = setTimeout(() => this.pump(), this.bucket.wait(cost));
         return;
       }
-      const out = line === 'control' ? this.control.shift() : this.takeFromSources();
-      if (out !== undefined) {
-        this.sent++;
-        this.send(out);
+      this.sent++;
+      if (lane === 'protocol') {
+        const p = this.protocol.shift()!;
+        this.write(p.line, p.done);
+      } else {
+        const out = lane === 'control' ? this.control.shift() : this.takeFromSources();
+        if (out !== undefined) this.write(out);
       }
     }
   }
 
-  private peekSource(): 'control' | 'source' | 'none' {
+  private nextLane(): 'protocol' | 'control' | 'sources' | undefined {
+    if (this.state === 'offline') return undefined;
+    if (this.protocol.length) return 'protocol';
+    if (this.state !== 'registered') return undefined;
     if (this.control.length) return 'control';
-    return this.sources.some((s) => s.pending() > 0) ? 'source' : 'none';
+    return this.sources.some((s) => s.pending() > 0) ? 'sources' : undefined;
   }
 
   private takeFromSources(): string | undefined {

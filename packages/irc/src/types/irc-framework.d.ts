@@ -96,6 +96,8 @@ declare module 'irc-framework' {
     'socket close': (err?: Error | false) => void;
     close: (hadError: boolean) => void;
     registered: (e: RegisteredEvent) => void;
+    /** The end of the MOTD (376), or its absence (422): after the ISUPPORT lines. */
+    motd: () => void;
     'ping timeout': () => void;
     privmsg: (e: MessageEvent) => void;
     join: (e: JoinEvent) => void;
@@ -119,12 +121,15 @@ declare module 'irc-framework' {
     raw(line: string): void;
     quit(message?: string): void;
     changeNick(nick: string): void;
+    join(channel: string, key?: string): void;
+    say(target: string, message: string): void;
     caseCompare(a: string, b: string): boolean;
     caseLower(s: string): string;
     readonly connected: boolean;
     user: { nick: string; username: string; host: string };
     network: { options: Record<string, unknown>; name?: string };
-    connection: { end(data?: string, hadError?: boolean): void; connected: boolean };
+    /** One object for the client's lifetime; every line the library sends goes through `write`. */
+    connection: { end(data?: string, hadError?: boolean): void; write(line: string, callback?: () => void): void; connected: boolean };
     on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
     once<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
     removeAllListeners(event?: string): this;
