@@ -6,7 +6,7 @@ import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { within } from '../runner.js';
 import { dialHttp, HTTP_USER_AGENT, type HttpResponseView, type RequestSpec } from '../bindings/http.js';
 import type { Conn } from '../types.js';
-import { b64, clip, eventually, fresh, session, signalsOf, waitSignal } from './common.js';
+import { b64, clip, eventually, expectNoMoreStarted, fresh, session, signalsOf, waitSignal } from './common.js';
 
 type HttpConn = Conn & HttpResponseView;
 
@@ -204,11 +204,12 @@ export const httpChecks: Check[] = [
       const a = await d.dial();
       await a.write('hold\n');
       await d.waitSessions(1);
+      ctx.expect(d.startedPids().length === 1, 'one process for the client within the limit', () => `${d.startedPids().length}`);
       const b = await whole(ctx, await request(ctx, d, { method: 'GET' }));
       ctx.expect(b.status() === 503, 'status 503', () => show(b));
       ctx.expect(b.headers()['retry-after'] === '1', 'Retry-After: 1', () => JSON.stringify(b.headers()));
       ctx.expect(/^hamelin: busy: too many clients \(limit 1\)\n?$/.test(b.received().toString()), 'the body "hamelin: busy: too many clients (limit 1)"', () => show(b));
-      ctx.expect(d.sessions().length === 1, 'no second process', () => `${d.sessions().length}`);
+      return expectNoMoreStarted(ctx, d, 1, 'no second process');
     },
   },
   {
