@@ -510,6 +510,7 @@ export const EXAMPLE_OPTS: Record<OptionName, string> = {
   binary: '--binary',
   origin: '--origin={value}',
   'ping-interval': '--ping-interval={n}',
+  dir: '--dir={dir}',
 };
 
 export function sleep(ms: number): Promise<void> {

@@ -13,10 +13,11 @@ export type OptionName =
   | 'max-line'
   | 'cwd'
   | 'tls'
-  // ws: text/binary mode, the allowed Origins, the ping interval
+  // ws: text/binary mode, the allowed Origins, the ping interval, a directory of programs
   | 'binary'
   | 'origin'
-  | 'ping-interval';
+  | 'ping-interval'
+  | 'dir';
 
 /** Where a daemon listens: what fills {host}, {port} and {path}. */
 export interface Address {

@@ -2,9 +2,11 @@
  * backpressure, pings, TLS, environment. What needs an option the suite cannot give a daemon
  * (--binary, --origin, --dir, --console) is reported as skipped, with that reason. */
 import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import type { Check, Ctx, DaemonRun } from '../runner.js';
-import { within } from '../runner.js';
+import { PROBE, within } from '../runner.js';
 import { dialWs, openWs, rawRequest, upgradeRequest, USER_AGENT, wsUrl } from '../bindings/ws.js';
 import type { Conn } from '../types.js';
 import { b64, clip, eventually, expectNoMoreStarted, fresh, howClosed, pingEcho, session, showBytes, signalsOf, waitSignal } from './common.js';
@@ -19,18 +21,6 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MiB = 1 << 20;
 /** WS-11 lets the daemon hold 256 KiB for a client; this leaves room for its allocator. */
 const WS11_RSS_BOUND_KB = 8 * 1024;
-
-/** A check for a requirement that needs a daemon option the generic argv cannot give. */
-function needsOption(id: string, option: string, title: string): Check {
-  return {
-    id,
-    level: 'MUST',
-    title,
-    async run(ctx) {
-      ctx.skip(`needs the daemon started with ${option}: the suite has no --opt name for it, so it cannot ask an arbitrary daemon for it (hamelin-ws's own tests cover it)`);
-    },
-  };
-}
 
 /** The status a raw request gets, or why it got none. */
 async function statusOf(d: DaemonRun, request: string, tls = d.addr.tls): Promise<string> {
@@ -76,6 +66,40 @@ async function pingsAndDrops(ctx: Ctx): Promise<string> {
   const t = await waitSignal(d, p.pid, ctx.ms(3000));
   ctx.expect(t !== undefined, "SIGTERM to the dropped client's child", () => signalsOf(d, p.pid));
   return `first ping after ${after} ms; a silent client dropped after ${droppedAt! - t0} ms, its child sent SIGTERM`;
+}
+
+/**
+ * A --dir tree for WS-17 and WS-18, under the check's directory:
+ *   www/chat/room.sh   executable: runs the probe (echo+stay) into the run's report directory
+ *   www/plain.txt      not executable;  www/.hidden.sh  executable but hidden;  www/sub/  a directory
+ *   outside.sh         executable, outside DIR;  www/link.sh  a symlink to it
+ * Every script runs the probe, so a process started for any of them is seen: through `env -S`
+ * (a shell would drop the H- variables, whose names are not shell names), with the script's
+ * path as the probe's one extra argument.
+ */
+function dirTree(ctx: Ctx, runDir: string): string {
+  const www = join(ctx.dir, 'www');
+  mkdirSync(join(www, 'chat'), { recursive: true });
+  mkdirSync(join(www, 'sub'), { recursive: true });
+  const script = `#!/usr/bin/env -S ${process.execPath} ${PROBE} ${runDir} echo+stay\n`;
+  for (const f of ['chat/room.sh', 'plain.txt', '.hidden.sh', '../outside.sh']) writeFileSync(join(www, f), script);
+  for (const f of ['chat/room.sh', '.hidden.sh', '../outside.sh']) chmodSync(join(www, f), 0o755);
+  symlinkSync(join(ctx.dir, 'outside.sh'), join(www, 'link.sh'));
+  return www;
+}
+
+async function startDir(ctx: Ctx): Promise<DaemonRun> {
+  const www = join(ctx.dir, 'www');
+  return ctx.start({ options: { dir: www }, commandFor: (runDir) => (dirTree(ctx, runDir), []) });
+}
+
+/** Each path's upgrade answered with this status; nothing started for any of them. */
+async function refusedPaths(ctx: Ctx, d: DaemonRun, paths: [string, number][]): Promise<string> {
+  for (const [path, status] of paths) {
+    const got = await statusOf(d, upgradeRequest(path, randomBytes(16).toString('base64')));
+    ctx.expect(got === `HTTP ${status}`, `HTTP ${status} for ${JSON.stringify(path)}`, () => got);
+  }
+  return expectNoMoreStarted(ctx, d, 0, `no process for ${paths.length} refused paths`);
 }
 
 export const wsChecks: Check[] = [
@@ -158,7 +182,7 @@ export const wsChecks: Check[] = [
       const { d, c, p } = await session(ctx, { mode: 'echo+stay' });
       c.sendMessage!(Buffer.from([1, 2, 3]), true);
       const f = await closedWith(ctx, c);
-      ctx.expect(f?.code === 1003, 'close code 1003', () => howClosed(c));
+      ctx.expect(f?.code === 1003 && f.reason === 'binary messages not accepted (see --binary)', 'close 1003 "binary messages not accepted (see --binary)"', () => howClosed(c));
       const t = await waitSignal(d, p.pid, ctx.ms(3000));
       ctx.expect(t !== undefined, 'SIGTERM to the child', () => signalsOf(d, p.pid));
     },
@@ -200,16 +224,23 @@ export const wsChecks: Check[] = [
   {
     id: 'WS-08',
     level: 'MUST',
-    title: 'the close frame carries the exit: 1000 for status 0, 4000+N for status N, after all output',
+    title: 'the close frame carries the exit, after all output: 1000 "exit status 0", 4003 "exit status 3", 4109 "killed by SIGKILL"',
     async run(ctx) {
-      const [ok, bad] = await Promise.all([
-        session(ctx, { mode: `noread+delay=50+print=${b64('bye\n')}+exit=0` }),
-        session(ctx, { mode: `noread+delay=50+print=${b64('bad\n')}+exit=3` }),
-      ]);
-      const [f0, f3] = await Promise.all([closedWith(ctx, ok.c), closedWith(ctx, bad.c)]);
-      ctx.expect(f0?.code === 1000 && ok.c.received().toString() === 'bye\n', '"bye" then close 1000', () => `${clip(ok.c.received().toString())}, ${howClosed(ok.c)}`);
-      ctx.expect(f3?.code === 4003 && bad.c.received().toString() === 'bad\n', '"bad" then close 4003', () => `${clip(bad.c.received().toString())}, ${howClosed(bad.c)}`);
-      return `close ${f0!.code} ${JSON.stringify(f0!.reason)}, close ${f3!.code} ${JSON.stringify(f3!.reason)}`;
+      const cases = [
+        { mode: `noread+delay=50+print=${b64('bye\n')}+exit=0`, out: 'bye\n', code: 1000, reason: 'exit status 0' },
+        { mode: `noread+delay=50+print=${b64('bad\n')}+exit=3`, out: 'bad\n', code: 4003, reason: 'exit status 3' },
+        { mode: `noread+delay=50+print=${b64('killed\n')}+die=SIGKILL`, out: 'killed\n', code: 4109, reason: 'killed by SIGKILL' },
+      ];
+      const runs = await Promise.all(cases.map((k) => session(ctx, { mode: k.mode })));
+      const frames = await Promise.all(runs.map((r) => closedWith(ctx, r.c)));
+      cases.forEach((k, i) => {
+        const { c } = runs[i]!;
+        const f = frames[i];
+        ctx.expect(c.received().toString() === k.out && f?.code === k.code && f.reason === k.reason, `${JSON.stringify(k.out)} then close ${k.code} ${JSON.stringify(k.reason)}`, () =>
+          `${clip(c.received().toString())}, ${howClosed(c)}`,
+        );
+      });
+      return frames.map((f) => `close ${f!.code} ${JSON.stringify(f!.reason)}`).join(', ');
     },
   },
   {
@@ -356,8 +387,48 @@ export const wsChecks: Check[] = [
       c.close();
     },
   },
-  needsOption('WS-17', '--dir DIR', '--dir: the URL path picks an executable in DIR, 404 before the upgrade when there is none'),
-  needsOption('WS-18', '--dir DIR', '--dir: nothing outside DIR is ever run (dot segments, encoded separators, symlinks)'),
+  {
+    id: 'WS-17',
+    level: 'MUST',
+    title: '--dir: the URL path picks an executable in DIR (H-SCRIPT-NAME, H-PATH-INFO), 404 before the upgrade when there is none',
+    needs: ['dir'],
+    async run(ctx) {
+      const d = await startDir(ctx);
+      const counted = await refusedPaths(ctx, d, [['/missing.sh', 404], ['/sub', 404], ['/sub/', 404], ['/plain.txt', 404], ['/.hidden.sh', 404], ['/chat/.hidden.sh', 404]]);
+      const c = await dialWs(wsUrl(d.addr.host, d.addr.port, d.addr.tls, '/chat/room.sh/a/b?q=1'));
+      await pingEcho(ctx, c);
+      const [p] = await d.waitSessions(1);
+      const env = p!.env;
+      const want: Record<string, string> = { 'H-SCRIPT-NAME': '/chat/room.sh', 'H-PATH-INFO': '/a/b', 'H-PATH': '/chat/room.sh/a/b', 'H-QUERY': 'q=1' };
+      const bad = Object.entries(want).filter(([k, v]) => env[k] !== v);
+      ctx.expect(bad.length === 0, Object.entries(want).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '), () => bad.map(([k]) => `${k}=${JSON.stringify(env[k] ?? null)}`).join(' '));
+      // The probe's arguments after its own two: only the script's path, which `env -S` adds.
+      ctx.expect(p!.argv.length === 3 && p!.argv[2]!.endsWith('chat/room.sh'), 'the program run with no arguments', () => JSON.stringify(p!.argv.slice(2)));
+      return `/chat/room.sh/a/b served with H-SCRIPT-NAME and H-PATH-INFO; ${counted}`;
+    },
+  },
+  {
+    id: 'WS-18',
+    level: 'MUST',
+    title: '--dir: nothing outside DIR is ever run (dot segments, encoded separators, NUL, backslash, symlinks): 404, bad encoding 400',
+    needs: ['dir'],
+    async run(ctx) {
+      const d = await startDir(ctx);
+      const counted = await refusedPaths(ctx, d, [
+        ['/../outside.sh', 404],
+        ['/chat/../../outside.sh', 404],
+        ['/chat/%2e%2e/%2E%2E/outside.sh', 404],
+        ['/chat/room.sh/../x', 404],
+        ['/chat%2froom.sh', 404],
+        ['/chat%5Croom.sh', 404],
+        ['/chat/room.sh%00', 404],
+        ['/chat\\room.sh', 404],
+        ['/link.sh', 404],
+        ['/chat/%zz', 400],
+      ]);
+      return counted;
+    },
+  },
   {
     id: 'WS-19',
     level: 'MUST',
@@ -417,7 +488,8 @@ export const wsChecks: Check[] = [
       // the closing handshake, before this process has handled the frame it received.
       await Promise.race([c.closed, new Promise((r) => setTimeout(r, ctx.ms(3000)))]);
       const f = c.closeFrame?.();
-      ctx.expect(f !== undefined && f.code >= 1000, 'a close frame telling how the session ended', () => howClosed(c));
+      // The probe dies of the SIGTERM (WS-08: 4100 + 15).
+      ctx.expect(f?.code === 4115 && f.reason === 'killed by SIGTERM', 'close 4115 "killed by SIGTERM" (the child died of the SIGTERM)', () => howClosed(c));
       return `close ${f!.code} ${JSON.stringify(f!.reason)}`;
     },
   },
