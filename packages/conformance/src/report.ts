@@ -41,7 +41,7 @@ export function table(results: Result[]): string {
   const roots = new Map<string, number>();
   for (const r of results) if (r.followsFrom) roots.set(r.followsFrom, (roots.get(r.followsFrom) ?? 0) + 1);
   if (roots.size) {
-    const list = [...roots].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id} (${n} other failure${n === 1 ? '' : 's'} follow from it)`);
+    const list = [...roots].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id} (${n} other failure${n === 1 ? ' follows' : 's follow'} from it)`);
     lines.push(`Likely root cause${roots.size === 1 ? '' : 's'}: ${list.join(', ')}`);
   }
   const skipped = results.filter((r) => r.status === 'skip');
