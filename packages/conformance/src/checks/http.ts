@@ -41,6 +41,19 @@ export const httpChecks: Check[] = [
       ctx.expect(post.received().equals(body), 'the echo of the body as the response', () => show(post));
       ctx.expect(got.eof() !== undefined && got.stdinTotal() === 0, 'a GET: EOF at once, no bytes', () => `${got.stdinTotal()} bytes${got.eof() ? '' : ', no EOF'}`);
       ctx.expect(get.status() === 200, 'the GET answered 200', () => show(get));
+      // Expect: 100-continue: the client sends its body only after the 100.
+      const s = connect({ host: d.addr.host, port: d.addr.port });
+      let raw = '';
+      s.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      s.write(`POST / HTTP/1.1\r\nHost: x\r\nUser-Agent: ${HTTP_USER_AGENT}\r\nContent-Length: 9\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+      const cont = await within(() => /^HTTP\/1\.1 100 /.test(raw), ctx.ms(3000));
+      ctx.expect(cont, 'HTTP/1.1 100 Continue for Expect: 100-continue, before the body is sent', () => clip(raw));
+      s.write('continued');
+      await within(() => raw.includes('continued') && /\r\n0\r\n/.test(raw), ctx.ms(5000));
+      s.destroy();
+      ctx.expect(/\r\n\r\nHTTP\/1\.1 200 /.test(raw) && raw.includes('continued'), 'then 200 and the body echoed', () => clip(raw, 400));
     },
   },
   {
@@ -65,7 +78,7 @@ export const httpChecks: Check[] = [
       const h = (c as HttpConn).headers();
       const want: [string, RegExp][] = [
         ['content-type', /^text\/plain; ?charset=utf-8$/i],
-        ['cache-control', /no-cache/],
+        ['cache-control', /^no-cache, no-store$/],
         ['x-accel-buffering', /^no$/],
         ['x-content-type-options', /^nosniff$/],
         ['trailer', /hamelin-exit/i],
@@ -76,7 +89,7 @@ export const httpChecks: Check[] = [
   {
     id: 'HTTP-05',
     level: 'MUST',
-    title: 'no output: exit 0 is 200 empty; exit 3 is 500 "hamelin: exit status 3" with Hamelin-Exit',
+    title: 'no output: exit 0 is 200 empty; exit 3 is 500 "hamelin: exit status 3", SIGKILL 500 "hamelin: killed by SIGKILL", with Hamelin-Exit',
     async run(ctx) {
       const d = await ctx.start({ mode: 'noread+delay=50+exit=3' });
       const bad = await whole(ctx, await request(ctx, d, { method: 'GET' }));
@@ -86,6 +99,11 @@ export const httpChecks: Check[] = [
       const ok = await ctx.start({ mode: 'noread+delay=50+exit=0' });
       const good = await whole(ctx, await request(ctx, ok, { method: 'GET' }));
       ctx.expect(good.status() === 200 && good.received().length === 0, 'status 200, empty body', () => show(good));
+      const killed = await ctx.start({ mode: 'noread+delay=50+die=SIGKILL' });
+      const k = await whole(ctx, await request(ctx, killed, { method: 'GET' }));
+      ctx.expect(k.status() === 500 && k.received().toString().trim() === 'hamelin: killed by SIGKILL' && k.headers()['hamelin-exit'] === 'SIGKILL', 'a child killed by SIGKILL: 500 "hamelin: killed by SIGKILL", Hamelin-Exit: SIGKILL', () =>
+        `${show(k)}, Hamelin-Exit ${JSON.stringify(k.headers()['hamelin-exit'] ?? null)}`,
+      );
     },
   },
   {
@@ -97,6 +115,9 @@ export const httpChecks: Check[] = [
       const c = await whole(ctx, await request(ctx, d, { method: 'GET' }));
       ctx.expect(c.status() === 200 && c.received().toString() === 'partial', 'status 200 and the body "partial"', () => show(c));
       ctx.expect(c.trailers()['hamelin-exit'] === '3', 'the trailer Hamelin-Exit: 3', () => `trailers ${JSON.stringify(c.trailers())}`);
+      const killed = await ctx.start({ mode: `noread+delay=50+print=${b64('partial')}+die=SIGKILL` });
+      const k = await whole(ctx, await request(ctx, killed, { method: 'GET' }));
+      ctx.expect(k.trailers()['hamelin-exit'] === 'SIGKILL', 'the trailer Hamelin-Exit: SIGKILL for a child killed by it', () => `${show(k)}, trailers ${JSON.stringify(k.trailers())}`);
     },
   },
   {
@@ -222,10 +243,16 @@ export const httpChecks: Check[] = [
       await c.waitFor((b) => /\n\n/.test(b.toString()), 'the first event', ctx.ms(3000)).catch(() => ctx.fail('the session event', show(c)));
       const h = c.headers();
       ctx.expect(c.status() === 200 && /^text\/event-stream/i.test(h['content-type'] ?? ''), '200 text/event-stream', () => `${c.status()} ${h['content-type']}`);
-      ctx.expect(/no-cache/.test(h['cache-control'] ?? '') && h['x-accel-buffering'] === 'no', 'Cache-Control no-cache, X-Accel-Buffering no', () => JSON.stringify(h));
+      ctx.expect(h['cache-control'] === 'no-cache, no-store' && h['x-accel-buffering'] === 'no', 'Cache-Control: no-cache, no-store and X-Accel-Buffering: no', () => JSON.stringify(h));
       const first = c.received().toString().split('\n\n')[0]!;
       ctx.expect(/^id: 0\nevent: session\ndata: [A-Za-z0-9_-]{24}$/.test(first), 'the event "id: 0, event: session, data: ID" (24 base64url characters)', () => JSON.stringify(first));
+      // A second session's id differs (HTTP-23: 144 random bits each).
+      const c2 = await request(ctx, d, { method: 'GET', headers: { Accept: 'text/event-stream' } });
+      await c2.waitFor((b) => /\n\n/.test(b.toString()), 'the second session event', ctx.ms(3000)).catch(() => ctx.fail('a second session event', show(c2)));
+      const second = c2.received().toString().split('\n\n')[0]!;
+      ctx.expect(second !== first, 'a different id for a second session', () => `${JSON.stringify(first)} twice`);
       c.close();
+      c2.close();
     },
   },
   {
@@ -266,6 +293,7 @@ export const httpChecks: Check[] = [
       await eventually(() => d.sessions().some((p) => p.env['H-PATH'] === '/after-reconnect'), 'the later GET\'s process', ctx.ms(5000));
       const others = d.sessions().filter((p) => p.env['H-PATH'] !== '/after-reconnect');
       ctx.expect(others.length === 0, 'no process for the reconnect', () => `${others.length} started`);
+      return expectNoMoreStarted(ctx, d, 1, 'no process for the reconnect, only the later GET');
     },
   },
   {
@@ -300,6 +328,7 @@ export const httpChecks: Check[] = [
       await eventually(() => d.sessions().some((p) => p.env['H-PATH'] === '/after-safe-methods'), 'the later GET\'s process', ctx.ms(5000));
       const others = d.sessions().filter((p) => p.env['H-PATH'] !== '/after-safe-methods');
       ctx.expect(others.length === 0, 'no process for HEAD or OPTIONS', () => others.map((p) => p.env['H-METHOD']).join(', '));
+      return expectNoMoreStarted(ctx, d, 1, 'no process for HEAD or OPTIONS, only the later GET');
     },
   },
 ];
