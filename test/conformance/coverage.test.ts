@@ -28,9 +28,10 @@ const GAPS: Record<string, Record<string, string>> = {
   },
   ws: {},
   http: Object.fromEntries(
-    ['CORE-01', 'CORE-02', 'CORE-03', 'CORE-04', 'CORE-05', 'CORE-06', 'CORE-07', 'CORE-08', 'CORE-09', 'CORE-10', 'CORE-11', 'CORE-12', 'CORE-13', 'CORE-14', 'CORE-15', 'CORE-18', 'CORE-19', 'CORE-22', 'CORE-23', 'CORE-26', 'CORE-27']
-      .concat(['HTTP-01', 'HTTP-02', 'HTTP-03', 'HTTP-04', 'HTTP-05', 'HTTP-06', 'HTTP-07', 'HTTP-08', 'HTTP-09', 'HTTP-10', 'HTTP-11', 'HTTP-12', 'HTTP-13', 'HTTP-14', 'HTTP-18', 'HTTP-19', 'HTTP-21', 'HTTP-22', 'HTTP-23', 'HTTP-24', 'HTTP-25', 'HTTP-26', 'HTTP-27', 'HTTP-28', 'HTTP-29', 'HTTP-31', 'HTTP-32', 'HTTP-33'])
-      .map((id) => [id, 'the mini daemon has no http transport yet']),
+    ['HTTP-01', 'HTTP-12', 'HTTP-13', 'HTTP-22', 'HTTP-23', 'HTTP-24', 'HTTP-25', 'HTTP-26', 'HTTP-27', 'HTTP-28', 'HTTP-29', 'HTTP-31'].map((id) => [
+      id,
+      'the suite has no check for it yet (startup and TLS, --max-body, --header-timeout, long-poll sessions, --dir)',
+    ]),
   ),
   irc: Object.fromEntries(
     ['IRC-01', 'IRC-02', 'IRC-03', 'IRC-04', 'IRC-05', 'IRC-06', 'IRC-07', 'IRC-08', 'IRC-09', 'IRC-10', 'IRC-11', 'IRC-12', 'IRC-13', 'IRC-14', 'IRC-15', 'IRC-16', 'IRC-17', 'IRC-18', 'IRC-19'].map((id) => [id, 'the mini daemon is no IRC bot yet']),

@@ -1,6 +1,7 @@
 /**
- * The mini daemon without breaks passes every check of the net, unix and ws bindings it is
- * given the options for: the broken fixtures fail for their break, not for being small.
+ * The mini daemon without breaks passes every check of the net and unix bindings it is
+ * given the options for: the broken fixtures fail for their break, not for being small
+ * (ws and http: mini-good-web.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import { expectFailures, listed, miniDaemon, miniOpts, suitePool, type MiniBindi
 
 const pool = suitePool(2);
 const run = (binding: MiniBinding) => pool([binding, '--jobs', '3', '--slow', '2', ...miniOpts(binding)], miniDaemon(binding));
-const runs = { net: run('net'), unix: run('unix'), ws: run('ws') };
+const runs = { net: run('net'), unix: run('unix') };
 
 test('the correct mini daemon passes every net check; NET-09 (TLS, which it lacks) is skipped with the reason, CORE-17 is information', async () => {
   const r = await runs.net;
@@ -25,9 +26,3 @@ test('the correct mini daemon passes every unix check', async () => {
   assert.deepEqual(r.ids('pass'), listed('unix').filter((id) => id !== 'CORE-17'), r.explain());
 });
 
-test('the correct mini daemon passes every ws check, WS-06 WS-12 WS-14 WS-17 WS-18 included (--opt binary, origin, ping-interval, dir)', async () => {
-  const r = await runs.ws;
-  expectFailures(r, []);
-  assert.deepEqual(r.ids('skip'), [], r.explain());
-  assert.deepEqual(r.ids('pass'), listed('ws').filter((id) => id !== 'CORE-17'), r.explain());
-});

@@ -100,7 +100,7 @@ export function expectFailures(r: SuiteRun, failed: string[]): void {
 
 /** The suite's own broken-on-purpose daemon (test/fixtures/conformance/mini-daemon.mjs). */
 export const MINI = fixture('conformance/mini-daemon.mjs');
-export type MiniBinding = 'net' | 'unix' | 'ws';
+export type MiniBinding = 'net' | 'unix' | 'ws' | 'http';
 
 /** How the mini daemon spells every option a check may ask for, per binding. */
 export function miniOpts(binding: MiniBinding): string[] {
@@ -113,7 +113,7 @@ export function miniOpts(binding: MiniBinding): string[] {
 export function miniDaemon(binding: MiniBinding, breaks: string[] = []): string[] {
   const words = [process.execPath, MINI, ...breaks.map((id) => `break=${id}`)];
   if (binding === 'unix') return [...words, '{options}', 'unix:{path}', '{command}'];
-  return [...words, ...(binding === 'ws' ? ['--ws'] : []), '{options}', '{host}', '{port}', '{command}'];
+  return [...words, ...(binding === 'net' ? [] : [`--${binding}`]), '{options}', '{host}', '{port}', '{command}'];
 }
 
 export interface Break {
