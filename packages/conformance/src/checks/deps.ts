@@ -35,7 +35,8 @@ export const DEPENDS_ON: Record<string, string[]> = {
   'CORE-19': ECHO,
   'CORE-20': ECHO,
   'CORE-21': ECHO,
-  'CORE-22': GONE,
+  // Not GONE: a daemon that ignores a client leaving may still shut down well, and the reverse.
+  'CORE-22': SESSION,
   'CORE-23': SESSION,
   'CORE-24': SESSION,
   'CORE-25': ECHO,
