@@ -149,3 +149,18 @@ export function testBreaks(binding: MiniBinding, ids: (id: string) => boolean, d
     });
   }
 }
+
+/** A peer's binary must be installed: a missing one fails the test loudly (.ci/run installs it). */
+export function need(binary: string): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'pipe' });
+  } catch {
+    assert.fail(`${binary} is not installed: .ci/run installs it (apt-get); this test cannot run without it`);
+  }
+}
+
+/** None of socat, tcpserver, ncat sets H- variables (CORE-08..11, NET-02, NET-03) but its own (CORE-26), passes the
+ * daemon's inherited H- ones on (CORE-23), has no --help/--version on stdout (CORE-27), logs no
+ * abnormal exit (CORE-16), accepts a command that does not exist (CORE-18), and sends no signal
+ * to the group when the client goes (CORE-13, CORE-14) or at shutdown (CORE-22). */
+export const PEERS_FAIL = ['CORE-08', 'CORE-09', 'CORE-10', 'CORE-11', 'CORE-13', 'CORE-14', 'CORE-15', 'CORE-16', 'CORE-18', 'CORE-22', 'CORE-23', 'CORE-26', 'CORE-27', 'NET-02', 'NET-03', 'NET-07'];

@@ -148,3 +148,11 @@ export function kill(pid: number, sig: NodeJS.Signals | 0): boolean {
     return false;
   }
 }
+
+/** The descriptor a process is blocked writing to (/proc/PID/syscall: write(2) is call 1 on
+ * x86-64, 64 on arm64), or undefined when it is not in a write. */
+export function blockedInWrite(pid: number): number | undefined {
+  const f = readOr(`/proc/${pid}/syscall`).trim().split(' ');
+  const write = process.arch === 'arm64' ? '64' : '1';
+  return f[0] === write && f[1] !== undefined ? Number(f[1]) : undefined;
+}
