@@ -106,7 +106,8 @@ export type MiniBinding = 'net' | 'unix' | 'ws' | 'http';
 export function miniOpts(binding: MiniBinding): string[] {
   const common = ['kill-after=--kill-after={n}', 'max-clients=--max-clients={n}', 'idle-timeout=--idle-timeout={n}', 'timeout=--timeout={n}', 'max-line=--max-line={n}', 'cwd=--cwd={dir}'];
   const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}'];
-  return (binding === 'ws' ? [...common, ...ws] : common).flatMap((o) => ['--opt', o]);
+  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}'];
+  return (binding === 'ws' ? [...common, ...ws] : binding === 'http' ? [...common, ...http] : common).flatMap((o) => ['--opt', o]);
 }
 
 /** The mini daemon's argv for the suite, with these breaks. */

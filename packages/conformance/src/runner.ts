@@ -511,6 +511,8 @@ export const EXAMPLE_OPTS: Record<OptionName, string> = {
   origin: '--origin={value}',
   'ping-interval': '--ping-interval={n}',
   dir: '--dir={dir}',
+  'max-body': '--max-body={n}',
+  'header-timeout': '--header-timeout={n}',
 };
 
 export function sleep(ms: number): Promise<void> {

@@ -17,7 +17,10 @@ export type OptionName =
   | 'binary'
   | 'origin'
   | 'ping-interval'
-  | 'dir';
+  | 'dir'
+  // http: the body limit and the header timeout
+  | 'max-body'
+  | 'header-timeout';
 
 /** Where a daemon listens: what fills {host}, {port} and {path}. */
 export interface Address {

@@ -216,6 +216,55 @@ export const httpChecks: Check[] = [
     },
   },
   {
+    id: 'HTTP-12',
+    level: 'MUST',
+    title: 'a body over --max-body is 413 with a one-line body: before any process by Content-Length, else when crossed, the process sent SIGTERM',
+    needs: ['max-body'],
+    async run(ctx) {
+      const limit = 1000;
+      const d = await ctx.start({ mode: 'noread+stay', options: { 'max-body': String(limit) } });
+      const declared = await whole(ctx, await request(ctx, d, { body: Buffer.alloc(limit + 1, 'b') }));
+      ctx.expect(declared.status() === 413 && declared.received().toString().trim().split('\n').length === 1, 'Content-Length over the limit: 413 with a one-line body', () => show(declared));
+      await expectNoMoreStarted(ctx, d, 0, 'no process for a body declared too long');
+      const c = await request(ctx, d);
+      await c.write(Buffer.alloc(limit - 10, 'c'));
+      const [p] = await d.waitSessions(1);
+      await c.write(Buffer.alloc(20, 'c'));
+      await within(() => c.status() !== undefined || c.error() !== undefined, ctx.ms(3000));
+      ctx.expect(c.status() === 413, 'a chunked body crossing the limit: 413', () => show(c));
+      const t = await waitSignal(d, p!.pid, ctx.ms(3000));
+      ctx.expect(t !== undefined, 'SIGTERM to the process that was reading it', () => signalsOf(d, p!.pid));
+      const exact = await ctx.start({ mode: 'echo', options: { 'max-body': String(limit) } });
+      const ok = await whole(ctx, await request(ctx, exact, { body: Buffer.alloc(limit, 'e') }));
+      ctx.expect(ok.status() === 200 && ok.receivedLength() === limit, `a body of exactly ${limit} bytes served`, () => show(ok));
+      return `413 by Content-Length (none started) and when a chunked body crossed ${limit} bytes (SIGTERM); ${limit} bytes served`;
+    },
+  },
+  {
+    id: 'HTTP-13',
+    level: 'MUST',
+    title: 'headers not complete within --header-timeout: 408 and disconnected, no process (slowloris)',
+    needs: ['header-timeout'],
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo', options: { 'header-timeout': '1' } });
+      const s = connect({ host: d.addr.host, port: d.addr.port });
+      let raw = '';
+      s.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+      s.on('error', () => {});
+      const closed = new Promise<number>((r) => s.once('close', () => r(Date.now())));
+      await new Promise((r) => s.once('connect', r));
+      const t0 = Date.now();
+      s.write(`GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: ${HTTP_USER_AGENT}\r\nX-Slow: `);
+      const at = await Promise.race([closed, new Promise<undefined>((r) => setTimeout(r, ctx.ms(5000)))]);
+      s.destroy();
+      ctx.expect(at !== undefined, 'disconnected within 5 s (--header-timeout 1)', () => `still open, got ${clip(raw)}`);
+      ctx.expect(/^HTTP\/1\.[01] 408 /.test(raw), 'HTTP 408', () => clip(raw));
+      ctx.expect(at! - t0 >= 900, 'not before the timeout', () => `after ${at! - t0} ms`);
+      const counted = await expectNoMoreStarted(ctx, d, 0, 'no process for the slow request');
+      return `408 and closed ${at! - t0} ms after the partial headers; ${counted}`;
+    },
+  },
+  {
     id: 'HTTP-14',
     level: 'MUST',
     title: 'over --max-clients: 503 with Retry-After and a one-line body, nothing started',
