@@ -1,7 +1,7 @@
 /**
  * The mini daemon without breaks passes every check of the net and unix bindings it is
  * given the options for: the broken fixtures fail for their break, not for being small
- * (ws and http: mini-good-web.test.ts).
+ * (ws: mini-good-web.test.ts, http: mini-good-http.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
