@@ -10,6 +10,8 @@ import { eventually } from '../helpers/poll.js';
 import { miniDaemon } from '../helpers/conformance.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin('conformance'), ...args], { encoding: 'utf8' });
+/** The same, with the report directories (kept by --keep) under `tmp`. */
+const cliIn = (tmp: string, ...args: string[]) => spawnSync(process.execPath, [bin('conformance'), ...args], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
 const NET = [process.execPath, bin('net'), '{host}', '{port}', '{command}'];
 
 test('--list names every check with its level; --only narrows it', () => {
@@ -123,7 +125,7 @@ test('--json: version, times, argv per daemon, {expected, seen} per failure, std
   try {
     const json = join(dir, 'r.json');
     // The mini daemon without TLS: NET-09 is skipped, and --strict makes that a failure.
-    const r = cli('net', '--strict', '--keep', '--ports', '23600-23699', '--only', 'CORE-08,NET-09', '--json', json, '--', ...miniDaemon('net', ['CORE-08']));
+    const r = cliIn(dir, 'net', '--strict', '--keep', '--ports', '23600-23699', '--only', 'CORE-08,NET-09', '--json', json, '--', ...miniDaemon('net', ['CORE-08']));
     assert.equal(r.status, 1, r.stdout + r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8')) as {
       version: string;
