@@ -7,8 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
+import { miniDaemon } from '../helpers/conformance.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin('conformance'), ...args], { encoding: 'utf8' });
+/** The same, with the report directories (kept by --keep) under `tmp`. */
+const cliIn = (tmp: string, ...args: string[]) => spawnSync(process.execPath, [bin('conformance'), ...args], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
 const NET = [process.execPath, bin('net'), '{host}', '{port}', '{command}'];
 
 test('--list names every check with its level; --only narrows it', () => {
@@ -94,4 +97,65 @@ test('options needed by a check go where the daemon command line can take them',
   assert.deepEqual(place(['node', 'tty.js', '--log-file', '{log}', '{command}']), ['node', 'tty.js', '--kill-after=2', '--log-file', '/tmp/l', 'probe', 'x']);
   assert.deepEqual(place(['node', 'daemon.js', '{command}']), ['node', 'daemon.js', '--kill-after=2', 'probe', 'x']);
   assert.deepEqual(place(['d', '{options}', '-p', '{port}', '{command}']), ['d', '--kill-after=2', '-p', '4000', 'probe', 'x']);
+});
+
+test('--version: the suite\'s name and version on stdout, exit 0 (CORE-27 asks it of every daemon)', () => {
+  const r = cli('--version');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^hamelin-conformance \d+\.\d+\.\d+\n$/);
+});
+
+test('a daemon that cannot start at all is one line on stderr and exit 2 before any check, not a failure of every check', () => {
+  for (const daemon of [
+    ['hamelin-net-mistyped', '{host}', '{port}', '{command}'],
+    [process.execPath, bin('net'), '--no-such-flag', '{host}', '{port}', '{command}'],
+  ]) {
+    const started = Date.now();
+    const r = cli('net', '--', ...daemon);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^hamelin-conformance: the daemon cannot start, so no check can run: /);
+    assert.ok(Date.now() - started < 15_000, `${Date.now() - started} ms`);
+  }
+});
+
+test('--json: version, times, argv per daemon, {expected, seen} per failure, stderr with --keep; --ports keeps the daemons in the range; --strict fails a skip', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hc-cli-'));
+  try {
+    const json = join(dir, 'r.json');
+    // The mini daemon without TLS: NET-09 is skipped, and --strict makes that a failure.
+    const r = cliIn(dir, 'net', '--strict', '--keep', '--ports', '23600-23699', '--only', 'CORE-08,NET-09', '--json', json, '--', ...miniDaemon('net', ['CORE-08']));
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      version: string;
+      started: string;
+      finished: string;
+      daemon: string[];
+      results: { id: string; status: string; expected?: string; seen?: string; daemons: { argv: string[]; stderr?: string }[] }[];
+    };
+    assert.match(report.version, /^\d+\.\d+\.\d+$/);
+    assert.ok(Date.parse(report.started) <= Date.parse(report.finished));
+    assert.deepEqual(report.daemon, miniDaemon('net', ['CORE-08']));
+    const [core08, net09] = report.results;
+    assert.equal(core08!.status, 'fail');
+    assert.equal(core08!.expected, 'H-VERSION=/^[^/\\s]+\\/\\d+\\.\\d+\\.\\d+\\S*$/');
+    assert.equal(core08!.seen, 'H-VERSION="mini-daemon"');
+    const argv = core08!.daemons[0]!.argv;
+    const port = Number(argv[argv.indexOf('127.0.0.1') + 1]);
+    assert.ok(port >= 23600 && port <= 23699, `port ${port}`);
+    assert.match(core08!.daemons[0]!.stderr!, /mini-daemon: listening on 127\.0\.0\.1:236\d\d/);
+    assert.equal(net09!.status, 'fail');
+    assert.match(net09!.seen!, /needs the daemon's tls option/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('root cause: a daemon that buffers its output fails CORE-03, and the failures that follow from it say so', () => {
+  const r = cli('net', '--only', 'CORE-01,CORE-03,CORE-04,CORE-13', '--', ...miniDaemon('net', ['CORE-03']));
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^CORE-03 +MUST +FAIL /m);
+  assert.match(r.stdout, /^CORE-01 +MUST +FAIL .*\n +\(follows from CORE-03\) /m);
+  assert.match(r.stdout, /^Likely root cause: CORE-03 \(\d other failures? follows? from it\)$/m);
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { bin } from './paths.js';
+import { bin, fixture } from './paths.js';
 
 export interface SuiteResult {
   id: string;
@@ -97,3 +97,71 @@ export function expectFailures(r: SuiteRun, failed: string[]): void {
   assert.equal(r.code, failed.length ? 1 : 0, r.explain());
   assert.match(r.stdout, /\n\d+ passed, \d+ failed, \d+ skipped\n$/);
 }
+
+/** The suite's own broken-on-purpose daemon (test/fixtures/conformance/mini-daemon.mjs). */
+export const MINI = fixture('conformance/mini-daemon.mjs');
+export type MiniBinding = 'net' | 'unix' | 'ws' | 'http';
+
+/** How the mini daemon spells every option a check may ask for, per binding. */
+export function miniOpts(binding: MiniBinding): string[] {
+  const common = ['kill-after=--kill-after={n}', 'max-clients=--max-clients={n}', 'idle-timeout=--idle-timeout={n}', 'timeout=--timeout={n}', 'max-line=--max-line={n}', 'cwd=--cwd={dir}'];
+  const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}'];
+  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}'];
+  return (binding === 'ws' ? [...common, ...ws] : binding === 'http' ? [...common, ...http] : common).flatMap((o) => ['--opt', o]);
+}
+
+/** The mini daemon's argv for the suite, with these breaks. */
+export function miniDaemon(binding: MiniBinding, breaks: string[] = []): string[] {
+  const words = [process.execPath, MINI, ...breaks.map((id) => `break=${id}`)];
+  if (binding === 'unix') return [...words, '{options}', 'unix:{path}', '{command}'];
+  return [...words, ...(binding === 'net' ? [] : [`--${binding}`]), '{options}', '{host}', '{port}', '{command}'];
+}
+
+export interface Break {
+  id: string;
+  bindings: string[];
+  how: string;
+}
+
+/** Every break the mini daemon has (`--list-breaks`): the requirement, its bindings, how. */
+export function miniBreaks(): Break[] {
+  const out = execFileSync(process.execPath, [MINI, '--list-breaks'], { encoding: 'utf8' });
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .map(([id, bindings, how]) => ({ id: id!, bindings: bindings!.split(' '), how: how! }));
+}
+
+/**
+ * One test per break of `binding` whose id is in `ids`: the suite, run on the check of that
+ * requirement against the mini daemon with that one break, fails that check (a MUST: exit 1).
+ */
+export function testBreaks(binding: MiniBinding, ids: (id: string) => boolean, define: (name: string, fn: () => Promise<void>) => void): void {
+  const pool = suitePool(3);
+  const levels = new Map(execFileSync(process.execPath, [bin('conformance'), binding, '--list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(/\s+/) as [string, string]));
+  for (const b of miniBreaks().filter((x) => x.bindings.includes(binding) && ids(x.id))) {
+    const run = pool([binding, '--jobs', '2', '--slow', '2', ...miniOpts(binding), '--only', b.id], miniDaemon(binding, [b.id]));
+    run.catch(() => undefined);
+    define(`${b.id} (${binding}): the suite fails a daemon that ${b.how}`, async () => {
+      const r = await run;
+      assert.deepEqual(r.ids('fail'), [b.id], r.explain());
+      assert.equal(r.code, levels.get(b.id) === 'MUST' ? 1 : 0, r.explain());
+    });
+  }
+}
+
+/** A peer's binary must be installed: a missing one fails the test loudly (.ci/run installs it). */
+export function need(binary: string): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'pipe' });
+  } catch {
+    assert.fail(`${binary} is not installed: .ci/run installs it (apt-get); this test cannot run without it`);
+  }
+}
+
+/** None of socat, tcpserver, ncat sets H- variables (CORE-08..11, NET-02, NET-03) but its own (CORE-26), passes the
+ * daemon's inherited H- ones on (CORE-23), has no --help/--version on stdout (CORE-27), logs no
+ * abnormal exit (CORE-16), accepts a command that does not exist (CORE-18), and sends no signal
+ * to the group when the client goes (CORE-13, CORE-14) or at shutdown (CORE-22). */
+export const PEERS_FAIL = ['CORE-08', 'CORE-09', 'CORE-10', 'CORE-11', 'CORE-13', 'CORE-14', 'CORE-15', 'CORE-16', 'CORE-18', 'CORE-22', 'CORE-23', 'CORE-26', 'CORE-27', 'NET-02', 'NET-03', 'NET-07'];

@@ -11,8 +11,10 @@ import { basename } from 'node:path';
 import yargs from 'yargs';
 import { bindings } from './bindings/index.js';
 import { checksFor } from './checks/index.js';
-import { table, summarize, writeJson } from './report.js';
-import { EXAMPLE_OPTS, killEverything, runAll, type Config } from './runner.js';
+import { markRootCauses } from './checks/deps.js';
+import { table, summarize, VERSION, writeJson } from './report.js';
+import { setPortRange } from './bindings/net.js';
+import { EXAMPLE_OPTS, killEverything, preflight, runAll, type Config } from './runner.js';
 import type { OptionName } from './types.js';
 
 const NAME = 'hamelin-conformance';
@@ -50,17 +52,26 @@ const parsed = yargs(own)
     hamelin: { type: 'boolean', describe: "the daemon is hamelin's: use its option spellings (default when DAEMON's name starts with hamelin-)" },
     jobs: { type: 'number', default: 4, describe: 'checks run at once' },
     slow: { type: 'number', default: 1, describe: 'multiply every timeout (slow machines)' },
-    keep: { type: 'boolean', default: false, describe: 'keep the report directories (under the temp dir)' },
+    keep: { type: 'boolean', default: false, describe: "keep the report directories (under the temp dir), and the daemons' stderr in the JSON report" },
+    ports: { type: 'string', describe: 'keep every port the suite listens on in this range, FROM-TO' },
+    strict: { type: 'boolean', default: false, describe: 'a skipped check is a failure' },
   })
   .strictOptions()
   .help()
-  .version(false)
+  .version('version', 'print the version and exit', `${NAME} ${VERSION}`)
   .example(`${NAME} net -- hamelin-net {host} {port} {command}`, "hamelin's own TCP daemon")
   .example(`${NAME} net -- python3 their_daemon.py {host} {port} {command}`, 'another implementation')
   .example(`${NAME} unix -- hamelin-net unix:{path} {command}`, 'unix sockets')
   .example(`${NAME} ws -- websocketd --address={host} --port={port} {command}`, 'a WebSocket peer')
   .fail((msg, err) => die((msg || err?.message || 'bad arguments').split('\n')[0]!))
   .parseSync();
+
+if (parsed.ports !== undefined) {
+  const m = /^(\d+)-(\d+)$/.exec(parsed.ports);
+  const [from, to] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || from < 1024 || to > 65535 || to - from < 15) die(`bad --ports ${JSON.stringify(parsed.ports)}: FROM-TO, unprivileged, at least 16 ports (e.g. 23600-23699)`);
+  setPortRange(from, to);
+}
 
 const bindingName = String(parsed._[0] ?? '');
 if (!bindingName) die(`missing BINDING (one of ${Object.keys(bindings).join(', ')}); see --help`);
@@ -108,6 +119,7 @@ const config: Config = {
   jobs: Math.max(1, Math.floor(parsed.jobs)),
   keep: parsed.keep,
   slow: parsed.slow > 0 ? parsed.slow : 1,
+  strict: parsed.strict,
 };
 
 let interrupted = false;
@@ -125,14 +137,21 @@ process.on('exit', () => killEverything());
 // A stray socket error inside one check must not end the whole run.
 process.on('uncaughtException', (e) => process.stderr.write(`${NAME}: warning: ${e.stack ?? e.message}\n`));
 
+const started = new Date().toISOString();
+const cannot = await preflight(config);
+if (cannot !== undefined) {
+  killEverything();
+  die(`the daemon cannot start, so no check can run: ${cannot}`);
+}
+
 const progress = process.stderr.isTTY;
 let done = 0;
-const results = await runAll(config, checks, (r) => {
+const results = markRootCauses(await runAll(config, checks, (r) => {
   done++;
   if (progress) process.stderr.write(`\r${NAME}: ${done}/${checks.length} ${r.id} ${r.status}      `);
-});
+}));
 if (progress) process.stderr.write('\n');
 process.stdout.write(`${NAME} ${binding.name}: ${daemon.join(' ')}\n`);
 process.stdout.write(table(results));
-if (parsed.json) writeJson(parsed.json, config, results);
+if (parsed.json) writeJson(parsed.json, config, results, { started, finished: new Date().toISOString() });
 process.exit(summarize(results).ok ? 0 : 1);

@@ -19,6 +19,7 @@
  *   lines=N          write N bytes of pattern(N) (pattern.ts) to stdout at start
  *   stderr=B64       write these bytes (base64url) to stderr at start
  *   exit=N           after print/stderr/flood, exit with status N
+ *   die=SIG          after print/stderr/flood, die of this signal (e.g. SIGKILL)
  *   flood=N          write N bytes of 64 KiB lines to stdout, reporting progress
  *   tick=MS          write a line every MS milliseconds
  *   delay=MS         wait this long before print/stderr/flood/exit
@@ -171,6 +172,10 @@ function act(): void {
     record({ e: 'out', n: written, done: true });
   }
   if (mode.has('exit')) finish(Number(mode.get('exit')));
+  if (mode.has('die')) {
+    record({ e: 'die', sig: mode.get('die') });
+    process.kill(process.pid, mode.get('die') as NodeJS.Signals);
+  }
   if (mode.has('tick')) {
     let i = 0;
     setInterval(() => writeAll(1, Buffer.from(`tick ${i++}\n`)), Number(mode.get('tick')));

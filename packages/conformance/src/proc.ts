@@ -103,12 +103,23 @@ export function pidsWithToken(token: string): number[] {
   return allPids().filter((pid) => pid !== process.pid && cmdline(pid).includes(token) && running(pid));
 }
 
-/** Resident memory of every process in a group, in KiB, leaving out processes carrying `exclude`. */
-export function groupRssKb(pgid: number, exclude: string): number {
+/** The argv of a process (/proc/PID/cmdline), each element as it was given. */
+export function argvOf(pid: number): string[] {
+  return readOr(`/proc/${pid}/cmdline`).split('\0').slice(0, -1);
+}
+
+/**
+ * Resident memory of the daemon under test, in KiB: the daemon's own process and every process
+ * it started (helpers, a wrapper's child), leaving out the children that run the command
+ * (`isCommand`: the probes and their grandchildren, whose buffers are theirs, not the daemon's).
+ * Processes are told apart by what they run, not by a token in their command line: the daemon's
+ * own command line carries the probe's path and directory too.
+ */
+export function daemonRssKb(pid: number, isCommand: (argv: string[]) => boolean): number {
   let kb = 0;
-  for (const pid of allPids()) {
-    const p = procInfo(pid);
-    if (p && p.pgid === pgid && !cmdline(pid).includes(exclude)) kb += p.rssKb;
+  for (const p of [pid, ...descendants(pid)]) {
+    if (isCommand(argvOf(p))) continue;
+    kb += procInfo(p)?.rssKb ?? 0;
   }
   return kb;
 }
@@ -136,4 +147,12 @@ export function kill(pid: number, sig: NodeJS.Signals | 0): boolean {
   } catch {
     return false;
   }
+}
+
+/** The descriptor a process is blocked writing to (/proc/PID/syscall: write(2) is call 1 on
+ * x86-64, 64 on arm64), or undefined when it is not in a write. */
+export function blockedInWrite(pid: number): number | undefined {
+  const f = readOr(`/proc/${pid}/syscall`).trim().split(' ');
+  const write = process.arch === 'arm64' ? '64' : '1';
+  return f[0] === write && f[1] !== undefined ? Number(f[1]) : undefined;
 }

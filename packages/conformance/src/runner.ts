@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readProbes, type ProbeRun } from './probe-report.js';
-import { kill, pidsWithToken, running, tcpListening } from './proc.js';
+import { allPids, argvOf, daemonRssKb, kill, pidsWithToken, running, tcpListening } from './proc.js';
 import type { Address, Binding, Conn, Level, OptionName, Status } from './types.js';
 
 export const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'probe.js');
@@ -32,9 +32,12 @@ export interface Config {
   /** The implementation is hamelin's own (log format checks are MUSTs of quality, not info). */
   hamelin: boolean;
   jobs: number;
+  /** Keep the report directories, and the daemons' stderr in the JSON report. */
   keep: boolean;
   /** Multiplies every timeout (slow machines). */
   slow: number;
+  /** A skipped check is a failure (`--strict`). */
+  strict?: boolean;
 }
 
 export interface Check {
@@ -49,16 +52,42 @@ export interface Check {
   run(ctx: Ctx): Promise<string | void>;
 }
 
+/** One daemon a check started, for the JSON report. */
+export interface DaemonRecord {
+  argv: string[];
+  /** Exit status or signal, when it exited during the check. */
+  exit?: number | string;
+  /** Its stderr (with --keep only: it can be large), clipped to 64 KiB. */
+  stderr?: string;
+}
+
 export interface Result {
   id: string;
   level: Level;
   title: string;
   status: Status;
+  /** The evidence as one line of text (what the table shows). */
   evidence: string;
+  /** For a failure found by an expectation: what was expected and what was seen, apart. */
+  expected?: string;
+  seen?: string;
+  /** When another failure explains this one (checks/deps.ts): that check's id. */
+  followsFrom?: string;
+  daemons?: DaemonRecord[];
   ms: number;
 }
 
-export class CheckFailure extends Error {}
+/** A failed expectation: the message is the evidence text; expected and seen are kept apart
+ * for the JSON report. */
+export class CheckFailure extends Error {
+  constructor(
+    message: string,
+    readonly expected?: string,
+    readonly seen?: string,
+  ) {
+    super(message);
+  }
+}
 export class CheckSkipped extends Error {}
 export class CheckInfo extends Error {}
 
@@ -150,6 +179,20 @@ export class DaemonRun {
     }, `${n} probe session(s) to start`, timeoutMs);
   }
 
+  /**
+   * The sessions started so far: the probes that reported, and the probe processes alive that
+   * have not reported yet (a child started a moment ago is still loading). Grandchildren are
+   * not sessions.
+   */
+  startedPids(): number[] {
+    const pids = new Set(this.sessions().map((p) => p.pid));
+    for (const pid of allPids()) {
+      const a = argvOf(pid);
+      if (a[1] === PROBE && a[2] === this.dir && !(a[3] ?? '').split('+').includes('gc') && running(pid)) pids.add(pid);
+    }
+    return [...pids];
+  }
+
   /** The probe run with this pid, re-read. */
   probe(pid: number): ProbeRun | undefined {
     return this.probes().find((p) => p.pid === pid);
@@ -157,6 +200,21 @@ export class DaemonRun {
 
   signal(sig: NodeJS.Signals): void {
     if (!this.exitInfo) kill(this.pid, sig);
+  }
+
+  record(withStderr: boolean): DaemonRecord {
+    const r: DaemonRecord = { argv: this.argv };
+    if (this.exitInfo) r.exit = this.exitInfo.code ?? this.exitInfo.signal ?? undefined;
+    if (withStderr) {
+      const err = this.stderr();
+      r.stderr = err.subarray(0, 64 * 1024).toString('utf8') + (err.length > 64 * 1024 ? `...(${err.length} bytes)` : '');
+    }
+    return r;
+  }
+
+  /** The daemon's resident memory in KiB (its processes, not the probes it runs). */
+  rssKb(): number {
+    return daemonRssKb(this.pid, (argv) => argv[1] === PROBE);
   }
 }
 
@@ -185,7 +243,7 @@ export class Ctx {
   }
 
   fail(expected: string, seen: string): never {
-    throw new CheckFailure(`expected ${expected}; saw ${seen}`);
+    throw new CheckFailure(`expected ${expected}; saw ${seen}`, expected, seen);
   }
 
   expect(ok: boolean, expected: string, seen: () => string): void {
@@ -319,6 +377,7 @@ export function expand(
     for (const word of template.split(/\s+/).filter(Boolean)) {
       optArgs.push(
         word
+          .replaceAll('{value}', value)
           .replaceAll('{n}', value)
           .replaceAll('{dir}', value)
           .replaceAll('{cert}', join(CERT_DIR, 'cert.pem'))
@@ -370,6 +429,7 @@ export async function runCheck(config: Config, check: Check): Promise<Result> {
   let timer: NodeJS.Timeout | undefined;
   let status: Status;
   let evidence: string;
+  let found: Pick<Result, 'expected' | 'seen'> = {};
   try {
     const note = await Promise.race([
       check.run(ctx),
@@ -386,11 +446,30 @@ export async function runCheck(config: Config, check: Check): Promise<Result> {
     const internal = e instanceof Error && !(e instanceof CheckFailure || e instanceof CheckSkipped || e instanceof CheckInfo);
     const where = internal && process.env.HAMELIN_CONFORMANCE_DEBUG ? ` (${e.stack})` : '';
     evidence = [e instanceof Error ? e.message + where : String(e), ...ctx.notes].join('; ');
+    if (e instanceof CheckFailure && e.expected !== undefined) found = { expected: e.expected, seen: e.seen };
   } finally {
     clearTimeout(timer);
     await ctx.cleanup();
   }
-  return { ...base, status, evidence, ms: Date.now() - started };
+  const daemons = ctx.daemons().map((d) => d.record(config.keep));
+  return { ...base, status, evidence, ...found, daemons, ms: Date.now() - started };
+}
+
+/**
+ * Start the daemon once, before any check, and see it listen: a daemon that cannot start at all
+ * (a mistyped command, a bad option) is one error up front, not a failure of every check.
+ * Resolves with the reason it could not start, or undefined.
+ */
+export async function preflight(config: Config): Promise<string | undefined> {
+  const r = await runCheck(config, {
+    id: 'START',
+    level: 'MUST',
+    title: 'the daemon starts and listens',
+    async run(ctx) {
+      await ctx.start({ mode: 'echo' });
+    },
+  });
+  return r.status === 'pass' ? undefined : r.evidence;
 }
 
 /**
@@ -406,12 +485,18 @@ export async function runAll(config: Config, checks: Check[], onResult?: (r: Res
   const worker = async (): Promise<void> => {
     while (next < order.length) {
       const i = order[next++]!;
-      results[i] = await runCheck(config, checks[i]!);
+      results[i] = strictly(config, await runCheck(config, checks[i]!));
       onResult?.(results[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(config.jobs, checks.length)) }, worker));
   return results;
+}
+
+/** Under --strict a skipped check fails, its reason kept as the evidence. */
+function strictly(config: Config, r: Result): Result {
+  if (!config.strict || r.status !== 'skip') return r;
+  return { ...r, status: 'fail', evidence: `skipped, and --strict makes that a failure: ${r.evidence}`, expected: 'the check to run', seen: r.evidence };
 }
 
 export const EXAMPLE_OPTS: Record<OptionName, string> = {
@@ -422,6 +507,12 @@ export const EXAMPLE_OPTS: Record<OptionName, string> = {
   'max-line': '--max-line={n}',
   cwd: '--cwd={dir}',
   tls: '--tls-cert={cert} --tls-key={key}',
+  binary: '--binary',
+  origin: '--origin={value}',
+  'ping-interval': '--ping-interval={n}',
+  dir: '--dir={dir}',
+  'max-body': '--max-body={n}',
+  'header-timeout': '--header-timeout={n}',
 };
 
 export function sleep(ms: number): Promise<void> {

@@ -5,7 +5,22 @@ export type Status = 'pass' | 'fail' | 'skip' | 'info';
 
 /** Daemon options a check may need. Their spelling differs between implementations; the user
  * gives it with `--opt NAME=TEMPLATE` (see cli.ts), or `--hamelin` for hamelin's own. */
-export type OptionName = 'kill-after' | 'max-clients' | 'idle-timeout' | 'timeout' | 'max-line' | 'cwd' | 'tls';
+export type OptionName =
+  | 'kill-after'
+  | 'max-clients'
+  | 'idle-timeout'
+  | 'timeout'
+  | 'max-line'
+  | 'cwd'
+  | 'tls'
+  // ws: text/binary mode, the allowed Origins, the ping interval, a directory of programs
+  | 'binary'
+  | 'origin'
+  | 'ping-interval'
+  | 'dir'
+  // http: the body limit and the header timeout
+  | 'max-body'
+  | 'header-timeout';
 
 /** Where a daemon listens: what fills {host}, {port} and {path}. */
 export interface Address {

@@ -20,9 +20,17 @@ function plain(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
+let chosenRange: [number, number] | undefined;
+
+/** Keep every port the suite listens on, or has a daemon listen on, in FROM..TO (`--ports`). */
+export function setPortRange(from: number, to: number): void {
+  chosenRange = [from, to + 1];
+}
+
 /** Ports are drawn below the kernel's ephemeral range, so that no outgoing connection (ours or
  * any other program's) takes one between our check and the daemon's bind. */
 function portRange(): [number, number] {
+  if (chosenRange) return chosenRange;
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     if (low > 12000) return [10000, low];
@@ -52,7 +60,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     for (const h of hosts) ok = ok && (await tryPort(h, port));
     if (ok) return port;
   }
-  throw new Error(`no free port on ${host}`);
+  throw new Error(`no free port on ${host} in ${low}-${high - 1}`);
 }
 
 export function wrapSocket(socket: Socket, label: string): Conn {

@@ -48,6 +48,22 @@ export async function waitGrandchild(ctx: Ctx, d: DaemonRun): Promise<ProbeRun> 
   return eventually(() => grandchild(d), 'the grandchild probe to start', ctx.ms(5000));
 }
 
+/** How long a child the daemon started by mistake gets to show up, before "nothing was
+ * started" is believed: a process started the moment before a refusal is still loading then. */
+export const SETTLE_MS = 1500;
+
+/**
+ * After a refusal: poll the sessions started (reported probes and probe processes still loading)
+ * until the settle deadline, and expect exactly `n` (the ones before the refusal). Fails as soon
+ * as one more appears.
+ */
+export async function expectNoMoreStarted(ctx: Ctx, d: DaemonRun, n: number, what: string): Promise<string> {
+  let seen = d.startedPids().length;
+  await within(() => (seen = Math.max(seen, d.startedPids().length)) > n, ctx.ms(SETTLE_MS), 25);
+  ctx.expect(seen === n, `${what}: ${n} process${n === 1 ? '' : 'es'} before and ${ctx.ms(SETTLE_MS)} ms after the refusal`, () => `${seen} after it`);
+  return `${n} process${n === 1 ? '' : 'es'} before the refusal, ${seen} after ${ctx.ms(SETTLE_MS)} ms`;
+}
+
 /** Connection end as text, for evidence. */
 export function howClosed(c: Conn): string {
   const e = c.error();

@@ -1,5 +1,6 @@
 /** CORE-03 line buffering, CORE-04 no changes to the data, CORE-05 final partial line, CORE-06 long lines. */
 import type { Check } from '../runner.js';
+import { blockedInWrite } from '../proc.js';
 import type { Conn } from '../types.js';
 import { b64, clip, eventually, within, fresh, howClosed, outputIs, pingEcho, session, showBytes, showOutput } from './common.js';
 
@@ -95,7 +96,12 @@ export const dataChecks: Check[] = [
         const { d, c, p } = await session(ctx, { mode: 'echo', options });
         await c.write(line);
         const ok = await within(() => fresh(d, p).stdinTotal() >= len, ctx.ms(10_000), 50);
-        ctx.expect(ok, `the child to read all ${len} bytes of the line`, () => `${fresh(d, p).stdinTotal()} bytes`);
+        // A relay that writes the child's stdin with a blocking write, and reads the child's
+        // stdout only between such writes, deadlocks once the echo fills the stdout pipe: the
+        // child then waits in write(1) and the daemon in its write to the child's stdin.
+        const stuck = (): string =>
+          blockedInWrite(p.pid) === 1 ? `; the child is blocked writing its stdout (the echo) that the daemon no longer reads: a relay deadlock, the daemon blocked writing the child's stdin` : '';
+        ctx.expect(ok, `the child to read all ${len} bytes of the line`, () => `${fresh(d, p).stdinTotal()} bytes, client got ${c.receivedLength()} bytes back${stuck()}`);
         await pingEcho(ctx, c, 'after the long line\n');
       }
       // Out of the child: one long line, then "short\n".

@@ -6,7 +6,7 @@ import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { within } from '../runner.js';
 import { dialHttp, HTTP_USER_AGENT, type HttpResponseView, type RequestSpec } from '../bindings/http.js';
 import type { Conn } from '../types.js';
-import { b64, clip, eventually, fresh, session, signalsOf, waitSignal } from './common.js';
+import { b64, clip, eventually, expectNoMoreStarted, fresh, session, signalsOf, waitSignal } from './common.js';
 
 type HttpConn = Conn & HttpResponseView;
 
@@ -41,6 +41,19 @@ export const httpChecks: Check[] = [
       ctx.expect(post.received().equals(body), 'the echo of the body as the response', () => show(post));
       ctx.expect(got.eof() !== undefined && got.stdinTotal() === 0, 'a GET: EOF at once, no bytes', () => `${got.stdinTotal()} bytes${got.eof() ? '' : ', no EOF'}`);
       ctx.expect(get.status() === 200, 'the GET answered 200', () => show(get));
+      // Expect: 100-continue: the client sends its body only after the 100.
+      const s = connect({ host: d.addr.host, port: d.addr.port });
+      let raw = '';
+      s.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      s.write(`POST / HTTP/1.1\r\nHost: x\r\nUser-Agent: ${HTTP_USER_AGENT}\r\nContent-Length: 9\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+      const cont = await within(() => /^HTTP\/1\.1 100 /.test(raw), ctx.ms(3000));
+      ctx.expect(cont, 'HTTP/1.1 100 Continue for Expect: 100-continue, before the body is sent', () => clip(raw));
+      s.write('continued');
+      await within(() => raw.includes('continued') && /\r\n0\r\n/.test(raw), ctx.ms(5000));
+      s.destroy();
+      ctx.expect(/\r\n\r\nHTTP\/1\.1 200 /.test(raw) && raw.includes('continued'), 'then 200 and the body echoed', () => clip(raw, 400));
     },
   },
   {
@@ -65,7 +78,7 @@ export const httpChecks: Check[] = [
       const h = (c as HttpConn).headers();
       const want: [string, RegExp][] = [
         ['content-type', /^text\/plain; ?charset=utf-8$/i],
-        ['cache-control', /no-cache/],
+        ['cache-control', /^no-cache, no-store$/],
         ['x-accel-buffering', /^no$/],
         ['x-content-type-options', /^nosniff$/],
         ['trailer', /hamelin-exit/i],
@@ -76,7 +89,7 @@ export const httpChecks: Check[] = [
   {
     id: 'HTTP-05',
     level: 'MUST',
-    title: 'no output: exit 0 is 200 empty; exit 3 is 500 "hamelin: exit status 3" with Hamelin-Exit',
+    title: 'no output: exit 0 is 200 empty; exit 3 is 500 "hamelin: exit status 3", SIGKILL 500 "hamelin: killed by SIGKILL", with Hamelin-Exit',
     async run(ctx) {
       const d = await ctx.start({ mode: 'noread+delay=50+exit=3' });
       const bad = await whole(ctx, await request(ctx, d, { method: 'GET' }));
@@ -86,6 +99,11 @@ export const httpChecks: Check[] = [
       const ok = await ctx.start({ mode: 'noread+delay=50+exit=0' });
       const good = await whole(ctx, await request(ctx, ok, { method: 'GET' }));
       ctx.expect(good.status() === 200 && good.received().length === 0, 'status 200, empty body', () => show(good));
+      const killed = await ctx.start({ mode: 'noread+delay=50+die=SIGKILL' });
+      const k = await whole(ctx, await request(ctx, killed, { method: 'GET' }));
+      ctx.expect(k.status() === 500 && k.received().toString().trim() === 'hamelin: killed by SIGKILL' && k.headers()['hamelin-exit'] === 'SIGKILL', 'a child killed by SIGKILL: 500 "hamelin: killed by SIGKILL", Hamelin-Exit: SIGKILL', () =>
+        `${show(k)}, Hamelin-Exit ${JSON.stringify(k.headers()['hamelin-exit'] ?? null)}`,
+      );
     },
   },
   {
@@ -97,6 +115,9 @@ export const httpChecks: Check[] = [
       const c = await whole(ctx, await request(ctx, d, { method: 'GET' }));
       ctx.expect(c.status() === 200 && c.received().toString() === 'partial', 'status 200 and the body "partial"', () => show(c));
       ctx.expect(c.trailers()['hamelin-exit'] === '3', 'the trailer Hamelin-Exit: 3', () => `trailers ${JSON.stringify(c.trailers())}`);
+      const killed = await ctx.start({ mode: `noread+delay=50+print=${b64('partial')}+die=SIGKILL` });
+      const k = await whole(ctx, await request(ctx, killed, { method: 'GET' }));
+      ctx.expect(k.trailers()['hamelin-exit'] === 'SIGKILL', 'the trailer Hamelin-Exit: SIGKILL for a child killed by it', () => `${show(k)}, trailers ${JSON.stringify(k.trailers())}`);
     },
   },
   {
@@ -195,6 +216,55 @@ export const httpChecks: Check[] = [
     },
   },
   {
+    id: 'HTTP-12',
+    level: 'MUST',
+    title: 'a body over --max-body is 413 with a one-line body: before any process by Content-Length, else when crossed, the process sent SIGTERM',
+    needs: ['max-body'],
+    async run(ctx) {
+      const limit = 1000;
+      const d = await ctx.start({ mode: 'noread+stay', options: { 'max-body': String(limit) } });
+      const declared = await whole(ctx, await request(ctx, d, { body: Buffer.alloc(limit + 1, 'b') }));
+      ctx.expect(declared.status() === 413 && declared.received().toString().trim().split('\n').length === 1, 'Content-Length over the limit: 413 with a one-line body', () => show(declared));
+      await expectNoMoreStarted(ctx, d, 0, 'no process for a body declared too long');
+      const c = await request(ctx, d);
+      await c.write(Buffer.alloc(limit - 10, 'c'));
+      const [p] = await d.waitSessions(1);
+      await c.write(Buffer.alloc(20, 'c'));
+      await within(() => c.status() !== undefined || c.error() !== undefined, ctx.ms(3000));
+      ctx.expect(c.status() === 413, 'a chunked body crossing the limit: 413', () => show(c));
+      const t = await waitSignal(d, p!.pid, ctx.ms(3000));
+      ctx.expect(t !== undefined, 'SIGTERM to the process that was reading it', () => signalsOf(d, p!.pid));
+      const exact = await ctx.start({ mode: 'echo', options: { 'max-body': String(limit) } });
+      const ok = await whole(ctx, await request(ctx, exact, { body: Buffer.alloc(limit, 'e') }));
+      ctx.expect(ok.status() === 200 && ok.receivedLength() === limit, `a body of exactly ${limit} bytes served`, () => show(ok));
+      return `413 by Content-Length (none started) and when a chunked body crossed ${limit} bytes (SIGTERM); ${limit} bytes served`;
+    },
+  },
+  {
+    id: 'HTTP-13',
+    level: 'MUST',
+    title: 'headers not complete within --header-timeout: 408 and disconnected, no process (slowloris)',
+    needs: ['header-timeout'],
+    async run(ctx) {
+      const d = await ctx.start({ mode: 'echo', options: { 'header-timeout': '1' } });
+      const s = connect({ host: d.addr.host, port: d.addr.port });
+      let raw = '';
+      s.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+      s.on('error', () => {});
+      const closed = new Promise<number>((r) => s.once('close', () => r(Date.now())));
+      await new Promise((r) => s.once('connect', r));
+      const t0 = Date.now();
+      s.write(`GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: ${HTTP_USER_AGENT}\r\nX-Slow: `);
+      const at = await Promise.race([closed, new Promise<undefined>((r) => setTimeout(r, ctx.ms(5000)))]);
+      s.destroy();
+      ctx.expect(at !== undefined, 'disconnected within 5 s (--header-timeout 1)', () => `still open, got ${clip(raw)}`);
+      ctx.expect(/^HTTP\/1\.[01] 408 /.test(raw), 'HTTP 408', () => clip(raw));
+      ctx.expect(at! - t0 >= 900, 'not before the timeout', () => `after ${at! - t0} ms`);
+      const counted = await expectNoMoreStarted(ctx, d, 0, 'no process for the slow request');
+      return `408 and closed ${at! - t0} ms after the partial headers; ${counted}`;
+    },
+  },
+  {
     id: 'HTTP-14',
     level: 'MUST',
     title: 'over --max-clients: 503 with Retry-After and a one-line body, nothing started',
@@ -204,11 +274,12 @@ export const httpChecks: Check[] = [
       const a = await d.dial();
       await a.write('hold\n');
       await d.waitSessions(1);
+      ctx.expect(d.startedPids().length === 1, 'one process for the client within the limit', () => `${d.startedPids().length}`);
       const b = await whole(ctx, await request(ctx, d, { method: 'GET' }));
       ctx.expect(b.status() === 503, 'status 503', () => show(b));
       ctx.expect(b.headers()['retry-after'] === '1', 'Retry-After: 1', () => JSON.stringify(b.headers()));
       ctx.expect(/^hamelin: busy: too many clients \(limit 1\)\n?$/.test(b.received().toString()), 'the body "hamelin: busy: too many clients (limit 1)"', () => show(b));
-      ctx.expect(d.sessions().length === 1, 'no second process', () => `${d.sessions().length}`);
+      return expectNoMoreStarted(ctx, d, 1, 'no second process');
     },
   },
   {
@@ -221,10 +292,16 @@ export const httpChecks: Check[] = [
       await c.waitFor((b) => /\n\n/.test(b.toString()), 'the first event', ctx.ms(3000)).catch(() => ctx.fail('the session event', show(c)));
       const h = c.headers();
       ctx.expect(c.status() === 200 && /^text\/event-stream/i.test(h['content-type'] ?? ''), '200 text/event-stream', () => `${c.status()} ${h['content-type']}`);
-      ctx.expect(/no-cache/.test(h['cache-control'] ?? '') && h['x-accel-buffering'] === 'no', 'Cache-Control no-cache, X-Accel-Buffering no', () => JSON.stringify(h));
+      ctx.expect(h['cache-control'] === 'no-cache, no-store' && h['x-accel-buffering'] === 'no', 'Cache-Control: no-cache, no-store and X-Accel-Buffering: no', () => JSON.stringify(h));
       const first = c.received().toString().split('\n\n')[0]!;
       ctx.expect(/^id: 0\nevent: session\ndata: [A-Za-z0-9_-]{24}$/.test(first), 'the event "id: 0, event: session, data: ID" (24 base64url characters)', () => JSON.stringify(first));
+      // A second session's id differs (HTTP-23: 144 random bits each).
+      const c2 = await request(ctx, d, { method: 'GET', headers: { Accept: 'text/event-stream' } });
+      await c2.waitFor((b) => /\n\n/.test(b.toString()), 'the second session event', ctx.ms(3000)).catch(() => ctx.fail('a second session event', show(c2)));
+      const second = c2.received().toString().split('\n\n')[0]!;
+      ctx.expect(second !== first, 'a different id for a second session', () => `${JSON.stringify(first)} twice`);
       c.close();
+      c2.close();
     },
   },
   {
@@ -265,6 +342,7 @@ export const httpChecks: Check[] = [
       await eventually(() => d.sessions().some((p) => p.env['H-PATH'] === '/after-reconnect'), 'the later GET\'s process', ctx.ms(5000));
       const others = d.sessions().filter((p) => p.env['H-PATH'] !== '/after-reconnect');
       ctx.expect(others.length === 0, 'no process for the reconnect', () => `${others.length} started`);
+      return expectNoMoreStarted(ctx, d, 1, 'no process for the reconnect, only the later GET');
     },
   },
   {
@@ -299,6 +377,7 @@ export const httpChecks: Check[] = [
       await eventually(() => d.sessions().some((p) => p.env['H-PATH'] === '/after-safe-methods'), 'the later GET\'s process', ctx.ms(5000));
       const others = d.sessions().filter((p) => p.env['H-PATH'] !== '/after-safe-methods');
       ctx.expect(others.length === 0, 'no process for HEAD or OPTIONS', () => others.map((p) => p.env['H-METHOD']).join(', '));
+      return expectNoMoreStarted(ctx, d, 1, 'no process for HEAD or OPTIONS, only the later GET');
     },
   },
 ];

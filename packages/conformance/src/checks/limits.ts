@@ -1,7 +1,7 @@
 /** CORE-20 --max-clients refuses with a line; CORE-21 --idle-timeout; CORE-25 --timeout. */
 import type { Check } from '../runner.js';
 import { within } from '../runner.js';
-import { b64, clip, fresh, howClosed, pingEcho, session, showOutput, signalsOf, waitSignal } from './common.js';
+import { b64, clip, expectNoMoreStarted, fresh, howClosed, pingEcho, session, showOutput, signalsOf, waitSignal } from './common.js';
 
 export const limitChecks: Check[] = [
   {
@@ -15,19 +15,21 @@ export const limitChecks: Check[] = [
       const b = await d.dial();
       await pingEcho(ctx, a);
       await pingEcho(ctx, b);
+      const before = d.startedPids().length;
+      ctx.expect(before === 2, 'two processes for the two clients within the limit', () => `${before}`);
       let c;
       try {
         c = await d.dial();
       } catch (e) {
         // A binding may refuse before its handshake (HTTP 503 before a WebSocket upgrade).
-        ctx.expect(d.sessions().length === 2, 'no third process', () => `${d.sessions().length} processes`);
-        return `refused at the handshake: ${(e as Error).message}`;
+        const counted = await expectNoMoreStarted(ctx, d, 2, 'no third process');
+        return `refused at the handshake: ${(e as Error).message}; ${counted}`;
       }
       const closed = await within(() => c.endedAt() !== undefined || c.error() !== undefined, ctx.ms(3000));
       const said = c.received().toString();
       ctx.expect(closed && said.trim() !== '', 'the third client to get a line and be closed within 3 s', () => `${closed ? 'closed' : 'still open'} (${howClosed(c)}), got ${clip(said)}`);
-      ctx.expect(d.sessions().length === 2, 'no third process', () => `${d.sessions().length} processes`);
-      return `refused with ${clip(said.trim(), 100)}`;
+      const counted = await expectNoMoreStarted(ctx, d, 2, 'no third process');
+      return `refused with ${clip(said.trim(), 100)}; ${counted}`;
     },
   },
   {

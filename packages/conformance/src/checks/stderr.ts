@@ -14,10 +14,14 @@ export const stderrChecks: Check[] = [
     title: "the child's stderr reaches the daemon's stderr byte for byte",
     async run(ctx) {
       const want = stderrBytes();
-      const { d } = await session(ctx, { mode: `noread+stderr=${b64(want)}+delay=50+exit=0` });
+      const { d, c } = await session(ctx, { mode: `noread+stderr=${b64(want)}+delay=50+exit=0` });
       await eventually(() => d.stderr().includes(want), "the child's stderr bytes on the daemon's stderr", ctx.ms(5000)).catch(() =>
         ctx.fail(`${showBytes(want)} contiguous on the daemon's stderr`, showBytes(d.stderr(), 400)),
       );
+      // And none of it to the client (the session ends once the child has exited).
+      await eventually(() => c.endedAt() ?? c.error(), 'the connection to end', ctx.ms(5000)).catch(() => undefined);
+      ctx.expect(!c.received().includes('conformance stderr'), "nothing of the child's stderr sent to the client", () => showBytes(c.received()));
+      return `${want.length} bytes on the daemon's stderr, none to the client`;
     },
   },
   {
