@@ -2,6 +2,7 @@
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
 import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { cliSpec } from './cli-spec.js';
 import { parseOriginList } from './origin.js';
 import { serve } from './serve.js';
 
@@ -23,36 +24,8 @@ interface WsOptions {
   passHeader?: string | string[];
 }
 
-const wsOptions = {
-  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
-  port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
-  unix: { type: 'string', describe: 'listen on this unix socket instead of TCP (--host and --port are then ignored)', group: 'Listening:' },
-  'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
-  'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
-  binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
-  origin: { type: 'string', requiresArg: true, describe: 'allowed Origins (host[:port], scheme://host[:port], *.domain; comma-separated or repeated); others get 403', group: 'WebSocket:' },
-  'same-origin': { type: 'boolean', default: false, describe: 'refuse (403) an Origin whose host:port is not the Host header', group: 'WebSocket:' },
-  'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
-  'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
-  dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
-  console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
-  'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
-} as const;
-
 // The shared parser says which option lacks its value, and that --dir takes no CMD.
-const { options, command } = parseCli<WsOptions>(
-  {
-    name: NAME,
-    usage: '[options] CMD [ARGS...]\n       hamelin-ws [options] --dir DIR',
-    options: wsOptions,
-    examples: [
-      ['hamelin-ws --port 8080 --console cat', 'echo server; open http://127.0.0.1:8080/ in a browser'],
-      ['hamelin-ws --port 8080 --dir ./scripts', 'ws://host:8080/count.sh runs ./scripts/count.sh'],
-    ],
-    epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/ws.md',
-    instead: 'dir',
-  },
-);
+const { options, command } = parseCli<WsOptions>(cliSpec);
 
 /** A repeatable option: one value, or an array when given several times. Not `array: true`,
  * which would swallow the command that follows it. */
