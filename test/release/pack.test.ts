@@ -21,6 +21,7 @@ const CI = process.env.CI === 'true';
 const work = mkdtempSync(join(tmpdir(), 'hamelin-release-'));
 const tarballs = join(work, 'tarballs');
 const prefix = join(work, 'prefix');
+const prefixAlone = join(work, 'prefix-net');
 const home = join(work, 'home');
 const tools = join(work, 'tools');
 for (const d of [tarballs, home, tools]) mkdirSync(d, { recursive: true });
@@ -109,14 +110,9 @@ function workspaceOf(name: string): string {
 }
 
 test('release: npm install -g hamelin (the umbrella tarball, the @hamelin scope from tarballs) with no cc on PATH', async (t) => {
-  assert.ok(packed.length > 0, 'the tarballs of the test above');
-  const all: Packed[] = packed.map((p) => ({
-    manifest: JSON.parse(readFileSync(join(ROOT, workspaceOf(p.name), 'package.json'), 'utf8')) as Packed['manifest'],
-    file: join(tarballs, p.filename),
-  }));
-  const registry = await serveScope(all.filter((p) => p.manifest.name.startsWith('@hamelin/')));
+  const registry = await scopeRegistry();
   try {
-    const umbrella = all.find((p) => p.manifest.name === 'hamelin')!.file;
+    const umbrella = join(tarballs, packed.find((p) => p.name === 'hamelin')!.filename);
     installStarted = Date.now();
     const r = await execa(
       'npm',
@@ -139,18 +135,30 @@ test('release: npm install -g hamelin (the umbrella tarball, the @hamelin scope 
   assert.ok(existsSync(join(lib, 'hamelin', 'node_modules', '@hamelin', 'core')) || existsSync(join(lib, '@hamelin', 'core')), '@hamelin/core installed with it');
 });
 
-interface Served {
+/** The @hamelin scope served from the tarballs of the first test. */
+function scopeRegistry(): ReturnType<typeof serveScope> {
+  assert.ok(packed.length > 0, 'the tarballs of the first test');
+  const scoped: Packed[] = packed
+    .filter((p) => p.name.startsWith('@hamelin/'))
+    .map((p) => ({
+      manifest: JSON.parse(readFileSync(join(ROOT, workspaceOf(p.name), 'package.json'), 'utf8')) as Packed['manifest'],
+      file: join(tarballs, p.filename),
+    }));
+  return serveScope(scoped);
+}
+
+interface Installed {
   daemon: ReturnType<typeof execa>;
   log: () => string;
-  childPid: number;
+  port: number;
+  /** What the listening line says after spawn=. */
   spawnLayer: string;
 }
 
-/** The installed hamelin-net with one client in session; the child is `sh -c 'cat; exec sleep 77'`,
- * which outlives its stdin: only a signal ends it once the daemon is gone. */
-async function serveOne(extraEnv: Record<string, string> = {}): Promise<Served> {
+/** The installed hamelin-net with these arguments, once it listens. */
+async function startInstalled(args: string[], extraEnv: Record<string, string> = {}): Promise<Installed> {
   let log = '';
-  const daemon = execa(join(prefix, 'bin', 'hamelin-net'), ['127.0.0.1', '0', 'sh', '-c', 'cat; exec sleep 77'], {
+  const daemon = execa(join(prefix, 'bin', 'hamelin-net'), args, {
     env: env(extraEnv),
     extendEnv: false,
     stdin: 'ignore',
@@ -161,24 +169,53 @@ async function serveOne(extraEnv: Record<string, string> = {}): Promise<Served> 
   });
   daemons.add(daemon);
   daemon.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
-  const listening = await eventually(() => /info listening .*port=(\d+)/.exec(log), `the listening line; log:\n${log}`, 20_000);
-  const port = Number(listening[1]);
-  const client = connect(port, '127.0.0.1');
-  let echoed = '';
-  client.setEncoding('utf8').on('data', (d: string) => (echoed += d));
-  client.on('error', () => {});
-  client.write('hello\n');
-  await eventually(() => echoed === 'hello\n', `the echo of hello; got ${JSON.stringify(echoed)}; log:\n${log}`, 20_000);
-  const start = await eventually(() => /info start .*pid=(\d+)/.exec(log), 'the start line');
-  const childPid = Number(start[1]);
-  leftovers.add(childPid);
-  // The socket stays open: the session lasts until the daemon is killed.
   daemon.once('exit', () => {
-    client.destroy();
     daemon.stderr!.destroy(); // a session left behind would hold the pipe open
     daemons.delete(daemon);
   });
-  return { daemon, log: () => log, childPid, spawnLayer: /spawn=(\S+)/.exec(listening[0])?.[1] ?? '(not logged)' };
+  const listening = await eventually(() => /info listening .*port=(\d+)/.exec(log), `the listening line; log:\n${log}`, 20_000);
+  return { daemon, log: () => log, port: Number(listening[1]), spawnLayer: /spawn=(\S+)/.exec(listening[0])?.[1] ?? '(not logged)' };
+}
+
+test('release: the README\'s first example runs as installed (examples/words.txt, no dict), and its listening line says spawn=prebuilt', async (t) => {
+  assert.ok(installStarted > 0, 'installed by the test above');
+  // The README's line, on a free port: hamelin-net 127.0.0.1 8080 grep --line-buffered filter
+  const d = await startInstalled(['127.0.0.1', '0', 'grep', '--line-buffered', 'filter']);
+  const words = readFileSync(join(prefix, 'lib', 'node_modules', 'hamelin', 'examples', 'words.txt'), 'utf8');
+  const client = connect(d.port, '127.0.0.1');
+  let got = '';
+  client.setEncoding('utf8').on('data', (chunk: string) => (got += chunk));
+  client.end(words); // nc -N: the words, then a half-close
+  await new Promise<void>((resolve, reject) => client.once('close', () => resolve()).once('error', reject));
+  t.diagnostic(`npm install to first session: ${Date.now() - installStarted} ms (spawn=${d.spawnLayer})`);
+  const expected = words.split('\n').filter((w) => w.includes('filter'));
+  assert.ok(expected.length >= 5, 'examples/words.txt has several words with "filter"');
+  assert.equal(got, `${expected.join('\n')}\n`, `the words with "filter"; log:\n${d.log()}`);
+  d.daemon.kill('SIGTERM');
+  assert.equal((await d.daemon).exitCode, 0, 'SIGTERM ends the daemon with 0');
+  assert.equal(d.spawnLayer, 'prebuilt', `the listening line names the spawn layer; log:\n${d.log()}`);
+});
+
+interface Served extends Installed {
+  childPid: number;
+}
+
+/** The installed hamelin-net with one client in session; the child is `sh -c 'cat; exec sleep 77'`,
+ * which outlives its stdin: only a signal ends it once the daemon is gone. */
+async function serveOne(extraEnv: Record<string, string> = {}): Promise<Served> {
+  const d = await startInstalled(['127.0.0.1', '0', 'sh', '-c', 'cat; exec sleep 77'], extraEnv);
+  const client = connect(d.port, '127.0.0.1');
+  let echoed = '';
+  client.setEncoding('utf8').on('data', (chunk: string) => (echoed += chunk));
+  client.on('error', () => {});
+  client.write('hello\n');
+  await eventually(() => echoed === 'hello\n', `the echo of hello; got ${JSON.stringify(echoed)}; log:\n${d.log()}`, 20_000);
+  const start = await eventually(() => /info start .*pid=(\d+)/.exec(d.log()), 'the start line');
+  const childPid = Number(start[1]);
+  leftovers.add(childPid);
+  // The socket stays open: the session lasts until the daemon is killed.
+  d.daemon.once('exit', () => client.destroy());
+  return { ...d, childPid };
 }
 
 /** kill -9 of the daemon; then the session's whole process group must go, within a deadline. */
@@ -190,18 +227,10 @@ async function killDaemonExpectNoSession(s: Served): Promise<void> {
   leftovers.delete(s.childPid);
 }
 
-let first: Served | undefined;
-
-test('release: the installed hamelin-net serves a session, and its listening line says spawn=prebuilt', async (t) => {
-  assert.ok(installStarted > 0, 'installed by the test above');
-  first = await serveOne();
-  t.diagnostic(`npm install to first session: ${Date.now() - installStarted} ms (spawn=${first.spawnLayer})`);
-  assert.equal(first.spawnLayer, 'prebuilt', `the listening line names the spawn layer; log:\n${first.log()}`);
-});
-
-test('CORE-22 release: kill -9 of the installed daemon (prebuilt spawn helper) leaves no session process', async () => {
-  assert.ok(first, 'the session of the test above');
-  await killDaemonExpectNoSession(first);
+test('CORE-22 release: kill -9 of the installed daemon leaves no session process (the prebuilt spawn helper)', async (t) => {
+  const s = await serveOne();
+  t.diagnostic(`spawn=${s.spawnLayer}`);
+  await killDaemonExpectNoSession(s);
 });
 
 test('CORE-22 release: with HAMELIN_SPAWN=child_process, kill -9 of the daemon leaves no session process either', async (t) => {
@@ -213,11 +242,11 @@ test('CORE-22 release: with HAMELIN_SPAWN=child_process, kill -9 of the daemon l
 
 test('CORE-27 release: every installed bin answers --help and --version', async () => {
   const version = (JSON.parse(readFileSync(join(ROOT, 'packages', 'hamelin', 'package.json'), 'utf8')) as { version: string }).version;
-  for (const b of BINS) {
-    const help = await execa(join(prefix, 'bin', b), ['--help'], { env: env(), extendEnv: false, reject: false });
+  const run = (b: string, arg: string) => execa(join(prefix, 'bin', b), [arg], { env: env(), extendEnv: false, reject: false });
+  const answers = await Promise.all(BINS.map(async (b) => ({ b, help: await run(b, '--help'), v: await run(b, '--version') })));
+  for (const { b, help, v } of answers) {
     assert.equal(help.exitCode, 0, `${b} --help: ${help.stderr}`);
     assert.match(help.stdout, new RegExp(`^Usage: ${b} `), `${b} --help`);
-    const v = await execa(join(prefix, 'bin', b), ['--version'], { env: env(), extendEnv: false, reject: false });
     assert.equal(v.exitCode, 0, `${b} --version: ${v.stderr}`);
     assert.equal(v.stdout.trim(), version, `${b} --version`);
   }
@@ -238,5 +267,22 @@ test('release: man -l renders every installed page, and man finds each by name u
       reject: false,
     });
     assert.equal(byName.stdout, r.stdout, `man ${name} finds the installed page`);
+  }
+});
+
+test('release: a scoped package installs alone too: npm install -g @hamelin/net, with its bin and page', async () => {
+  const registry = await scopeRegistry();
+  try {
+    const alone = await execa(
+      'npm',
+      ['install', '-g', '--prefix', prefixAlone, `--@hamelin:registry=${registry.url}`, '--prefer-offline', '--no-audit', '--no-fund', '@hamelin/net'],
+      { cwd: work, env: env(), extendEnv: false, reject: false },
+    );
+    assert.equal(alone.exitCode, 0, `npm install -g @hamelin/net failed:\n${alone.stdout}\n${alone.stderr}`);
+    const v = await execa(join(prefixAlone, 'bin', 'hamelin-net'), ['--version'], { env: env(), extendEnv: false, reject: false });
+    assert.equal(v.stdout.trim(), '0.2.0', `@hamelin/net alone: hamelin-net --version: ${v.stderr}`);
+    assert.ok(existsSync(join(prefixAlone, 'share', 'man', 'man1', 'hamelin-net.1')), '@hamelin/net alone installs hamelin-net(1)');
+  } finally {
+    await registry.close();
   }
 });
