@@ -8,7 +8,7 @@
  * {options} (where option spellings go).
  */
 import { basename } from 'node:path';
-import { examplesBlock, helpWidth, VERSION } from '@hamelin/core';
+import { examplesBlock, helpWidth, manualPointer, VERSION, wrapProse } from '@hamelin/core';
 import yargs from 'yargs';
 import { bindings } from './bindings/index.js';
 import { checksFor } from './checks/index.js';
@@ -43,7 +43,7 @@ if (help) {
   // The examples are laid out here, each command alone on its line: yargs would wrap them.
   let table = '';
   parser.showHelp((s) => (table = s));
-  process.stdout.write(`${table}\n\n${examplesBlock(examples)}`);
+  process.stdout.write(`${table}\n\n${examplesBlock(examples)}\n${wrapProse(manualPointer(NAME), helpWidth())}`);
   process.exit(0);
 }
 const parsed = parser.parseSync() as ReturnType<typeof parser.parseSync> & { json?: string; only?: string; list: boolean; opt: string[]; hamelin?: boolean; jobs: number; slow: number; keep: boolean };

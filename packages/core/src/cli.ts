@@ -6,7 +6,7 @@
 import yargs, { type Argv, type Options } from 'yargs';
 import { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
 import { Daemon } from './daemon.js';
-import { examplesBlock, helpWidth, wrapProse } from './help-text.js';
+import { examplesBlock, helpWidth, manualPointer, wrapProse } from './help-text.js';
 import { Logger, type LogFormat } from './log.js';
 import { spawnLayer } from './spawn.js';
 import { VERSION } from './version.js';
@@ -179,7 +179,7 @@ function printHelpAndExit(parser: Argv, spec: CliSpec, width: number): never {
   parser.showHelp((s) => (table = s));
   let text = `${table}\n`;
   if (spec.examples?.length) text += `\n${examplesBlock(spec.examples)}`;
-  if (spec.epilog) text += `\n${wrapProse(spec.epilog, width)}`;
+  text += `\n${wrapProse(`${spec.epilog ?? ''} ${manualPointer(spec.name)}`, width)}`;
   process.stdout.write(text);
   process.exit(0);
 }

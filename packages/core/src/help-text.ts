@@ -34,3 +34,6 @@ export function wrapProse(text: string, width: number): string {
   if (line) out.push(line);
   return `${out.join('\n')}\n`;
 }
+
+/** The last words of every --help: where the whole manual is (the man pages every package installs). */
+export const manualPointer = (name: string): string => `Manual: man ${name}; what a script can count on: man 7 hamelin.`;

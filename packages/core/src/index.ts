@@ -15,4 +15,4 @@ export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.
 export { consolePage, type ConsolePageOptions } from './console-page.js';
 export { spawnChild, spawnLayer, type Child, type SpawnRequest, type SpawnOutcome } from './spawn.js';
 export { cliManPage, renderMan, roffText, manFileName, type ManPage, type ManSection, type ManExtras } from './man-page.js';
-export { examplesBlock, helpWidth, wrapProse } from './help-text.js';
+export { examplesBlock, helpWidth, manualPointer, wrapProse } from './help-text.js';

@@ -35,7 +35,7 @@ export const cliSpec: CliSpec = {
     ['curl -N --no-progress-meter -T . http://127.0.0.1:8080/', 'type lines, see each answer as it comes (see README: why "." and not "-")'],
     ['hamelin-http --dir ./cgi', 'GET /hello runs ./cgi/hello'],
   ],
-  epilog: 'Everything from CMD on is passed to the command untouched. Manual: man hamelin-http; what a script can count on: man 7 hamelin.',
+  epilog: 'Everything from CMD on is passed to the command untouched.',
   instead: 'dir',
 };
 

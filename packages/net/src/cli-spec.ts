@@ -19,7 +19,7 @@ export const cliSpec: CliSpec = {
     ['hamelin-net 127.0.0.1 8080 grep --line-buffered filter', 'each connection gets its own grep'],
     ['hamelin-net unix:/tmp/sort.sock sort', 'serve sort on a unix socket'],
   ],
-  epilog: 'Everything from CMD on is passed to the command untouched. Manual: man hamelin-net; what a script can count on: man 7 hamelin.',
+  epilog: 'Everything from CMD on is passed to the command untouched.',
 };
 
 export const manPage = cliManPage(cliSpec);

@@ -24,7 +24,7 @@ export const cliSpec: CliSpec = {
   ],
   epilog:
     'Serving its own terminal, the daemon writes no log lines there: use --log-file to keep them. ' +
-    'Everything from CMD on is passed to the command untouched. Manual: man hamelin-tty; what a script can count on: man 7 hamelin.',
+    'Everything from CMD on is passed to the command untouched.',
 };
 
 export const manPage = cliManPage(cliSpec, {

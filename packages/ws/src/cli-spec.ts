@@ -31,7 +31,7 @@ export const cliSpec: CliSpec = {
     ['hamelin-ws --port 8080 --console cat', 'echo server; open http://127.0.0.1:8080/ in a browser'],
     ['hamelin-ws --port 8080 --dir ./scripts', 'ws://host:8080/count.sh runs ./scripts/count.sh'],
   ],
-  epilog: 'Everything from CMD on is passed to the command untouched. Manual: man hamelin-ws; what a script can count on: man 7 hamelin.',
+  epilog: 'Everything from CMD on is passed to the command untouched.',
   instead: 'dir',
 };
 
