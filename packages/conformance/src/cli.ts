@@ -8,16 +8,16 @@
  * {options} (where option spellings go).
  */
 import { basename } from 'node:path';
+import { examplesBlock, helpWidth, manualPointer, wrapProse } from '@hamelin/core';
 import yargs from 'yargs';
 import { bindings } from './bindings/index.js';
 import { checksFor } from './checks/index.js';
 import { markRootCauses } from './checks/deps.js';
+import { examples, NAME, options, usage } from './cli-spec.js';
 import { table, summarize, VERSION, writeJson } from './report.js';
 import { setPortRange } from './bindings/net.js';
 import { EXAMPLE_OPTS, killEverything, preflight, runAll, type Config } from './runner.js';
 import type { OptionName } from './types.js';
-
-const NAME = 'hamelin-conformance';
 
 function die(msg: string): never {
   process.stderr.write(`${NAME}: ${msg}\n`);
@@ -29,42 +29,26 @@ const dd = argv.indexOf('--');
 const daemon = dd >= 0 ? argv.slice(dd + 1) : [];
 const own = dd >= 0 ? argv.slice(0, dd) : argv;
 
-const parsed = yargs(own)
+const help = own.includes('--help') || own.includes('-h');
+const parser = yargs(help ? [] : own)
   .scriptName(NAME)
-  .usage(
-    `Usage: ${NAME} BINDING [options] -- DAEMON ARGV...\n\n` +
-      `Runs every check of the hamelin spec against the daemon DAEMON ARGV starts.\n` +
-      `Placeholders in DAEMON ARGV: {host} {port} {path} (unix) {server} {nick} {channel} (irc)\n` +
-      `{log} (tty) {command} (the probe) {options} (where option spellings go).\n` +
-      `Bindings: ${Object.keys(bindings).join(', ')}`,
-  )
+  .usage(usage)
   .parserConfiguration({ 'populate--': false })
-  .options({
-    json: { type: 'string', describe: 'also write a JSON report to this file' },
-    only: { type: 'string', describe: 'run only these check ids (comma-separated)' },
-    list: { type: 'boolean', default: false, describe: 'list the checks and exit' },
-    opt: {
-      type: 'string',
-      array: true,
-      default: [],
-      describe: `how the daemon spells an option a check needs, NAME=TEMPLATE, e.g. --opt 'max-clients=--max-clients={n}'. NAMES: ${Object.keys(EXAMPLE_OPTS).join(', ')}`,
-    },
-    hamelin: { type: 'boolean', describe: "the daemon is hamelin's: use its option spellings (default when DAEMON's name starts with hamelin-)" },
-    jobs: { type: 'number', default: 4, describe: 'checks run at once' },
-    slow: { type: 'number', default: 1, describe: 'multiply every timeout (slow machines)' },
-    keep: { type: 'boolean', default: false, describe: "keep the report directories (under the temp dir), and the daemons' stderr in the JSON report" },
-    ports: { type: 'string', describe: 'keep every port the suite listens on in this range, FROM-TO' },
-    strict: { type: 'boolean', default: false, describe: 'a skipped check is a failure' },
-  })
+  .options(options)
   .strictOptions()
   .help()
+  .alias('h', 'help')
   .version('version', 'print the version and exit', `${NAME} ${VERSION}`)
-  .example(`${NAME} net -- hamelin-net {host} {port} {command}`, "hamelin's own TCP daemon")
-  .example(`${NAME} net -- python3 their_daemon.py {host} {port} {command}`, 'another implementation')
-  .example(`${NAME} unix -- hamelin-net unix:{path} {command}`, 'unix sockets')
-  .example(`${NAME} ws -- websocketd --address={host} --port={port} {command}`, 'a WebSocket peer')
-  .fail((msg, err) => die((msg || err?.message || 'bad arguments').split('\n')[0]!))
-  .parseSync();
+  .wrap(helpWidth())
+  .fail((msg, err) => die((msg || err?.message || 'bad arguments').split('\n')[0]!));
+if (help) {
+  // The examples are laid out here, each command alone on its line: yargs would wrap them.
+  let table = '';
+  parser.showHelp((s) => (table = s));
+  process.stdout.write(`${table}\n\n${examplesBlock(examples)}\n${wrapProse(manualPointer(NAME), helpWidth())}`);
+  process.exit(0);
+}
+const parsed = parser.parseSync() as ReturnType<typeof parser.parseSync> & { json?: string; only?: string; list: boolean; opt: string[]; hamelin?: boolean; jobs: number; slow: number; keep: boolean; ports?: string; strict: boolean };
 
 if (parsed.ports !== undefined) {
   const m = /^(\d+)-(\d+)$/.exec(parsed.ports);

@@ -6,6 +6,7 @@
 import yargs, { type Argv, type Options } from 'yargs';
 import { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
 import { Daemon } from './daemon.js';
+import { examplesBlock, helpWidth, manualPointer, wrapProse } from './help-text.js';
 import { Logger, type LogFormat } from './log.js';
 import { spawnLayer } from './spawn.js';
 import { VERSION } from './version.js';
@@ -42,13 +43,19 @@ export const commonOptions: Record<string, Options> = {
 export interface CliSpec {
   /** `hamelin-net` */
   name: string;
+  /** What the program does, in one line: under the usage in --help, and the man page's NAME. */
+  summary?: string;
+  /** Paragraphs of the man page's DESCRIPTION (--help has no room for them). */
+  description?: string[];
   /** The usage line after the name, e.g. `[options] HOST PORT CMD [ARGS...]`. */
   usage: string;
   /** Positional parameters before the command, e.g. ['HOST', 'PORT'], or a function that
    * chooses them from the arguments (hamelin-net takes no PORT after `unix:PATH`). */
   positionals?: string[] | ((rest: string[]) => string[]);
   options?: Record<string, Options>;
+  /** [command, description]; --help and the man page show each command alone on its line. */
   examples?: [string, string][];
+  /** Prose closing --help, and a paragraph of the man page's NOTES. */
   epilog?: string;
   /** An option that replaces the command (`--dir DIR`: the URL path picks the executable).
    * With it, no CMD may be given; without it, one must. */
@@ -69,11 +76,13 @@ export function die(name: string, message: string, status = 2): never {
 }
 
 export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2)): ParsedCli<T> {
-  const missing = missingValue(argv, { ...commonOptions, ...(spec.options ?? {}) });
-  if (missing) die(spec.name, `--${missing} needs a value (see --help)`);
-  let parser: Argv = yargs(argv)
+  const { missing, help } = scanOptions(argv, { ...commonOptions, ...(spec.options ?? {}) });
+  if (missing && !help) die(spec.name, `--${missing} needs a value (see --help)`);
+  const width = helpWidth();
+  // With --help nothing is parsed: yargs only lays out the usage and the option table.
+  const parser: Argv = yargs(help ? [] : argv)
     .scriptName(spec.name)
-    .usage(`Usage: ${spec.name} ${spec.usage}`)
+    .usage(`Usage: ${spec.name} ${spec.usage}${spec.summary ? `\n\n${spec.summary}` : ''}`)
     .parserConfiguration({
       'halt-at-non-option': true,
       'parse-positional-numbers': false,
@@ -85,7 +94,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
     .version(VERSION)
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(width)
     .fail((msg, err) =>
       die(
         spec.name,
@@ -96,8 +105,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
           .join(' '),
       ),
     );
-  for (const [cmd, desc] of spec.examples ?? []) parser = parser.example(cmd, desc);
-  if (spec.epilog) parser = parser.epilog(spec.epilog);
+  if (help) printHelpAndExit(parser, spec, width);
   const parsed = parser.parseSync() as Record<string, unknown> & { _: (string | number)[] };
 
   const rest = parsed._.map(String);
@@ -165,20 +173,36 @@ function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** --help: yargs's usage and option table, then the examples and the epilog laid out here. */
+function printHelpAndExit(parser: Argv, spec: CliSpec, width: number): never {
+  let table = '';
+  parser.showHelp((s) => (table = s));
+  let text = `${table}\n`;
+  if (spec.examples?.length) text += `\n${examplesBlock(spec.examples)}`;
+  text += `\n${wrapProse(`${spec.epilog ?? ''} ${manualPointer(spec.name)}`, width)}`;
+  process.stdout.write(text);
+  process.exit(0);
+}
+
 /**
- * The name of an option that ends the command line without its value (`hamelin-http --port`,
- * `hamelin-ws --dir`), or undefined. The shared parser would take the next word, or nothing, and then report a
- * missing CMD, which is not what went wrong. Scanning stops where the command begins.
+ * What the options before the command say, scanning stops where the command begins (so a
+ * `--help` of the command's own is the child's, CORE-02):
+ * - missing: the name of an option that ends the command line without its value
+ *   (`hamelin-http --port`, `hamelin-ws --dir`). The shared parser would take the next word,
+ *   or nothing, and then report a missing CMD, which is not what went wrong.
+ * - help: whether --help (-h) is among them.
  */
-function missingValue(args: string[], opts: Record<string, Options>): string | undefined {
+function scanOptions(args: string[], opts: Record<string, Options>): { missing?: string; help: boolean } {
+  let help = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--' || !a.startsWith('-')) return undefined;
+    if (a === '--' || !a.startsWith('-')) break;
+    if (a === '--help' || a === '-h') help = true;
     if (!a.startsWith('--') || a.includes('=')) continue;
     const o = opts[a.slice(2)];
     if (!o || o.type === 'boolean') continue;
-    if (i + 1 >= args.length) return a.slice(2);
+    if (i + 1 >= args.length) return { missing: a.slice(2), help };
     i++;
   }
-  return undefined;
+  return { help };
 }

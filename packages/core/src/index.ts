@@ -24,3 +24,5 @@ export { originRefusal, parseOriginOption, type OriginEntry, type OriginPolicy, 
 export { requestTarget } from './request-target.js';
 export { headerText } from './header-text.js';
 export { answerClientError, headerDeadline, socketLabel, UnfinishedRequests } from './http-guard.js';
+export { cliManPage, renderMan, roffText, manFileName, type ManPage, type ManSection, type ManExtras } from './man-page.js';
+export { examplesBlock, helpWidth, manualPointer, wrapProse } from './help-text.js';

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { createDaemon, die, parseCli, parseOriginOption, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parseOriginOption, parsePort, parseUnixMode, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
 import { statSync } from 'node:fs';
+import { cliSpec } from './cli-spec.js';
 import type { HttpConfig } from './config.js';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-http';
-type Options = import('yargs').Options;
 
 interface HttpOptions {
   host: string;
@@ -28,41 +28,7 @@ interface HttpOptions {
   passHeader: string[];
 }
 
-const options_: Record<string, Options> = {
-  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (:: for every interface)', group: 'Listening:' },
-  port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
-  unix: { type: 'string', describe: 'listen on this unix socket instead of TCP', group: 'Listening:' },
-  'unix-mode': unixModeOption,
-  'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
-  'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
-  dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
-  cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'let pages of this origin read the answers, and send requests (repeatable; * for any)', group: 'HTTP:' },
-  origin: { type: 'string', array: true, nargs: 1, default: [], describe: "also let pages from this origin run the command (scheme://host[:port], host[:port], *.domain; repeatable; '*' for any); others get 403", group: 'HTTP:' },
-  'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
-  'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
-  'read-timeout': { type: 'number', default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' },
-  'poll-timeout': { type: 'number', default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' },
-  'abandon-timeout': { type: 'number', default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' },
-  heartbeat: { type: 'number', default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' },
-  console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
-  'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
-};
-
-const { options, command } = parseCli<HttpOptions>(
-  {
-    name: NAME,
-    usage: '[options] CMD [ARGS...]\n       hamelin-http [options] --dir DIR',
-    options: options_,
-    examples: [
-      ['hamelin-http --port 8080 --console sh -c \'while read l; do echo "you said: $l"; done\'', 'an echo service with a browser console'],
-      ['curl -N http://127.0.0.1:8080/', 'see the lines as they come'],
-      ['curl -N --no-progress-meter -T . http://127.0.0.1:8080/', 'type lines, see each answer as it comes (see README: why "." and not "-")'],
-      ['hamelin-http --dir ./cgi', 'GET /hello runs ./cgi/hello'],
-    ],
-    epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/http.md',
-    instead: 'dir',
-  },
-);
+const { options, command } = parseCli<HttpOptions>(cliSpec);
 
 
 const seconds = (name: string, v: number, min = 0): number => {

@@ -4,6 +4,7 @@ import { readlinkSync, fstatSync, realpathSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { isatty } from 'node:tty';
 import { createDaemon, die, parseCli, StartupError } from '@hamelin/core';
+import { cliSpec } from './cli-spec.js';
 import { TtyLine } from './line.js';
 import { serveTty } from './serve.js';
 import { applySettings, BAUDS, saveSettings } from './stty.js';
@@ -19,25 +20,7 @@ interface TtyOptions {
   term?: string;
 }
 
-const { options, command } = parseCli<TtyOptions>({
-  name: NAME,
-  usage: '[options] CMD [ARGS...]',
-  options: {
-    device: { type: 'string', describe: 'serve this terminal device (serial line, pty) instead of the daemon\'s own terminal', group: 'Terminal:' },
-    baud: { type: 'number', describe: 'set the line speed (stty speed), e.g. 9600 or 115200', group: 'Terminal:' },
-    term: { type: 'string', describe: 'TERM for the child (default: the daemon\'s own TERM)', group: 'Terminal:' },
-    wait: { type: 'boolean', default: false, describe: 'start each session on the first line typed, not at once', group: 'Terminal:' },
-    respawn: { type: 'boolean', default: false, describe: 'start a new session after each one ends (otherwise exit with the child\'s status)', group: 'Terminal:' },
-    banner: { type: 'string', describe: 'print this line on the terminal before each session', group: 'Terminal:' },
-  },
-  examples: [
-    ['hamelin-tty --respawn ./menu.sh', 'serve a menu on this terminal, again after each exit'],
-    ['hamelin-tty --device /dev/ttyUSB0 --baud 115200 --wait --respawn --log-file tty.log ./menu.sh', 'a serial line, getty style'],
-  ],
-  epilog:
-    'Serving its own terminal, the daemon writes no log lines there: use --log-file to keep them. ' +
-    'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/tty.md',
-});
+const { options, command } = parseCli<TtyOptions>(cliSpec);
 
 /** The real path of the terminal on a descriptor, e.g. /dev/pts/3. */
 function ttyPath(fd: number): string {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
-import { createDaemon, die, parseCli, parseOriginOption, parsePort, parseUnixMode, readTlsFiles, StartupError, unixModeOption, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, type ListenTarget, parseCli, parseOriginOption, parsePort, parseUnixMode, readTlsFiles, StartupError } from '@hamelin/core';
+import { cliSpec } from './cli-spec.js';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-ws';
@@ -25,39 +26,8 @@ interface WsOptions {
   passHeader?: string | string[];
 }
 
-const wsOptions = {
-  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
-  port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
-  unix: { type: 'string', describe: 'listen on this unix socket instead of TCP (--host and --port are then ignored)', group: 'Listening:' },
-  'unix-mode': unixModeOption,
-  'tls-cert': { type: 'string', describe: 'serve wss:// with this PEM certificate (chain)', group: 'Listening:' },
-  'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
-  binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
-  origin: { type: 'string', requiresArg: true, describe: "also allow pages from these Origins (scheme://host[:port], host[:port], *.domain; comma-separated or repeated; '*' for any); others get 403", group: 'WebSocket:' },
-  'same-origin': { type: 'boolean', default: false, describe: 'only pages of this host: refuse (403) a handshake without an Origin or with another one', group: 'WebSocket:' },
-  'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
-  'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
-  'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive a handshake request, else 408', group: 'WebSocket:' },
-  'max-handshakes': { type: 'number', default: 256, describe: 'connections at once whose handshake request has not arrived in full; more are refused (0: no limit)', group: 'WebSocket:' },
-  dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
-  console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
-  'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
-} as const;
-
 // The shared parser says which option lacks its value, and that --dir takes no CMD.
-const { options, command } = parseCli<WsOptions>(
-  {
-    name: NAME,
-    usage: '[options] CMD [ARGS...]\n       hamelin-ws [options] --dir DIR',
-    options: wsOptions,
-    examples: [
-      ['hamelin-ws --port 8080 --console cat', 'echo server; open http://127.0.0.1:8080/ in a browser'],
-      ['hamelin-ws --port 8080 --dir ./scripts', 'ws://host:8080/count.sh runs ./scripts/count.sh'],
-    ],
-    epilog: 'Everything from CMD on is passed to the command untouched. Spec: spec/bindings/ws.md',
-    instead: 'dir',
-  },
-);
+const { options, command } = parseCli<WsOptions>(cliSpec);
 
 /** A repeatable option: one value, or an array when given several times. Not `array: true`,
  * which would swallow the command that follows it. */

@@ -1,0 +1,70 @@
+/** hamelin-conformance's command line: the table --help and hamelin-conformance(1) are both made from. */
+import type { ManPage } from '@hamelin/core';
+import type { Options } from 'yargs';
+import { bindings } from './bindings/index.js';
+import { EXAMPLE_OPTS } from './runner.js';
+
+export const NAME = 'hamelin-conformance';
+
+export const summary = "run the hamelin spec's checks against any daemon";
+
+export const usage =
+  `Usage: ${NAME} BINDING [options] -- DAEMON ARGV...\n\n` +
+  `Runs every check of the hamelin spec against the daemon DAEMON ARGV starts.\n` +
+  `Placeholders in DAEMON ARGV: {host} {port} {path} (unix) {server} {nick} {channel} (irc)\n` +
+  `{log} (tty) {command} (the probe) {options} (where option spellings go).\n` +
+  `Bindings: ${Object.keys(bindings).join(', ')}`;
+
+export const options: Record<string, Options> = {
+  json: { type: 'string', describe: 'also write a JSON report to this file' },
+  only: { type: 'string', describe: 'run only these check ids (comma-separated)' },
+  list: { type: 'boolean', default: false, describe: 'list the checks and exit' },
+  opt: {
+    type: 'string',
+    array: true,
+    default: [],
+    describe: `how the daemon spells an option a check needs, NAME=TEMPLATE, e.g. --opt 'max-clients=--max-clients={n}'. NAMES: ${Object.keys(EXAMPLE_OPTS).join(', ')}`,
+  },
+  hamelin: { type: 'boolean', describe: "the daemon is hamelin's: use its option spellings (default when DAEMON's name starts with hamelin-)" },
+  jobs: { type: 'number', default: 4, describe: 'checks run at once' },
+  slow: { type: 'number', default: 1, describe: 'multiply every timeout (slow machines)' },
+  keep: { type: 'boolean', default: false, describe: "keep the report directories (under the temp dir), and the daemons' stderr in the JSON report" },
+  ports: { type: 'string', describe: 'keep every port the suite listens on in this range, FROM-TO' },
+  strict: { type: 'boolean', default: false, describe: 'a skipped check is a failure' },
+};
+
+export const examples: [string, string][] = [
+  [`${NAME} net -- hamelin-net {host} {port} {command}`, "hamelin's own TCP daemon"],
+  [`${NAME} net -- python3 their_daemon.py {host} {port} {command}`, 'another implementation'],
+  [`${NAME} unix -- hamelin-net unix:{path} {command}`, 'unix sockets'],
+  [`${NAME} ws -- websocketd --address={host} --port={port} {command}`, 'a WebSocket peer'],
+];
+
+export const manPage: ManPage = {
+  name: NAME,
+  section: 1,
+  summary,
+  synopsis: ['BINDING [options] -- DAEMON ARGV...'],
+  description: [
+    "hamelin-conformance is the hamelin spec's test suite, runnable against any implementation: hamelin's own daemons, someone else's, or a classic tool such as socat. It starts the daemon under test itself, with DAEMON ARGV, and has it run a probe program that records what the child sees (its argv, its environment, every read of its stdin, the signals it receives, its process group); it talks to the daemon as real clients and reports every numbered requirement (CORE-13, NET-04...) with its evidence.",
+    `BINDING is one of ${Object.keys(bindings).join(', ')}. DAEMON ARGV carries placeholders the suite fills in for each run: {host} {port}, {path} (unix), {server} {nick} {channel} (irc), {log} (tty), {command} (the probe and its arguments) and {options} (where option spellings go). irc needs ngircd, tty needs python3.`,
+  ],
+  options: {
+    ...options,
+    version: { type: 'boolean', describe: 'print the version and exit 0' },
+    help: { type: 'boolean', describe: 'print the usage, every option and examples, and exit 0' },
+  },
+  examples,
+  sections: [
+    {
+      title: 'EXIT STATUS',
+      items: [
+        ['0', 'every MUST passed (and after --list, --help, --version).'],
+        ['1', 'a MUST failed.'],
+        ['2', 'a bad command line.'],
+        ['130', 'interrupted by a signal; every process the suite started was killed.'],
+      ],
+    },
+  ],
+  seeAlso: ['hamelin(7)', 'hamelin-net(1)', 'hamelin-ws(1)', 'hamelin-http(1)', 'hamelin-irc(1)', 'hamelin-tty(1)'],
+};
