@@ -33,6 +33,14 @@ export interface SessionResult {
 }
 
 const NEWLINE = Buffer.from('\n');
+/**
+ * Writes to the child's stdin not yet taken by the kernel, above which the client's input is
+ * paused, and below which it resumes (CORE-32). The stream's own limit counts bytes, and 16 KiB
+ * of 1-byte messages is 16384 queued writes of a few hundred bytes of memory each: 8 hamelin-ws
+ * --binary sessions fed 1-byte messages grew the daemon by 52 MiB.
+ */
+const WRITES_HIGH = 256;
+const WRITES_LOW = 64;
 
 export class Session {
   readonly done: Promise<SessionResult>;
@@ -48,6 +56,14 @@ export class Session {
   private lastActivity = Date.now();
   private clientGone = false;
   private stdinOpen = true;
+  /** Writes handed to the child's stdin and not yet done; see WRITES_HIGH. */
+  private stdinWrites = 0;
+  private pausedForWrites = false;
+  private readonly wrote = (): void => {
+    if (--this.stdinWrites > WRITES_LOW || !this.pausedForWrites) return;
+    this.pausedForWrites = false;
+    if (!this.child?.stdin.writableNeedDrain) this.endpoint.resumeInput();
+  };
   private inputEnded = false;
   private eofTimer: NodeJS.Timeout | undefined;
   private partialTimer: NodeJS.Timeout | undefined;
@@ -102,9 +118,11 @@ export class Session {
 
     child.stdin.on('error', () => this.stdinClosed());
     child.stdin.on('drain', () => this.endpoint.resumeInput());
+    const raw = this.endpoint.framing === 'raw';
     child.stdout.on('data', (chunk: Buffer) => {
       this.bytesOut += chunk.length;
       this.touch();
+      if (raw) return this.toClient(chunk, 'rest');
       this.outFramer.push(chunk);
       this.armPartialFlush();
     });
@@ -157,19 +175,47 @@ export class Session {
       this.toChild(chunk);
       this.toChild(NEWLINE);
       stdin?.uncork();
+    } else if (this.endpoint.framing === 'raw') {
+      this.rawIn(chunk);
     } else {
       this.inFramer.push(chunk);
     }
   }
 
+  /**
+   * Raw input: what arrives in one turn of the event loop is one write, a microtask later. A
+   * WebSocket read of 64 KiB can hold 9000 one-byte messages, all handed over before a pause
+   * can take effect; one write each would queue 9000 buffers on the child's stdin (CORE-32).
+   */
+  private rawHeld: Buffer[] = [];
+  private rawHeldLen = 0;
+  private rawIn(chunk: Buffer): void {
+    if (this.rawHeld.push(chunk) === 1) queueMicrotask(this.rawFlush);
+    this.rawHeldLen += chunk.length;
+  }
+  private readonly rawFlush = (): void => {
+    const held = this.rawHeld;
+    if (held.length === 0) return;
+    const block = held.length === 1 ? held[0]! : Buffer.concat(held, this.rawHeldLen);
+    this.rawHeld = [];
+    this.rawHeldLen = 0;
+    this.toChild(block);
+  };
+
   private toChild(block: Buffer): void {
     if (!this.stdinOpen || !this.child) return;
-    if (!this.child.stdin.write(block)) this.endpoint.pauseInput();
+    this.stdinWrites++;
+    if (!this.child.stdin.write(block, this.wrote)) this.endpoint.pauseInput();
+    else if (this.stdinWrites > WRITES_HIGH && !this.pausedForWrites) {
+      this.pausedForWrites = true;
+      this.endpoint.pauseInput();
+    }
   }
 
   private clientInputEnded(): void {
     if (this.inputEnded) return;
     this.inFramer.flush();
+    this.rawFlush();
     this.inputEnded = true;
     if (this.stdinOpen && this.child) this.child.stdin.end();
     const grace = this.endpoint.endAfterInputEndMs;
@@ -185,7 +231,7 @@ export class Session {
 
   private toClient(block: Buffer, kind: Release): void {
     if (this.clientGone) return;
-    if (this.endpoint.framing === 'stream') {
+    if (this.endpoint.framing !== 'message') {
       // One block is one write: the transport's own buffer holds it, and flow control is
       // the paused stdout until drain.
       if (!this.endpoint.write(block, kind === 'piece')) this.block();

@@ -9,6 +9,7 @@ const NAME = 'hamelin-net';
 interface NetOptions {
   tlsCert?: string;
   tlsKey?: string;
+  raw: boolean;
 }
 
 const { options, positionals, command } = parseCli<NetOptions>({
@@ -18,6 +19,7 @@ const { options, positionals, command } = parseCli<NetOptions>({
   options: {
     'tls-cert': { type: 'string', describe: 'serve TLS with this PEM certificate (chain)', group: 'TLS:' },
     'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'TLS:' },
+    raw: { type: 'boolean', default: false, describe: 'no line framing: pass every read on at once, both ways (binary protocols)', group: 'Session:' },
   },
   examples: [
     ['hamelin-net 127.0.0.1 8080 grep --line-buffered filter', 'each connection gets its own grep'],
@@ -31,7 +33,7 @@ try {
   const target = parseListen(host, port ?? '');
   const tls = readTlsFiles(options.tlsCert, options.tlsKey);
   const daemon = createDaemon(NAME, options, command);
-  await serve(daemon, target, tls);
+  await serve(daemon, target, tls, options.raw);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

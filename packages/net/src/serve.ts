@@ -5,11 +5,11 @@ import { removeSocketFile, type Daemon, type ListenTarget } from '@hamelin/core'
 import { hostPort, plainAddress, streamVars } from './address.js';
 import { SocketEndpoint } from './socket-endpoint.js';
 
-export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: Buffer; key: Buffer }): Promise<Server> {
+export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: Buffer; key: Buffer }, raw = false): Promise<Server> {
   const onSocket = (socket: Socket): void => {
     socket.setNoDelay(true);
     const label = target.kind === 'unix' ? `unix:${target.path}` : socket.remoteAddress ? hostPort(plainAddress(socket.remoteAddress), socket.remotePort) : 'unknown';
-    void daemon.accept(new SocketEndpoint(socket, label), streamVars(socket, target, tls !== undefined));
+    void daemon.accept(new SocketEndpoint(socket, label, raw ? 'raw' : 'stream'), streamVars(socket, target, tls !== undefined));
   };
   // allowHalfOpen: a client's FIN ends the child's stdin, not the connection (NET-04).
   const server: Server = tls
