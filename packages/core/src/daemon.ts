@@ -118,12 +118,46 @@ export class Daemon {
     return this.stopping;
   }
 
+  private readonly reloadHooks: (() => void | Promise<void>)[] = [];
+
+  /** Run `hook` on every reload (SIGHUP), after the log has been reopened. */
+  onReload(hook: () => void | Promise<void>): void {
+    this.reloadHooks.push(hook);
+  }
+
+  /**
+   * SIGHUP (CORE-34): reopen --log-file (logrotate renames it, then signals), then run the
+   * reload hooks. Sessions and the listener are untouched, and the daemon never exits for it.
+   */
+  async reload(): Promise<void> {
+    this.log.info('signal', { signal: 'SIGHUP' });
+    if (this.log.file !== undefined) {
+      try {
+        this.log.reopen();
+        this.log.info('log-reopen', { file: this.log.file });
+      } catch (e) {
+        this.log.error('log-reopen', { file: this.log.file, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+      }
+    }
+    for (const hook of this.reloadHooks) {
+      try {
+        await hook();
+      } catch (e) {
+        this.log.error('reload-failed', { error: (e as Error).message });
+      }
+    }
+  }
+
   /**
    * On SIGINT or SIGTERM (and any other `signals` a front-end adds, such as a terminal's
    * SIGQUIT): close the listener(s), end every session, exit 0.
    * A second signal while stopping exits at once, after a SIGKILL to every group.
+   * SIGHUP reloads (see `reload`) instead of killing the daemon, Node's default.
    */
   exitOnSignals(closeListeners: () => Promise<void> | void, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
+    process.on('SIGHUP', () => {
+      if (this.stopping === undefined) void this.reload();
+    });
     let signalled = false;
     const onSignal = (sig: NodeJS.Signals): void => {
       if (signalled) {
