@@ -9,6 +9,7 @@ export { resolveCommand, StartupError, type ResolvedCommand } from './command.js
 export { signalGroup, groupAlive } from './process-group.js';
 export { parseCli, createDaemon, die, commonOptions, type CommonOptions, type CliSpec, type ParsedCli } from './cli.js';
 export { exitDescription } from './exit-description.js';
+export { seconds, integer, checkOptions, MAX_SECONDS } from './option-rules.js';
 export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, type ListenTarget } from './listen.js';
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';

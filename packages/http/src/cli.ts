@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parsePort, readTlsFiles, seconds as duration, StartupError, type ListenTarget } from '@hamelin/core';
 import { statSync } from 'node:fs';
 import type { HttpConfig } from './config.js';
 import { serve } from './serve.js';
@@ -35,11 +35,11 @@ const options_: Record<string, Options> = {
   dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
   cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'allow this origin (repeatable; * for any)', group: 'HTTP:' },
   'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
-  'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
-  'read-timeout': { type: 'number', default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' },
-  'poll-timeout': { type: 'number', default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' },
-  'abandon-timeout': { type: 'number', default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' },
-  heartbeat: { type: 'number', default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' },
+  'header-timeout': duration({ default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' }, 0.1),
+  'read-timeout': duration({ default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' }),
+  'poll-timeout': duration({ default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' }, 0.1),
+  'abandon-timeout': duration({ default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' }),
+  heartbeat: duration({ default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' }),
   console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
   'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-irc [options] --server HOST[:PORT] --nick NICK --channel '#chan' [--channel ...] CMD [ARGS...] */
-import { commonOptions, createDaemon, die, parseCli, StartupError } from '@hamelin/core';
+import { commonOptions, createDaemon, die, parseCli, seconds, StartupError } from '@hamelin/core';
 import { IrcBot } from './bot.js';
 import { channelSpecs } from './channels.js';
 import { readSecret } from './secret.js';
@@ -55,9 +55,9 @@ const { options, command } = parseCli<IrcOptions>({
     'sasl-password-env': { type: 'string', describe: 'SASL password: from this environment variable', group: C },
     username: { type: 'string', describe: 'user name (ident) sent at registration (default: the nick)', group: C },
     realname: { type: 'string', default: 'hamelin-irc bot', describe: 'real name (gecos)', group: C },
-    'ping-timeout': { type: 'number', default: 120, describe: 'seconds without a line from the server before reconnecting', group: C },
-    'reconnect-max': { type: 'number', default: 300, describe: 'longest wait between reconnect attempts, in seconds', group: C },
-    'nick-retry': { type: 'number', default: 60, describe: 'seconds between attempts to reclaim the nick', group: C },
+    'ping-timeout': seconds({ default: 120, describe: 'seconds without a line from the server before reconnecting', group: C }, 1),
+    'reconnect-max': seconds({ default: 300, describe: 'longest wait between reconnect attempts, in seconds', group: C }, 1),
+    'nick-retry': seconds({ default: 60, describe: 'seconds between attempts to reclaim the nick', group: C }, 1),
     trigger: { type: 'string', describe: 'also take channel lines starting with this prefix, such as "!"', group: B },
     'listen-all': { type: 'boolean', default: false, describe: 'take every channel line, addressed or not', group: B },
     prefix: { type: 'boolean', default: true, describe: 'start channel replies with "nick: " (--no-prefix: do not)', group: B },
