@@ -266,8 +266,8 @@ test('HTTP-01 startup errors: one line, status 2, before listening; CORE-18', as
     [['--max-body'], 'hamelin-http: --max-body needs a value (see --help)\n'],
     [['--kill-after'], 'hamelin-http: --kill-after needs a value (see --help)\n'],
     [['--port', 'http', 'echo'], 'hamelin-http: bad port: "http" (0-65535)\n'],
-    [['--timeout', 'soon', 'echo'], 'hamelin-http: --timeout must be a non-negative number\n'],
-    [['--abandon-timeout', '-1', 'echo'], 'hamelin-http: --abandon-timeout must be a number of seconds >= 0\n'],
+    [['--timeout', 'soon', 'echo'], 'hamelin-http: --timeout must be a number of seconds from 0 to 2147483 (24.8 days), 0 or at least 0.001 (given: not a number)\n'],
+    [['--abandon-timeout', '-1', 'echo'], 'hamelin-http: --abandon-timeout must be a number of seconds from 0 to 2147483 (24.8 days), 0 or at least 0.001 (given: -1)\n'],
   ];
   for (const [args, line] of cases) {
     const p = await startDaemon('http', args, { ready: null });

@@ -4,7 +4,7 @@
  * `--help`, `--`, numbers such as `007` and empty strings included.
  */
 import yargs, { type Argv, type Options } from 'yargs';
-import { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
+import { checkCwd, resolveCommand, StartupError, type ResolvedCommand } from './command.js';
 import { Daemon } from './daemon.js';
 import { Logger, type LogFormat } from './log.js';
 import { checkOptions, integer, seconds } from './option-rules.js';
@@ -124,6 +124,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
 export function createDaemon(name: string, options: CommonOptions, command: string[]): Daemon {
   let resolved: ResolvedCommand | undefined;
   try {
+    if (options.cwd !== undefined) checkCwd(options.cwd);
     if (command.length > 0) resolved = resolveCommand(command, options.cwd ?? process.cwd());
   } catch (e) {
     if (e instanceof StartupError) die(name, e.message, e.status);

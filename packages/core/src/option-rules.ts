@@ -37,13 +37,13 @@ export function checkOptions(table: Record<string, Options>, parsed: Record<stri
     const v = parsed[name];
     if (!rule || v === undefined) continue;
     if (Array.isArray(v)) return `--${name} is given more than once`;
-    const shown = typeof v === 'number' && Number.isNaN(v) ? 'not a number' : JSON.stringify(v);
+    const shown = typeof v === 'number' && Number.isNaN(v) ? 'given: not a number' : `given: ${JSON.stringify(v)}`;
     if (rule.kind === 'seconds') {
       const ok = typeof v === 'number' && Number.isFinite(v) && v >= rule.min && v <= MAX_SECONDS && (v === 0 || v >= 0.001);
-      if (!ok) return `--${name} must be a number of seconds from ${rule.min} to ${MAX_SECONDS} (24.8 days), 0 or at least 0.001, not ${shown}`;
+      if (!ok) return `--${name} must be a number of seconds from ${rule.min} to ${MAX_SECONDS} (24.8 days), 0 or at least 0.001 (${shown})`;
     } else {
       const ok = typeof v === 'number' && Number.isInteger(v) && v >= rule.min && v <= rule.max;
-      if (!ok) return `--${name} must be a whole number from ${rule.min} to ${rule.max}, not ${shown}`;
+      if (!ok) return `--${name} must be a whole number from ${rule.min} to ${rule.max} (${shown})`;
     }
   }
   return undefined;
