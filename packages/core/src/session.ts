@@ -4,6 +4,7 @@
  * This is the only place that knows the session lifecycle. Front-ends adapt a transport to
  * `ClientEndpoint` and hand it to `Daemon.accept`; they never signal, frame or buffer anything.
  */
+import { basename } from 'node:path';
 import { sayAndFinish } from './daemon-says.js';
 import type { ClientEndpoint, ExitInfo, GoneReason } from './endpoint.js';
 import { LineFramer, linesOf, type Release } from './line-framer.js';
@@ -368,7 +369,9 @@ export class Session {
   private spawnFailed(code: string, message: string): void {
     const exit: ExitInfo = { code: null, signal: null, spawnError: { code, message } };
     this.log.error('spawn-failed', { client: this.endpoint.label, command: this.argv0, code, message });
-    sayAndFinish(this.endpoint, `cannot start ${this.argv0}: ${code}`, exit);
+    // CORE-37: the client learns the command's name, never where it lives on the server; the
+    // log line above keeps the whole path.
+    sayAndFinish(this.endpoint, `cannot start ${basename(this.argv0)}: ${code}`, exit);
     this.resolveDone(this.result(exit));
   }
 
