@@ -60,17 +60,21 @@ export class Daemon {
   }
 
   /** Over the open-files limit a client is closed unserved and unlogged (fd-limit.ts), so say
-   * at startup when the limit cannot hold --max-clients sessions. */
+   * at startup when the limit cannot hold --max-clients sessions. With --max-clients 0 there is
+   * no other limit at all, so it is always said. */
   private warnIfFewDescriptors(): void {
     const room = descriptorRoom();
     const max = this.config.maxClients;
-    if (!room || max === 0 || room.sessions >= max) return;
+    if (!room || (max > 0 && room.sessions >= max)) return;
     this.log.warn('fd-limit', {
       limit: room.limit,
       open: room.open,
       sessions: room.sessions,
       max_clients: max,
-      message: `the open-files limit leaves room for about ${room.sessions} sessions; clients beyond that are closed unserved (raise it with ulimit -n, or lower --max-clients)`,
+      message:
+        max === 0
+          ? `--max-clients 0 sets no limit, but the open-files limit leaves room for about ${room.sessions} sessions; clients beyond that are closed unserved (raise it with ulimit -n, or set --max-clients)`
+          : `the open-files limit leaves room for about ${room.sessions} sessions; clients beyond that are closed unserved (raise it with ulimit -n, or lower --max-clients)`,
     });
   }
 
