@@ -117,7 +117,7 @@ test('HTTP-06 a streamed answer carries the exit status in the Hamelin-Exit trai
   assert.equal(r.body, 'one\nlast');
   assert.equal(r.headers.trailer, 'Hamelin-Exit');
   assert.equal(r.trailers['hamelin-exit'], '7');
-  await d.waitLog(/request client=\S+ method=GET path=\/ status=200 exit=7/);
+  await d.waitLog(/request client=\S+ method=GET path=\/ http_status=200 status=7/);
   await d.waitLog(/warn exit .*status=7/);
 });
 

@@ -89,7 +89,7 @@ test('TTY-09 TTY-12 TTY-16 SIGHUP to the daemon serving its own terminal ends th
   await d.waitFor(/session=2/);
   d.type('still here\r');
   await d.waitFor('got [still here]\r\n');
-  assert.match(d.log(), /info hangup client=\S+ signal=SIGHUP session=true/);
+  assert.match(d.log(), /info hangup client=\S+ signal=SIGHUP had_session=true/);
 });
 
 test('TTY-12 --respawn with --banner: the banner before each session, a new process for each', async () => {

@@ -10,6 +10,8 @@ export { signalGroup, groupAlive } from './process-group.js';
 export { parseCli, createDaemon, die, commonOptions, type CommonOptions, type CliSpec, type ParsedCli } from './cli.js';
 export { exitDescription } from './exit-description.js';
 export { seconds, integer, checkOptions, MAX_SECONDS } from './option-rules.js';
+export { LOG_EVENTS, LOG_FIELDS, checkLogLine, type EventRule, type FieldType } from './log-vocabulary.js';
+export { peerLabel } from './peer-label.js';
 export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, type ListenTarget } from './listen.js';
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';

@@ -14,6 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import {
   consolePage,
+  peerLabel,
   removeSocketFile,
   resolveDirRoute,
   type Daemon,
@@ -59,7 +60,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const safeMethod = (req: IncomingMessage, res: ServerResponse, path: string, headers: OutgoingHttpHeaders): void => {
     req.resume();
     const status = req.method === 'HEAD' ? 200 : 204;
-    log.info('request', { client: clientLabel(req, cfg), method: req.method, path, status, ran: 'nothing' });
+    log.info('request', { client: clientLabel(req, cfg), method: req.method, path, http_status: status, ran: 'nothing' });
     if (status === 200) res.writeHead(200, { ...headers, ...STREAM_HEAD });
     else res.writeHead(204, { ...headers, Allow: ALLOW });
     res.end();
@@ -71,7 +72,8 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     if (!cfg.dir) return { command: undefined, parts };
     const r = resolveDirRoute(cfg.dir, path);
     if ('error' in r) {
-      log.info('no-route', { path, status: r.error, reason: r.reason });
+      // LOG-05: a path that names nothing is a refusal, as in hamelin-ws.
+      log.warn('refused', { client: clientLabel(res.req, cfg), http_status: r.error, reason: r.reason, path });
       answer(res, r.error, r.error === 404 ? 'not found' : `bad path: ${r.reason}`, headers);
       return undefined;
     }
@@ -81,7 +83,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const busy = (res: ServerResponse, headers: OutgoingHttpHeaders): boolean => {
     if (!daemon.full) return false;
     const why = `too many clients (limit ${daemon.config.maxClients})`;
-    log.warn('refused', { reason: why });
+    log.warn('refused', { client: clientLabel(res.req, cfg), http_status: 503, reason: why });
     answer(res, 503, `busy: ${why}`, { ...headers, 'Retry-After': '1' });
     return true;
   };
@@ -93,7 +95,8 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const plain = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders): void => {
     const label = clientLabel(req, cfg);
     const ep = new RequestEndpoint(req, res, label, cfg, headers, (o) => {
-      log.info('request', { client: label, method: req.method, path: t.parts.path, status: o.status, exit: exitValue(o.exit), bytes_in: o.bytesIn });
+      // LOG-04: http_status is the answer's, status the child's exit status.
+      log.info('request', { client: label, method: req.method, path: t.parts.path, http_status: o.status, status: o.exit.code ?? undefined, signal: o.exit.signal ?? undefined, bytes_in: o.bytesIn });
     });
     accept(ep, requestVars(req, cfg, 'request', t.parts), t.command);
   };
@@ -250,7 +253,7 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     onRequest(req, res).catch((e: Error) => {
-      daemon.log.error('request-error', { error: e.message });
+      daemon.log.error('request-error', { client: clientLabel(req, cfg), error: e.message });
       answer(res, 500, 'internal error');
     });
   };
@@ -272,12 +275,12 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
       : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
       : err.code === 'ECONNRESET' ? undefined
       : '400 Bad Request';
-    if (status) daemon.log.info('bad-request', { client: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`, status: status.slice(0, 3), error: err.code ?? err.message });
+    if (status) daemon.log.info('bad-request', { client: peerLabel(socket), http_status: Number(status.slice(0, 3)), error: err.code ?? err.message });
     if (status && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
   if (cfg.tls) {
-    server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
+    server.on('tlsClientError', (err: Error, socket: Socket) => daemon.log.warn('tls-error', { client: peerLabel(socket), error: err.message }));
   }
   const port = await daemon.listen(server, cfg.target, { tls: cfg.tls !== undefined });
   daemon.exitOnSignals(
