@@ -74,12 +74,12 @@ test('HTTP-30 the console in headless Chromium: the echo conversation of the REA
   await page.waitForSelector('#status.closed', { timeout: 15_000 });
   // The page closes on whichever comes first, the exit event or the DELETE's answer; the
   // daemon writes the exit event first (HTTP-27), so the page shows the script's own status.
-  assert.equal(await page.textContent('#status'), 'closed: code 143 (exit status 143)');
+  assert.equal(await page.textContent('#status'), 'ended: exit status 143');
   await eventually(() => existsSync(mark) && readFileSync(mark, 'utf8') === 'TERM\n', 'the script to get SIGTERM');
   assert.equal((d.stderr().match(/ start client=/g) ?? []).length, 1, 'one process, no EventSource reconnect ran another');
 });
 
-test('HTTP-30 HTTP-19 the console shows the exit event of a script that ends by itself', async () => {
+test('HTTP-30 HTTP-19 CORE-38 the console shows the exit event of a script that ends by itself', async () => {
   const d = await startDaemon('http', ['--port', '0', '--console', 'sh', '-c', 'read l; echo "got $l"; exit 5']);
   const b = await launch();
   const page = await b.newPage();
@@ -89,5 +89,6 @@ test('HTTP-30 HTTP-19 the console shows the exit event of a script that ends by 
   await page.press('#input', 'Enter');
   await page.waitForSelector('#status.closed', { timeout: 15_000 });
   assert.deepEqual(await page.$$eval('#log .out', (els) => els.map((e) => e.textContent)), ['got x']);
-  assert.equal(await page.textContent('#status'), 'closed: code 5 (exit status 5)');
+  // CORE-38: the same words as hamelin-ws's console for the same exit.
+  assert.equal(await page.textContent('#status'), 'ended: exit status 5');
 });

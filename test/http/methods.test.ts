@@ -37,7 +37,7 @@ test('HTTP-32 an HTTP/1.0 request: streamed without chunks or trailer, Connectio
   assert.doesNotMatch(r.head, /transfer-encoding|trailer|content-length/i);
   assert.match(r.head, /\r\nConnection: close/i);
   assert.equal(r.body, 'one\ntwo', 'the output as it is, ended by the close');
-  await d.waitLog(/request client=\S+ method=GET path=\/ status=200 exit=3/);
+  await d.waitLog(/request client=\S+ method=GET path=\/ http_status=200 status=3/);
   const again = await fetchText(d.port);
   assert.equal(again.trailers['hamelin-exit'], '3', 'still serving HTTP/1.1 with its trailer');
 });
@@ -72,7 +72,7 @@ test('HTTP-33 HEAD runs nothing: 200 with the head of a streamed answer and no b
   assert.match(r.head, /\r\nX-Content-Type-Options: nosniff/i);
   assert.doesNotMatch(r.head, /trailer/i);
   assert.equal(r.body, '');
-  await d.waitLog(/request client=\S+ method=HEAD path=\/ status=200 ran=nothing/);
+  await d.waitLog(/request client=\S+ method=HEAD path=\/ http_status=200 ran=nothing/);
   // HTTP/1.0 HEAD (curl -0 -I) was the other way to crash the daemon.
   const old = await raw(d.port, 'HEAD / HTTP/1.0\r\n\r\n');
   assert.match(old.head, /^HTTP\/1\.1 200 /);

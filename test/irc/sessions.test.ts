@@ -346,9 +346,10 @@ test('IRC-20 a child that does not read: 256 lines are held, the rest dropped wi
   const ola = await user('ola'); // in #t, so that the bot sees her QUIT at the end
   ola.say('bot', 'stall');
   const pid = pidFrom((await ola.waitPrivmsg('bot', /^hello ola pid=\d+$/)).text);
-  // 600 lines of 300 bytes: more than its stdin socket, the core's buffer and 256 held lines hold.
+  // 1500 lines of 300 bytes: more than its stdin socket (lines written together fill it with
+  // 200 KiB or more), the core's buffer and 256 held lines hold.
   const line = (i: number): string => `L${String(i).padStart(4, '0')} ${'x'.repeat(294)}`;
-  for (let i = 1; i <= 600; i++) ola.say('bot', line(i));
+  for (let i = 1; i <= 1500; i++) ola.say('bot', line(i));
   await bot.waitLog(/warn input-dropped client=ola reason="child not reading stdin" held=256/);
   writeFileSync(join(dir, `${pid}.go`), '');
   // Once the child reads again, input flows: a marker sent now and then gets through.
@@ -367,8 +368,8 @@ test('IRC-20 a child that does not read: 256 lines are held, the rest dropped wi
   const all = readFileSync(inFile, 'utf8').split('\n');
   const got = all.slice(1, all.findIndex((l) => l.startsWith('END')));
   assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => line(i + 1)), 'a prefix of what was sent, in order');
-  assert.ok(got.length >= 256 && got.length < 600, `${got.length} of 600 lines delivered`);
-  assert.equal(bot.stderr().match(/input-dropped client=ola /g)?.length, 1, `one warning for ${600 - got.length} dropped lines`);
+  assert.ok(got.length >= 256 && got.length < 1500, `${got.length} of 1500 lines delivered`);
+  assert.equal(bot.stderr().match(/input-dropped client=ola /g)?.length, 1, `one warning for ${1500 - got.length} dropped lines`);
   await ola.quit();
   await termSeen(dir, pid);
 });

@@ -57,7 +57,7 @@ const cases: [string, string[], number, RegExp][] = [
   ['NET-15 a command where PORT belongs', ['127.0.0.1', 'cat'], 2, /missing PORT: "cat" is not a port \(usage: hamelin-net \[options\] HOST PORT CMD\)$/],
   ['unknown flag', ['--bogus', '127.0.0.1', '0', 'cat'], 2, /Unknown argument: bogus/],
   ['bad number', ['--kill-after', 'soon', '127.0.0.1', '0', 'cat'], 2, /kill-after/],
-  ['negative number', ['--max-line', '-1', '127.0.0.1', '0', 'cat'], 2, /--max-line must be a non-negative number/],
+  ['negative number', ['--max-line', '-1', '127.0.0.1', '0', 'cat'], 2, /--max-line must be a whole number from 1 to/],
   ['bad log format', ['--log-format', 'xml', '127.0.0.1', '0', 'cat'], 2, /log-format/],
   ['option without its value', ['--kill-after'], 2, /--kill-after needs a value/],
   ['unresolvable host', ['no-such-host.invalid', '0', 'cat'], 1, /cannot listen on no-such-host\.invalid:0: host name does not resolve/],

@@ -31,7 +31,7 @@ test('TTY-16 TTY-04 TTY-05 log events: listening, waiting, start, end per sessio
   rmSync(flag); // so the settings are put back at the end
   // A SIGHUP while no session runs is logged, and the daemon waits on.
   process.kill(d.pid, 'SIGHUP');
-  await d.waitLog(/info hangup client=\S+ signal=SIGHUP session=false/);
+  await d.waitLog(/info hangup client=\S+ signal=SIGHUP had_session=false/);
   d.type('two\r');
   await d.waitFor('got [two]\r\n');
   d.type('exit 4\r');

@@ -4,10 +4,11 @@
  * `--help`, `--`, numbers such as `007` and empty strings included.
  */
 import yargs, { type Argv, type Options } from 'yargs';
-import { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
+import { checkCwd, resolveCommand, StartupError, type ResolvedCommand } from './command.js';
 import { Daemon } from './daemon.js';
 import { examplesBlock, helpWidth, manualPointer, wrapProse } from './help-text.js';
 import { Logger, type LogFormat } from './log.js';
+import { checkOptions, integer, seconds } from './option-rules.js';
 import { spawnLayer } from './spawn.js';
 import { VERSION } from './version.js';
 
@@ -26,11 +27,11 @@ export interface CommonOptions {
 }
 
 export const commonOptions: Record<string, Options> = {
-  'kill-after': { type: 'number', default: 5, describe: 'seconds between SIGTERM and SIGKILL to the process group', group: 'Session:' },
-  'max-line': { type: 'number', default: 1048576, describe: 'longest line held, in bytes; longer lines pass in pieces', group: 'Session:' },
-  'max-clients': { type: 'number', default: 1024, describe: 'clients at once; more are refused with a one-line message (0: no limit)', group: 'Session:' },
-  'idle-timeout': { type: 'number', default: 0, describe: 'seconds with no byte either way before SIGTERM (0: never)', group: 'Session:' },
-  timeout: { type: 'number', default: 0, describe: 'seconds a session may last, then SIGTERM; its output is still delivered (0: no limit)', group: 'Session:' },
+  'kill-after': seconds({ default: 5, describe: 'seconds between SIGTERM and SIGKILL to the process group', group: 'Session:' }),
+  'max-line': integer({ default: 1048576, describe: 'longest line held, in bytes; longer lines pass in pieces', group: 'Session:' }, 1, 1 << 30),
+  'max-clients': integer({ default: 1024, describe: 'clients at once; more are refused with a one-line message (0: no limit)', group: 'Session:' }, 0, 1 << 20),
+  'idle-timeout': seconds({ default: 0, describe: 'seconds with no byte either way before SIGTERM (0: never)', group: 'Session:' }),
+  timeout: seconds({ default: 0, describe: 'seconds a session may last, then SIGTERM; its output is still delivered (0: no limit)', group: 'Session:' }),
   'env-clear': { type: 'boolean', default: false, describe: 'start the child with only PATH, --pass-env and the H- variables', group: 'Session:' },
   // nargs 1: an array option must never swallow HOST, PORT or the command that follow it.
   'pass-env': { type: 'string', array: true, nargs: 1, default: [], describe: 'keep this variable with --env-clear (repeatable)', group: 'Session:' },
@@ -76,7 +77,8 @@ export function die(name: string, message: string, status = 2): never {
 }
 
 export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2)): ParsedCli<T> {
-  const { missing, help } = scanOptions(argv, { ...commonOptions, ...(spec.options ?? {}) });
+  const table = { ...commonOptions, ...(spec.options ?? {}) };
+  const { missing, help } = scanOptions(argv, table);
   if (missing && !help) die(spec.name, `--${missing} needs a value (see --help)`);
   const width = helpWidth();
   // With --help nothing is parsed: yargs only lays out the usage and the option table.
@@ -89,7 +91,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
       'populate--': false,
       'unknown-options-as-args': false,
     })
-    .options({ ...commonOptions, ...(spec.options ?? {}) })
+    .options(table)
     .strictOptions()
     .version(VERSION)
     .help()
@@ -118,12 +120,10 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
     const missing = [...positionals, 'CMD'].slice(rest.length);
     die(spec.name, `missing ${missing.join(' ')} (see --help)`);
   }
+  // CORE-35: every duration and count, shared or the front-end's own, by the rule in its table entry.
+  const bad = checkOptions(table, parsed);
+  if (bad) die(spec.name, bad);
   const options = camel(parsed) as unknown as CommonOptions & T;
-  for (const key of ['killAfter', 'maxLine', 'maxClients', 'idleTimeout', 'timeout'] as const) {
-    const v = options[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) die(spec.name, `--${kebab(key)} must be a non-negative number`);
-  }
-  if (options.maxLine < 1) die(spec.name, '--max-line must be at least 1');
   return { options, positionals: rest.slice(0, positionals.length), command: rest.slice(positionals.length) };
 }
 
@@ -132,6 +132,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
 export function createDaemon(name: string, options: CommonOptions, command: string[]): Daemon {
   let resolved: ResolvedCommand | undefined;
   try {
+    if (options.cwd !== undefined) checkCwd(options.cwd);
     if (command.length > 0) resolved = resolveCommand(command, options.cwd ?? process.cwd());
   } catch (e) {
     if (e instanceof StartupError) die(name, e.message, e.status);
@@ -167,10 +168,6 @@ function camel(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (!k.includes('-')) out[k] = v;
   return out;
-}
-
-function kebab(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /** --help: yargs's usage and option table, then the examples and the epilog laid out here. */

@@ -64,7 +64,9 @@ const SCRIPT = `
   }
 
   // A transport connects to the server and reports through three callbacks:
-  //   open(), output(text) once per output line, closed(code, reason).
+  //   open(), output(text) once per output line, closed(description).
+  // The description is the server's own words for the end (exit-description.ts, CORE-38):
+  // a WebSocket close reason, an SSE exit event's description; both consoles show it alike.
   // It returns { send(line), close() }. Add new transports to this table.
   var TRANSPORTS = {
     ws: function (url, cb) {
@@ -83,7 +85,7 @@ const SCRIPT = `
       };
       sock.onclose = function (ev) {
         if (partial) { cb.output(partial); partial = ''; }
-        cb.closed(ev.code, ev.reason);
+        cb.closed(ev.reason || 'connection closed (code ' + ev.code + ')');
       };
       return {
         send: function (text) { sock.send(CONFIG.binary ? text + '\\n' : text); },
@@ -99,21 +101,21 @@ const SCRIPT = `
       var base = u.origin + '/.hamelin/session/';
       var es = new EventSource(u.href);
       var id = null, done = false, queue = Promise.resolve();
-      function end(code, reason) {
+      function end(description) {
         if (done) return;
         done = true;
         es.close();
-        cb.closed(code, reason);
+        cb.closed(description);
       }
       es.addEventListener('session', function (ev) { id = ev.data; cb.open(); });
       es.onmessage = function (ev) { cb.output(ev.data); };
       es.addEventListener('exit', function (ev) {
         var info = {};
         try { info = JSON.parse(ev.data); } catch (e) { /* keep {} */ }
-        end(info.exit !== undefined ? info.exit : '?', info.description || '');
+        end(info.description || 'ended');
       });
       // No reconnects: a finished stream would only answer 204 (HTTP-21).
-      es.onerror = function () { end('error', 'event stream lost'); };
+      es.onerror = function () { end('event stream lost'); };
       return {
         send: function (text) {
           if (id === null || done) return;
@@ -122,10 +124,12 @@ const SCRIPT = `
           }).catch(function () {});
         },
         close: function () {
-          if (id === null) { end('closed', 'closed by user'); return; }
-          fetch(base + id, { method: 'DELETE' }).then(function (r) {
-            end(r.headers.get('Hamelin-Exit') || 'closed', 'closed by user');
-          }, function () { end('closed', 'closed by user'); });
+          if (id === null) { end('closed by user'); return; }
+          // The session's exit event (sent before the DELETE is answered, HTTP-27) says how it
+          // ended; the answer only ends a page whose stream is already gone.
+          fetch(base + id, { method: 'DELETE' }).then(function () {
+            setTimeout(function () { end('closed by user'); }, 1000);
+          }, function () { end('closed by user'); });
         }
       };
     }
@@ -151,8 +155,8 @@ const SCRIPT = `
           input.disabled = false; $('send').disabled = false; input.focus();
         },
         output: function (text) { line(text, 'out'); },
-        closed: function (code, reason) {
-          var what = 'closed: code ' + code + (reason ? ' (' + reason + ')' : '');
+        closed: function (description) {
+          var what = 'ended: ' + description;
           setStatus(what, 'closed');
           line(what, 'sys');
           if (current === t) current = null;

@@ -2,13 +2,14 @@
  * The daemon's own answer to a client it gives no session (CORE-19: the command cannot start,
  * CORE-20: busy). Both paths, the session's and the daemon's, end a client here, the same way.
  */
-import type { ClientEndpoint, EndpointEvents, ExitInfo } from './endpoint.js';
+import type { ClientEndpoint, EndpointEvents, ExitInfo, Framing } from './endpoint.js';
 
 const NO_EVENTS: EndpointEvents = { input: () => {}, inputEnd: () => {}, drain: () => {}, gone: () => {} };
 
-/** A line the daemon itself says to a client: fixed prefix, one line. */
-export function errorLine(framing: 'stream' | 'message', text: string): Buffer {
-  return Buffer.from(framing === 'stream' ? `hamelin: ${text}\n` : `hamelin: ${text}`);
+/** A line the daemon itself says to a client: fixed prefix, one line (a message on message
+ * framing, bytes ending in a newline otherwise). */
+export function errorLine(framing: Framing, text: string): Buffer {
+  return Buffer.from(framing === 'message' ? `hamelin: ${text}` : `hamelin: ${text}\n`);
 }
 
 /** Tell the client `text` and end it. An endpoint with `tell` answers in its transport's own

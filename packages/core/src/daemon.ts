@@ -68,17 +68,21 @@ export class Daemon {
   }
 
   /** Over the open-files limit a client is closed unserved and unlogged (fd-limit.ts), so say
-   * at startup when the limit cannot hold --max-clients sessions. */
+   * at startup when the limit cannot hold --max-clients sessions. With --max-clients 0 there is
+   * no other limit at all, so it is always said. */
   private warnIfFewDescriptors(): void {
     const room = descriptorRoom();
     const max = this.config.maxClients;
-    if (!room || max === 0 || room.sessions >= max) return;
+    if (!room || (max > 0 && room.sessions >= max)) return;
     this.log.warn('fd-limit', {
       limit: room.limit,
       open: room.open,
       sessions: room.sessions,
       max_clients: max,
-      message: `the open-files limit leaves room for about ${room.sessions} sessions; clients beyond that are closed unserved (raise it with ulimit -n, or lower --max-clients)`,
+      message:
+        max === 0
+          ? `--max-clients 0 sets no limit, but the open-files limit leaves room for about ${room.sessions} sessions; clients beyond that are closed unserved (raise it with ulimit -n, or set --max-clients)`
+          : `the open-files limit leaves room for about ${room.sessions} sessions; clients beyond that are closed unserved (raise it with ulimit -n, or lower --max-clients)`,
     });
   }
 
@@ -128,12 +132,46 @@ export class Daemon {
     return this.stopping;
   }
 
+  private readonly reloadHooks: (() => void | Promise<void>)[] = [];
+
+  /** Run `hook` on every reload (SIGHUP), after the log has been reopened. */
+  onReload(hook: () => void | Promise<void>): void {
+    this.reloadHooks.push(hook);
+  }
+
+  /**
+   * SIGHUP (CORE-34): reopen --log-file (logrotate renames it, then signals), then run the
+   * reload hooks. Sessions and the listener are untouched, and the daemon never exits for it.
+   */
+  async reload(): Promise<void> {
+    this.log.info('signal', { signal: 'SIGHUP' });
+    if (this.log.file !== undefined) {
+      try {
+        this.log.reopen();
+        this.log.info('log-reopen', { file: this.log.file });
+      } catch (e) {
+        this.log.error('log-reopen', { file: this.log.file, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+      }
+    }
+    for (const hook of this.reloadHooks) {
+      try {
+        await hook();
+      } catch (e) {
+        this.log.error('reload-failed', { error: (e as Error).message });
+      }
+    }
+  }
+
   /**
    * On SIGINT or SIGTERM (and any other `signals` a front-end adds, such as a terminal's
    * SIGQUIT): close the listener(s), end every session, exit 0.
    * A second signal while stopping exits at once, after a SIGKILL to every group.
+   * SIGHUP reloads (see `reload`) instead of killing the daemon, Node's default.
    */
   exitOnSignals(closeListeners: () => Promise<void> | void, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
+    process.on('SIGHUP', () => {
+      if (this.stopping === undefined) void this.reload();
+    });
     let signalled = false;
     const onSignal = (sig: NodeJS.Signals): void => {
       if (signalled) {

@@ -10,8 +10,12 @@
  * `message`: the transport carries discrete messages (WebSocket, IRC, SSE). One message
  * in is one line to the child (the core appends the newline); one line out is one message,
  * without its newline.
+ * `raw`: no line framing at all (CORE-33): each read or message from the client is written to
+ * the child's stdin at once, each read of the child's stdout is one `write` at once, bytes
+ * unchanged. Flow control is the same as `stream`. For binary protocols (length-prefixed
+ * frames) that a newline never ends: hamelin-ws --binary, hamelin-net --raw.
  */
-export type Framing = 'stream' | 'message';
+export type Framing = 'stream' | 'message' | 'raw';
 
 /** Why a client can no longer receive output. Every one of these means SIGTERM now (CORE-13). */
 export type GoneReason =

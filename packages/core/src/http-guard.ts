@@ -50,7 +50,7 @@ export function answerClientError(log: Logger, err: NodeJS.ErrnoException, socke
     // descriptor for good; `tls-error` logs it.
     : err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? undefined
     : '400 Bad Request';
-  if (status) log.info('bad-request', { client: socketLabel(socket), status: status.slice(0, 3), error: err.code ?? err.message });
+  if (status) log.info('bad-request', { client: socketLabel(socket), http_status: Number(status.slice(0, 3)), error: err.code ?? err.message });
   if (status && socket.writable) {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroySoon();
@@ -99,7 +99,7 @@ export class UnfinishedRequests {
   private refuse(socket: Socket): void {
     this.refusedSockets.add(socket);
     const reason = `too many unfinished requests (limit ${this.max})`;
-    this.log.warn('refused', { client: socketLabel(socket), status: 503, reason });
+    this.log.warn('refused', { client: socketLabel(socket), http_status: 503, reason });
     socket.on('error', () => {});
     if (this.tls) return void socket.destroy();
     const body = `503 Service Unavailable: ${reason}\n`;

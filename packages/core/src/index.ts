@@ -9,6 +9,8 @@ export { resolveCommand, StartupError, type ResolvedCommand } from './command.js
 export { signalGroup, groupAlive, whenGroupEmpty } from './process-group.js';
 export { parseCli, createDaemon, die, commonOptions, type CommonOptions, type CliSpec, type ParsedCli } from './cli.js';
 export { exitDescription } from './exit-description.js';
+export { seconds, integer, checkOptions, MAX_SECONDS } from './option-rules.js';
+export { LOG_EVENTS, LOG_FIELDS, checkLogLine, type EventRule, type FieldType } from './log-vocabulary.js';
 export { VERSION, SPEC_VERSION } from './version.js';
 export { listenOn, parsePort, describeTarget, removeSocketFile, type ListenTarget } from './listen.js';
 export { parseUnixMode, unixModeOption, DEFAULT_UNIX_MODE, UNIX_PATH_MAX } from './unix-socket.js';

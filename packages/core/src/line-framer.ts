@@ -6,6 +6,11 @@
  * per line. A partial line that grows to `maxLine` bytes is released as a piece without
  * waiting for its newline, so memory stays bounded and nothing is dropped. The bytes are
  * never altered: only the moment they are released is.
+ *
+ * The held partial line is one buffer of our own, grown by doubling, never a list of the
+ * reads it came in (CORE-32): a client trickling one byte per TCP segment made every read its
+ * own Buffer, about 100 bytes of memory for each byte held (8 sessions x 256 KiB took the
+ * daemon's RSS up by 208 MiB). Copying the tail of a read also lets that read's buffer go.
  */
 /**
  * What a released block is: `lines`, one or more whole lines, each with its newline; `piece`,
@@ -16,9 +21,13 @@
 export type Release = 'lines' | 'piece' | 'rest';
 export type Emit = (block: Buffer, kind: Release) => void;
 
+/** The first capacity of a held partial line; it doubles from here as the line grows. */
+const FIRST_CAPACITY = 256;
+
 export class LineFramer {
-  private pending: Buffer[] = [];
-  private pendingLen = 0;
+  /** The held partial line is `held[0, heldLen)`; released blocks never alias it. */
+  private held: Buffer | undefined;
+  private heldLen = 0;
   /** True once any line of this stream has gone out in pieces. */
   oversized = false;
 
@@ -32,42 +41,70 @@ export class LineFramer {
     const nl = chunk.lastIndexOf(10);
     if (nl >= 0) {
       const head = nl === chunk.length - 1 ? chunk : chunk.subarray(0, nl + 1);
-      const block = this.pendingLen === 0 ? head : Buffer.concat([...this.pending, head], this.pendingLen + head.length);
-      this.pending = [];
-      this.pendingLen = 0;
+      const block = this.heldLen === 0 ? head : Buffer.concat([this.held!.subarray(0, this.heldLen), head], this.heldLen + head.length);
+      this.drop();
       if (nl < chunk.length - 1) this.hold(chunk.subarray(nl + 1));
       this.emit(block, 'lines');
     } else {
       this.hold(chunk);
     }
-    while (this.pendingLen >= this.maxLine) this.releasePiece();
+    while (this.heldLen >= this.maxLine) this.releasePiece();
   }
 
   /** End of stream: a last line without a newline is still delivered (CORE-05). */
   flush(): void {
-    if (this.pendingLen === 0) return;
-    const rest = Buffer.concat(this.pending, this.pendingLen);
-    this.pending = [];
-    this.pendingLen = 0;
+    if (this.heldLen === 0) return;
+    const rest = this.take(this.heldLen);
     this.emit(rest, 'rest');
   }
 
   get buffered(): number {
-    return this.pendingLen;
+    return this.heldLen;
+  }
+
+  /** Bytes of memory the held line occupies (its buffer's capacity): at most twice what it
+   * holds, or one read past `maxLine`. */
+  get capacity(): number {
+    return this.held?.length ?? 0;
   }
 
   private hold(buf: Buffer): void {
     if (buf.length === 0) return;
-    this.pending.push(buf);
-    this.pendingLen += buf.length;
+    const need = this.heldLen + buf.length;
+    if (!this.held || need > this.held.length) {
+      // allocUnsafeSlow: a pooled slice would keep a shared 8 KiB slab alive for as long as
+      // a partial line waits for its newline.
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, FIRST_CAPACITY, Math.min(2 * (this.held?.length ?? 0), this.maxLine)));
+      if (this.held) this.held.copy(grown, 0, 0, this.heldLen);
+      this.held = grown;
+    }
+    buf.copy(this.held, this.heldLen);
+    this.heldLen = need;
+  }
+
+  /** The first `n` held bytes as a block of their own; what is left stays held. */
+  private take(n: number): Buffer {
+    const held = this.held!;
+    const rest = this.heldLen - n;
+    if (rest === 0) {
+      this.drop();
+      return held.subarray(0, n);
+    }
+    // The block leaves with the old buffer (a transport may keep it until written); the rest
+    // moves to a new one.
+    this.held = undefined;
+    this.heldLen = 0;
+    this.hold(held.subarray(n, n + rest));
+    return held.subarray(0, n);
+  }
+
+  private drop(): void {
+    this.held = undefined;
+    this.heldLen = 0;
   }
 
   private releasePiece(): void {
-    const all = Buffer.concat(this.pending, this.pendingLen);
-    const piece = all.subarray(0, this.maxLine);
-    const rest = all.subarray(this.maxLine);
-    this.pending = rest.length ? [rest] : [];
-    this.pendingLen = rest.length;
+    const piece = this.take(this.maxLine);
     if (!this.oversized) {
       this.oversized = true;
       this.onFirstOversize();

@@ -19,7 +19,7 @@ export interface LoggerOptions {
 }
 
 export class Logger {
-  private readonly fd: number;
+  private fd: number;
   private readonly ownsFd: boolean;
 
   constructor(private readonly opts: LoggerOptions) {
@@ -48,6 +48,24 @@ export class Logger {
 
   close(): void {
     if (this.ownsFd) closeSync(this.fd);
+  }
+
+  /** The --log-file, if any; undefined when logging to stderr. */
+  get file(): string | undefined {
+    return this.opts.file;
+  }
+
+  /**
+   * Open --log-file again by its name and write there from now on (CORE-34): after logrotate
+   * has renamed it, the old descriptor still points at the renamed file. The old one is closed
+   * only once the new one is open; on failure the old one is kept and the error thrown.
+   */
+  reopen(): void {
+    if (!this.ownsFd || !this.opts.file) return;
+    const fd = openSync(this.opts.file, 'a');
+    const old = this.fd;
+    this.fd = fd;
+    closeSync(old);
   }
 
   private write(level: LogLevel, event: string, fields: Fields): void {

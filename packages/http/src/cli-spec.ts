@@ -1,5 +1,5 @@
 /** hamelin-http's command line: the table --help and hamelin-http(1) are both made from. */
-import { cliManPage, unixModeOption, type CliSpec } from '@hamelin/core';
+import { cliManPage, seconds as duration, unixModeOption, type CliSpec } from '@hamelin/core';
 
 const httpOptions: CliSpec['options'] = {
   host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (:: for every interface)', group: 'Listening:' },
@@ -12,11 +12,11 @@ const httpOptions: CliSpec['options'] = {
   cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'let pages of this origin read the answers, and send requests (repeatable; * for any)', group: 'HTTP:' },
   origin: { type: 'string', array: true, nargs: 1, default: [], describe: "also let pages from this origin run the command (scheme://host[:port], host[:port], *.domain; repeatable; '*' for any); others get 403", group: 'HTTP:' },
   'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
-  'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' },
-  'read-timeout': { type: 'number', default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' },
-  'poll-timeout': { type: 'number', default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' },
-  'abandon-timeout': { type: 'number', default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' },
-  heartbeat: { type: 'number', default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' },
+  'header-timeout': duration({ default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' }, 0.1),
+  'read-timeout': duration({ default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' }),
+  'poll-timeout': duration({ default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' }, 0.1),
+  'abandon-timeout': duration({ default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' }),
+  heartbeat: duration({ default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' }),
   console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
   'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
 };

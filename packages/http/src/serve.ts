@@ -64,7 +64,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const safeMethod = (req: IncomingMessage, res: ServerResponse, path: string, headers: OutgoingHttpHeaders): void => {
     req.resume();
     const status = req.method === 'HEAD' ? 200 : 204;
-    log.info('request', { client: clientLabel(req, cfg), method: req.method, path, status, ran: 'nothing' });
+    log.info('request', { client: clientLabel(req, cfg), method: req.method, path, http_status: status, ran: 'nothing' });
     if (status === 200) res.writeHead(200, { ...headers, ...STREAM_HEAD });
     else res.writeHead(204, { ...headers, Allow: ALLOW });
     res.end();
@@ -76,7 +76,8 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     if (!cfg.dir) return { command: undefined, parts };
     const r = resolveDirRoute(cfg.dir, path);
     if ('error' in r) {
-      log.info('no-route', { path, status: r.error, reason: r.reason });
+      // LOG-05: a path that names nothing is a refusal, as in hamelin-ws.
+      log.warn('refused', { client: clientLabel(res.req, cfg), http_status: r.error, reason: r.reason, path });
       answer(res, r.error, r.error === 404 ? 'not found' : `bad path: ${r.reason}`, headers);
       return undefined;
     }
@@ -94,7 +95,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     const why = originRefusal(cfg.origin, { origin: h.origin, host: h.host, fetchSite: h['sec-fetch-site'] as string | undefined, tls: cfg.tls !== undefined });
     if (why === null) return false;
     req.resume();
-    log.warn('refused', { client: clientLabel(req, cfg), status: 403, reason: why });
+    log.warn('refused', { client: clientLabel(req, cfg), http_status: 403, reason: why });
     answer(res, 403, `forbidden: ${why}`, headers);
     return true;
   };
@@ -102,7 +103,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const busy = (res: ServerResponse, headers: OutgoingHttpHeaders): boolean => {
     if (!daemon.full) return false;
     const why = `too many clients (limit ${daemon.config.maxClients})`;
-    log.warn('refused', { reason: why });
+    log.warn('refused', { client: clientLabel(res.req, cfg), http_status: 503, reason: why });
     answer(res, 503, `busy: ${why}`, { ...headers, 'Retry-After': '1' });
     return true;
   };
@@ -114,7 +115,8 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   const plain = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders): void => {
     const label = clientLabel(req, cfg);
     const ep = new RequestEndpoint(req, res, label, cfg, headers, (o) => {
-      log.info('request', { client: label, method: req.method, path: t.parts.path, status: o.status, exit: exitValue(o.exit), bytes_in: o.bytesIn });
+      // LOG-04: http_status is the answer's, status the child's exit status.
+      log.info('request', { client: label, method: req.method, path: t.parts.path, http_status: o.status, status: o.exit.code ?? undefined, signal: o.exit.signal ?? undefined, bytes_in: o.bytesIn });
     });
     accept(ep, requestVars(req, cfg, 'request', t.parts), t.command);
   };
@@ -267,7 +269,7 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     onRequest(req, res).catch((e: Error) => {
-      daemon.log.error('request-error', { error: e.message });
+      daemon.log.error('request-error', { client: clientLabel(req, cfg), error: e.message });
       answer(res, 500, 'internal error');
     });
   };

@@ -190,9 +190,11 @@ export class IrcBot implements BotLink {
     });
     c.on('privmsg', (e) => this.onPrivmsg(e));
     c.on('irc error', (e) => {
-      // The server's ERROR after our own QUIT is the expected goodbye, not a problem.
-      if (this.state === 'stopped') this.log.info('server-closed', { reason: e.reason });
-      else this.log.warn('irc-error', { error: e.error, channel: e.channel, reason: e.reason });
+      // The server's ERROR after our own QUIT is the expected goodbye, not a problem. ngircd
+      // quotes the QUIT text in it ("shutting down"): the log's reason is the words (LOG-05).
+      const reason = typeof e.reason === 'string' ? e.reason.replace(/^"(.*)"$/s, '$1') : e.reason;
+      if (this.state === 'stopped') this.log.info('server-closed', { reason });
+      else this.log.warn('irc-error', { error: e.error, channel: e.channel, reason });
       if (e.channel && JOIN_REFUSED.has(e.error)) this.scheduleRejoin(e.channel);
     });
     c.on('unknown command', (cmd) => {

@@ -1,5 +1,5 @@
 /** hamelin-irc's command line: the table --help and hamelin-irc(1) are both made from. */
-import { cliManPage, commonOptions, type CliSpec } from '@hamelin/core';
+import { cliManPage, seconds, commonOptions, type CliSpec } from '@hamelin/core';
 
 const C = 'Connection:';
 const B = 'Bot:';
@@ -29,9 +29,9 @@ export const cliSpec: CliSpec = {
     'sasl-password-env': { type: 'string', describe: 'SASL password: from this environment variable', group: C },
     username: { type: 'string', describe: 'user name (ident) sent at registration (default: the nick)', group: C },
     realname: { type: 'string', default: 'hamelin-irc bot', describe: 'real name (gecos)', group: C },
-    'ping-timeout': { type: 'number', default: 120, describe: 'seconds without a line from the server before reconnecting', group: C },
-    'reconnect-max': { type: 'number', default: 300, describe: 'longest wait between reconnect attempts, in seconds', group: C },
-    'nick-retry': { type: 'number', default: 60, describe: 'seconds between attempts to reclaim the nick', group: C },
+    'ping-timeout': seconds({ default: 120, describe: 'seconds without a line from the server before reconnecting', group: C }, 1),
+    'reconnect-max': seconds({ default: 300, describe: 'longest wait between reconnect attempts, in seconds', group: C }, 1),
+    'nick-retry': seconds({ default: 60, describe: 'seconds between attempts to reclaim the nick', group: C }, 1),
     trigger: { type: 'string', describe: 'also take channel lines starting with this prefix, such as "!"; one ending in a letter or digit ("!quote") only as a whole word', group: B },
     'listen-all': { type: 'boolean', default: false, describe: 'take every channel line, addressed or not', group: B },
     prefix: { type: 'boolean', default: true, describe: 'start channel replies with "nick: " (--no-prefix: do not)', group: B },

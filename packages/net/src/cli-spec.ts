@@ -16,6 +16,7 @@ export const cliSpec: CliSpec = {
     'tls-cert': { type: 'string', describe: 'serve TLS with this PEM certificate (chain)', group: 'TLS:' },
     'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'TLS:' },
     'unix-mode': unixModeOption,
+    raw: { type: 'boolean', default: false, describe: 'no line framing: pass every read on at once, both ways (binary protocols)', group: 'Session:' },
   },
   examples: [
     ['hamelin-net 127.0.0.1 8080 grep --line-buffered filter', 'each connection gets its own grep'],

@@ -11,6 +11,7 @@ interface NetOptions {
   tlsCert?: string;
   tlsKey?: string;
   unixMode?: string;
+  raw: boolean;
 }
 
 try {
@@ -20,7 +21,7 @@ try {
   const target = parseListen(host, port ?? '', parseUnixMode(options.unixMode));
   const tls = readTlsFiles(options.tlsCert, options.tlsKey);
   const daemon = createDaemon(NAME, options, command);
-  await serve(daemon, target, tls);
+  await serve(daemon, target, tls, options.raw);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

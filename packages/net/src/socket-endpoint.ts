@@ -7,7 +7,7 @@
  * that ends our ability to deliver output means the client is gone.
  */
 import type { Socket } from 'node:net';
-import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
+import type { ClientEndpoint, EndpointEvents, ExitInfo, Framing } from '@hamelin/core';
 
 /** How long a finished session keeps reading (and dropping) client bytes before it
  * destroys the socket. Closing with unread input makes the kernel send RST, which can
@@ -15,7 +15,6 @@ import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
 const LINGER_MS = 2000;
 
 export class SocketEndpoint implements ClientEndpoint {
-  readonly framing = 'stream' as const;
   private finished = false;
   /** How the client went away before start(), while the process was being spawned. */
   private early: { reason: 'reset' | 'write-error' | 'closed'; detail?: string } | undefined;
@@ -23,6 +22,8 @@ export class SocketEndpoint implements ClientEndpoint {
   constructor(
     private readonly socket: Socket,
     readonly label: string,
+    /** `stream`, or `raw` with --raw (CORE-33). */
+    readonly framing: Extract<Framing, 'stream' | 'raw'> = 'stream',
   ) {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.early ??= { reason: err.code === 'ECONNRESET' ? 'reset' : 'write-error', detail: err.code ?? err.message };

@@ -30,11 +30,9 @@ export function installProcessHooks(h: ProcessHooks): void {
     // the user up). A --device line is nobody's controlling terminal, so a SIGHUP comes from
     // elsewhere, typically the shell the daemon was started from logging out: the user on the
     // line is still there, and the line's own hangup shows as EOF/EIO on the device.
-    if (!h.own) {
-      h.log.info('signal', { signal: 'SIGHUP', ignored: true });
-      return;
-    }
-    h.log.info('hangup', { client: h.path, signal: 'SIGHUP', session: h.hangup() });
+    // The core logs the signal and reopens the log (CORE-34) either way.
+    if (!h.own) return;
+    h.log.info('hangup', { client: h.path, signal: 'SIGHUP', had_session: h.hangup() });
   });
 }
 

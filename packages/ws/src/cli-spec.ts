@@ -1,5 +1,5 @@
 /** hamelin-ws's command line: the table --help and hamelin-ws(1) are both made from. */
-import { cliManPage, unixModeOption, type CliSpec } from '@hamelin/core';
+import { cliManPage, seconds, unixModeOption, type CliSpec } from '@hamelin/core';
 
 const wsOptions: CliSpec['options'] = {
   host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
@@ -12,8 +12,8 @@ const wsOptions: CliSpec['options'] = {
   origin: { type: 'string', requiresArg: true, describe: "also allow pages from these Origins (scheme://host[:port], host[:port], *.domain; comma-separated or repeated; '*' for any); others get 403", group: 'WebSocket:' },
   'same-origin': { type: 'boolean', default: false, describe: 'only pages of this host: refuse (403) a handshake without an Origin or with another one', group: 'WebSocket:' },
   'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
-  'ping-interval': { type: 'number', default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' },
-  'header-timeout': { type: 'number', default: 10, describe: 'seconds to receive a handshake request, else 408', group: 'WebSocket:' },
+  'ping-interval': seconds({ default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' }),
+  'header-timeout': seconds({ default: 10, describe: 'seconds to receive a handshake request, else 408', group: 'WebSocket:' }, 0.1),
   'max-handshakes': { type: 'number', default: 256, describe: 'connections at once whose handshake request has not arrived in full; more are refused (0: no limit)', group: 'WebSocket:' },
   dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
   console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },

@@ -69,7 +69,7 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if ('status' in r) {
-      daemon.log.warn('refused', { client: clientLabel(req), status: r.status, reason: r.reason });
+      daemon.log.warn('refused', { client: clientLabel(req), http_status: r.status, reason: r.reason });
       return answer(r.status, `${r.status} ${STATUS_CODES[r.status]}\n`);
     }
     if (!opts.console) return answer(426, 'hamelin-ws: this is a WebSocket endpoint (connect with ws://, or start with --console for a browser page)\n', undefined, { Upgrade: 'websocket' });
@@ -84,7 +84,7 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
   /** `why` is logged; the client is told it only when `tell` (a --dir path is answered with
    * the status alone, so that a prober cannot tell a missing file from one it may not run). */
   const refuse = (socket: Duplex, req: IncomingMessage, status: number, why: string, tell = true): void => {
-    daemon.log.warn('refused', { client: clientLabel(req), status, reason: why });
+    daemon.log.warn('refused', { client: clientLabel(req), http_status: status, reason: why });
     const body = tell ? `${status} ${STATUS_CODES[status]}: ${why}\n` : `${status} ${STATUS_CODES[status]}\n`;
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +

@@ -2,9 +2,9 @@
  * One WebSocket connection as a hamelin client endpoint (WS-03 .. WS-11).
  *
  * Text mode (`message` framing): one text message in is one line to the child, one line of
- * output is one text message. Binary mode (`--binary`, `stream` framing): raw bytes both
- * ways, every message's payload goes to stdin as it is, output goes out in binary messages
- * at whatever boundaries the core chooses (line-aligned blocks).
+ * output is one text message. Binary mode (`--binary`, `raw` framing, CORE-33): raw bytes both
+ * ways, every message's payload goes to stdin at once as it is, each read of the child's
+ * stdout goes out at once as one binary message.
  */
 import { isUtf8 } from 'node:buffer';
 import type { WebSocket } from 'ws';
@@ -25,7 +25,7 @@ export interface WsEndpointOptions {
 }
 
 export class WsEndpoint implements ClientEndpoint {
-  readonly framing: 'message' | 'stream';
+  readonly framing: 'message' | 'raw';
   private events: EndpointEvents | undefined;
   private finished = false;
   private closed = false;
@@ -39,7 +39,7 @@ export class WsEndpoint implements ClientEndpoint {
     readonly label: string,
     private readonly opts: WsEndpointOptions,
   ) {
-    this.framing = opts.binary ? 'stream' : 'message';
+    this.framing = opts.binary ? 'raw' : 'message';
     // Until start(), errors must not crash the daemon.
     ws.on('error', noop);
     ws.on('pong', () => (this.awaitingPong = false));
