@@ -38,7 +38,7 @@ test('HTTP-34 a request from another origin runs nothing: 403, logged, no proces
   // What a browser sends for an <img>, a <script> or a link from another site: no Origin.
   assert.equal((await curl(d.port, ['-H', 'Sec-Fetch-Site: cross-site'])).status, 403);
   assert.equal((await curl(d.port, ['-H', 'Sec-Fetch-Site: same-site', '-H', 'Sec-Fetch-Mode: navigate'])).status, 403);
-  await d.waitLog(/warn refused client=127\.0\.0\.1:\d+ status=403 reason="Origin http:\/\/evil\.example not allowed/);
+  await d.waitLog(/warn refused client=127\.0\.0\.1:\d+ http_status=403 reason="Origin http:\/\/evil\.example not allowed/);
   assert.equal(starts(d.stderr()), 0, 'no process for any of them');
 
   // A session opened by the daemon's own page is not reachable from another origin either.

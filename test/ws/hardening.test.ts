@@ -37,7 +37,7 @@ test('WS-22 by default a handshake from another origin is refused 403 before the
   assert.equal(await curlUpgrade(d.port, 'null'), 403, 'an opaque origin');
   assert.equal(await curlUpgrade(d.port, undefined, 'Sec-Fetch-Site: cross-site'), 403, 'no Origin, but a browser says another site sent it');
   assert.equal(await handshakeStatus(url(d.port), { Origin: 'http://evil.example' }), 403);
-  await d.waitLog(/warn refused client=127\.0\.0\.1:\d+ status=403 reason="Origin http:\/\/evil\.example not allowed/);
+  await d.waitLog(/warn refused client=127\.0\.0\.1:\d+ http_status=403 reason="Origin http:\/\/evil\.example not allowed/);
   assert.equal(starts(d.stderr()), 0, 'no process for a refused handshake');
   assert.equal(await handshakeStatus(url(d.port), { Origin: own }), 101, 'the daemon\'s own page');
   assert.equal(await handshakeStatus(url(d.port)), 101, 'a program sends no Origin');
@@ -151,7 +151,7 @@ test('WS-25 a handshake request not finished within --header-timeout is answered
   await Promise.all([c.closed, silent.closed]);
   assert.match(c.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
   assert.match(silent.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/, 'a connection that sent nothing too');
-  await d.waitLog(/info bad-request client=127\.0\.0\.1:\d+ status=408/);
+  await d.waitLog(/info bad-request client=127\.0\.0\.1:\d+ http_status=408/);
   assert.equal(starts(d.stderr()), 0);
 });
 
@@ -193,7 +193,7 @@ test('WS-26 --max-handshakes: past the limit a connection is answered 503 and cl
   await extra.closed;
   assert.match(extra.received(), /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*too many unfinished requests \(limit 5\)/);
   assert.equal(await handshakeStatus(url(d.port)), 503, 'a whole handshake on a refused connection is not served');
-  await d.waitLog(/warn refused client=127\.0\.0\.1:\d+ status=503 reason="too many unfinished requests \(limit 5\)"/);
+  await d.waitLog(/warn refused client=127\.0\.0\.1:\d+ http_status=503 reason="too many unfinished requests \(limit 5\)"/);
   held[0]!.socket.destroy();
   await eventually(async () => (await handshakeStatus(url(d.port))) === 101, 'a freed slot');
   for (const h of held) h.socket.destroy();

@@ -61,6 +61,12 @@ export const LOG_FIELDS: Readonly<Record<string, FieldType>> = {
   channel: 'string',
   by: 'string',
   account: 'string',
+  // The spawn layer (CORE-28, CORE-30).
+  spawn: 'string', // prebuilt, compiled or child_process, on the listening line
+  layer: 'string',
+  from: 'string',
+  to: 'string',
+  restarts: 'number',
   // Terminal.
   respawn: 'boolean',
   wait: 'boolean',
@@ -81,6 +87,11 @@ const error = ['error'] as const;
 export const LOG_EVENTS: Readonly<Record<string, EventRule>> = {
   // Every daemon: its own life (core).
   listening: { levels: info, required: ['address'] },
+  'spawn-layer': { levels: warn, required: ['layer', 'reason'] },
+  'spawn-helper-died': { levels: error, required: ['pid', 'reason'] },
+  'spawn-helper-restarted': { levels: warn, required: ['pid', 'layer'] },
+  'spawn-layer-changed': { levels: warn, required: ['from', 'to', 'reason'] },
+  'protocol-dropped': { levels: warn, required: ['command', 'limit'] },
   'accept-error': { levels: error, required: ['error'] },
   'fd-limit': { levels: warn, required: ['limit', 'open', 'sessions', 'max_clients', 'message'] },
   signal: { levels: info, required: ['signal'] },

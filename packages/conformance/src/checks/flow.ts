@@ -18,8 +18,8 @@ export interface FlowProbe {
 
 /** Growth of the daemon's resident memory CORE-07 accepts while 32 MiB wait to move each way: the
  * line limit (1 MiB) and the transport's buffers per direction, with room for the allocator (hamelin
- * measured +1 to +6.4 MiB on net, ws and http; a daemon holding 16 MiB per direction fails). */
-const CORE_FLOW: FlowProbe = { boundKb: 8 * 1024, chunk: MiB, push: FLOOD };
+ * measured +1 to +6.4 MiB on net, ws and http; a daemon holding 32 MiB per direction fails). */
+const CORE_FLOW: FlowProbe = { boundKb: 12 * 1024, chunk: MiB, push: FLOOD };
 
 /** The child writes 32 MiB of lines to a client that reads nothing: it must block with the
  * daemon's memory bounded, and all of it must arrive once the client reads. */

@@ -20,7 +20,7 @@ async function closedWith(ctx: Ctx, c: Conn, ms = 5000): Promise<{ code: number;
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MiB = 1 << 20;
 /** WS-11 lets the daemon hold 256 KiB for a client; this leaves room for its allocator. */
-const WS11_RSS_BOUND_KB = 8 * 1024;
+const WS11_RSS_BOUND_KB = 12 * 1024;
 
 /** The status a raw request gets, or why it got none. */
 async function statusOf(d: DaemonRun, request: string, tls = d.addr.tls): Promise<string> {
