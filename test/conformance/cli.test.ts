@@ -99,10 +99,10 @@ test('options needed by a check go where the daemon command line can take them',
   assert.deepEqual(place(['d', '{options}', '-p', '{port}', '{command}']), ['d', '--kill-after=2', '-p', '4000', 'probe', 'x']);
 });
 
-test('--version: the suite\'s name and version on stdout, exit 0 (CORE-27 asks it of every daemon)', () => {
+test('--version: the suite\'s version on stdout, as every daemon prints it, exit 0 (CORE-27 asks it of every daemon)', () => {
   const r = cli('--version');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^hamelin-conformance \d+\.\d+\.\d+\n$/);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
 test('a daemon that cannot start at all is one line on stderr and exit 2 before any check, not a failure of every check', () => {

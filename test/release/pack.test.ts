@@ -173,7 +173,7 @@ async function startInstalled(args: string[], extraEnv: Record<string, string> =
     daemon.stderr!.destroy(); // a session left behind would hold the pipe open
     daemons.delete(daemon);
   });
-  const listening = await eventually(() => /info listening .*port=(\d+)/.exec(log), `the listening line; log:\n${log}`, 20_000);
+  const listening = await eventually(() => /info listening .*port=(\d+).*/.exec(log), `the listening line; log:\n${log}`, 20_000);
   return { daemon, log: () => log, port: Number(listening[1]), spawnLayer: /spawn=(\S+)/.exec(listening[0])?.[1] ?? '(not logged)' };
 }
 

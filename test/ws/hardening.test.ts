@@ -161,7 +161,7 @@ test('WS-25 with TLS: a connection that never starts its TLS handshake is closed
   const base = await settledDescriptors(pid);
   const idle = [halfOpen(d.port, ''), halfOpen(d.port, '')];
   await Promise.all(idle.map((c) => c.closed));
-  await d.waitLog(/tls-error error="TLS handshake timeout"/);
+  await d.waitLog(/tls-error client=127\.0\.0\.1:\d+ error=ERR_TLS_HANDSHAKE_TIMEOUT/);
   await eventually(() => descriptors(pid) <= base, `descriptors back to ${base}`);
 });
 

@@ -38,7 +38,7 @@ const parser = yargs(help ? [] : own)
   .strictOptions()
   .help()
   .alias('h', 'help')
-  .version('version', 'print the version and exit', `${NAME} ${VERSION}`)
+  .version(VERSION)
   .wrap(helpWidth())
   .fail((msg, err) => die((msg || err?.message || 'bad arguments').split('\n')[0]!));
 if (help) {
