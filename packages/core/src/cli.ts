@@ -22,6 +22,9 @@ export interface CommonOptions {
   logFile: string | undefined;
   logFormat: LogFormat;
   quiet: boolean;
+  admin: string | undefined;
+  agent: string | undefined;
+  drainTimeout: number;
 }
 
 export const commonOptions: Record<string, Options> = {
@@ -37,6 +40,9 @@ export const commonOptions: Record<string, Options> = {
   'log-file': { type: 'string', describe: 'append the daemon log to this file instead of stderr', group: 'Logging:' },
   'log-format': { choices: ['text', 'json'], default: 'text', describe: 'daemon log format', group: 'Logging:' },
   quiet: { type: 'boolean', default: false, describe: 'log only warnings and errors', group: 'Logging:' },
+  admin: { type: 'string', describe: 'serve /healthz, /metrics and POST /drain on HOST:PORT or unix:PATH', group: 'Operation:' },
+  agent: { type: 'string', describe: "answer HAProxy's agent-check on PORT (127.0.0.1) or HOST:PORT", group: 'Operation:' },
+  'drain-timeout': { type: 'number', default: 300, describe: 'seconds a drain (SIGUSR2, POST /drain) waits for live sessions, then shuts down (0: no limit)', group: 'Operation:' },
 };
 
 export interface CliSpec {
@@ -111,7 +117,7 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
     die(spec.name, `missing ${missing.join(' ')} (see --help)`);
   }
   const options = camel(parsed) as unknown as CommonOptions & T;
-  for (const key of ['killAfter', 'maxLine', 'maxClients', 'idleTimeout', 'timeout'] as const) {
+  for (const key of ['killAfter', 'maxLine', 'maxClients', 'idleTimeout', 'timeout', 'drainTimeout'] as const) {
     const v = options[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) die(spec.name, `--${kebab(key)} must be a non-negative number`);
   }

@@ -12,6 +12,7 @@ import { baseEnv, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars 
 import type { Logger } from './log.js';
 import { signalGroup } from './process-group.js';
 import { sayAndFinish } from './daemon-says.js';
+import type { DaemonObserver, DaemonState, DaemonView, RefusalReason } from './observer.js';
 import { Session, type SessionLimits } from './session.js';
 import { VERSION } from './version.js';
 
@@ -26,6 +27,8 @@ export interface DaemonConfig {
   /** 0 for no limit. */
   maxClients: number;
   log: Logger;
+  /** The service's name in a `hamelin` process, for metrics; default: the command word. */
+  service?: string | undefined;
 }
 
 export class Daemon {
@@ -33,8 +36,76 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   /** The client-independent part of every child's environment (env.ts: baseEnv). */
   private base: SharedEnv | undefined;
+  private draining = false;
+  private readonly observers = new Set<DaemonObserver>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(readonly config: DaemonConfig) {}
+
+  /** Watch this daemon's events (the admin endpoint's metrics); returns the unsubscribe. */
+  observe(o: DaemonObserver): () => void {
+    this.observers.add(o);
+    return () => this.observers.delete(o);
+  }
+
+  private emit<K extends keyof DaemonObserver>(event: K, ...args: Parameters<NonNullable<DaemonObserver[K]>>): void {
+    for (const o of this.observers) (o[event] as ((...a: unknown[]) => void) | undefined)?.(...args);
+  }
+
+  get state(): DaemonState {
+    return this.stopping ? 'stopping' : this.draining ? 'draining' : 'accepting';
+  }
+
+  /** A read-only view for health checks and metrics. */
+  get view(): DaemonView {
+    const d = this;
+    return {
+      name: d.config.name,
+      get service() {
+        return d.config.service ?? d.config.command?.argv0 ?? 'dir';
+      },
+      get state() {
+        return d.state;
+      },
+      get active() {
+        return d.sessions.size;
+      },
+      maxClients: d.config.maxClients,
+    };
+  }
+
+  /**
+   * Why a new client would be refused now, or undefined. A front-end that refuses before the
+   * handshake (HTTP 503 before a WebSocket upgrade) asks this and reports it with `refused`.
+   */
+  get refusal(): { reason: RefusalReason; text: string } | undefined {
+    if (this.stopping) return { reason: 'shutting-down', text: 'shutting down' };
+    if (this.draining) return { reason: 'draining', text: 'draining' };
+    if (this.config.maxClients > 0 && this.sessions.size >= this.config.maxClients) {
+      return { reason: 'max-clients', text: `too many clients (limit ${this.config.maxClients})` };
+    }
+    return undefined;
+  }
+
+  /** Count a refusal that a front-end made itself (see `refusal`). */
+  refused(reason: RefusalReason): void {
+    this.emit('refused', reason);
+  }
+
+  /**
+   * OPS-05: take no new client; live sessions go on. Resolves once the last one has ended.
+   * Closing the listener is the front-end's part (its serve handle).
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    return this.idle();
+  }
+
+  /** Resolves when no session is live. */
+  idle(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
 
   get log(): Logger {
     return this.config.log;
@@ -43,7 +114,7 @@ export class Daemon {
   /** True when a new client would be refused; front-ends that can answer before a
    * handshake (HTTP 503 before a WebSocket upgrade) ask this first. */
   get full(): boolean {
-    return this.stopping !== undefined || (this.config.maxClients > 0 && this.sessions.size >= this.config.maxClients);
+    return this.refusal !== undefined;
   }
 
   /**
@@ -89,10 +160,18 @@ export class Daemon {
       { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs },
       this.config.limits,
       this.config.log,
+      { longLine: (direction) => this.emit('longLine', direction) },
     );
     this.sessions.add(session);
-    void session.done.then(() => this.sessions.delete(session));
-    return session.start().then(() => session);
+    void session.done.then((result) => {
+      this.sessions.delete(session);
+      this.emit('sessionEnded', result);
+      if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
+    return session.start().then(() => {
+      if (session.pid !== undefined) this.emit('sessionStarted');
+      return session;
+    });
   }
 
   /**
@@ -100,8 +179,9 @@ export class Daemon {
    * and is closed. Queueing would hold sockets open with no feedback and no bound.
    */
   private refuse(endpoint: ClientEndpoint): void {
-    const why = this.stopping ? 'shutting down' : `too many clients (limit ${this.config.maxClients})`;
+    const { reason, text: why } = this.refusal ?? { reason: 'max-clients' as const, text: 'busy' };
     this.log.warn('refused', { client: endpoint.label, reason: why });
+    this.refused(reason);
     sayAndFinish(endpoint, `busy: ${why}`, { code: null, signal: null, refused: why });
   }
 

@@ -14,3 +14,6 @@ export { listenOn, parsePort, describeTarget, removeSocketFile, readTlsFiles, ty
 export { resolveDirRoute, type DirRoute, type DirRouteError } from './dir-route.js';
 export { consolePage, type ConsolePageOptions } from './console-page.js';
 export { spawnChild, spawnLayer, type Child, type SpawnRequest, type SpawnOutcome } from './spawn.js';
+export type { DaemonObserver, DaemonState, DaemonView, RefusalReason } from './observer.js';
+export type { ServeHandle } from './serve-handle.js';
+export { ProcessControl, runUntilDone, type ProcessControlOptions } from './process-control.js';

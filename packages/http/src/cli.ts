@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parsePort, ProcessControl, runUntilDone, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { startOps } from '@hamelin/admin';
 import { statSync } from 'node:fs';
 import type { HttpConfig } from './config.js';
 import { serve } from './serve.js';
@@ -106,7 +107,10 @@ try {
   const daemon = createDaemon(NAME, options, command);
   // --timeout is the core's session option (CORE-25); the 504 answer only quotes it.
   cfg.timeoutMs = daemon.config.limits.timeoutMs ?? 0;
-  await serve(daemon, cfg);
+  const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
+  await startOps(control, options);
+  control.add(await serve(daemon, cfg));
+  runUntilDone(control);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

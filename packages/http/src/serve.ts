@@ -19,6 +19,7 @@ import {
   type Daemon,
   type HVars,
   type ResolvedCommand,
+  type ServeHandle,
 } from '@hamelin/core';
 import { PREFIX, type HttpConfig } from './config.js';
 import { RequestEndpoint } from './request-endpoint.js';
@@ -26,10 +27,18 @@ import { ALLOW, answer, corsHeaders, exitValue, preflight, STREAM_HEAD } from '.
 import { ID_PATTERN, newSessionId, PollEndpoint, SessionRegistry, SseEndpoint } from './sessions.js';
 import { clientLabel, requestVars, type Mode, type RequestParts } from './vars.js';
 
-export interface HttpServer {
+export interface HttpServer extends ServeHandle {
   server: Server;
   port: number;
   registry: SessionRegistry;
+}
+
+/** Extra for a listener shared with hamelin-ws (the `hamelin` command): upgrade requests go
+ * there, everything else is HTTP. */
+export interface HttpServeExtras {
+  onUpgrade?: (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
+  /** Ends the upgrade side's sessions when the listener closes. */
+  closeUpgrades?: () => Promise<void>;
 }
 
 interface Target {
@@ -79,9 +88,11 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   };
 
   const busy = (res: ServerResponse, headers: OutgoingHttpHeaders): boolean => {
-    if (!daemon.full) return false;
-    const why = `too many clients (limit ${daemon.config.maxClients})`;
+    const refusal = daemon.refusal;
+    if (!refusal) return false;
+    const why = refusal.text;
     log.warn('refused', { reason: why });
+    daemon.refused(refusal.reason);
     answer(res, 503, `busy: ${why}`, { ...headers, 'Retry-After': '1' });
     return true;
   };
@@ -236,7 +247,7 @@ function sendPage(res: ServerResponse, html: string, headers: OutgoingHttpHeader
   res.end(body);
 }
 
-export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer> {
+export async function serve(daemon: Daemon, cfg: HttpConfig, extras: HttpServeExtras = {}): Promise<HttpServer> {
   const registry = new SessionRegistry();
   const onRequest = handler(daemon, cfg, registry);
   const options = {
@@ -279,16 +290,26 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
   if (cfg.tls) {
     server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
   }
+  if (extras.onUpgrade) server.on('upgrade', extras.onUpgrade);
   const port = await daemon.listen(server, cfg.target, { tls: cfg.tls !== undefined });
-  daemon.exitOnSignals(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        removeSocketFile(cfg.target);
-        // Streams end as their sessions end; whatever is still open after that is cut.
-        void daemon.shutdown().then(() => setTimeout(() => server.closeAllConnections(), 200).unref());
-      }),
-  );
-  return { server, port, registry };
+  let stopped = false;
+  const stopAccepting = (): Promise<void> => {
+    if (!stopped) {
+      stopped = true;
+      server.close();
+      server.closeIdleConnections();
+      removeSocketFile(cfg.target);
+    }
+    return Promise.resolve();
+  };
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      await stopAccepting();
+      // Streams end as their sessions end; whatever is still open after that is cut.
+      await Promise.all([daemon.shutdown(), extras.closeUpgrades?.()]);
+      await new Promise((r) => setTimeout(r, 200).unref());
+      server.closeAllConnections();
+    })());
+  return { daemon, server, port, registry, stopAccepting, close };
 }

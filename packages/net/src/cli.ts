@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-net [options] HOST PORT CMD [ARGS...] | hamelin-net [options] unix:PATH CMD [ARGS...] */
-import { createDaemon, die, parseCli, readTlsFiles, StartupError } from '@hamelin/core';
+import { createDaemon, die, parseCli, ProcessControl, runUntilDone, readTlsFiles, StartupError } from '@hamelin/core';
+import { startOps } from '@hamelin/admin';
 import { parseListen } from './address.js';
 import { serve } from './serve.js';
 
@@ -31,7 +32,10 @@ try {
   const target = parseListen(host, port ?? '');
   const tls = readTlsFiles(options.tlsCert, options.tlsKey);
   const daemon = createDaemon(NAME, options, command);
-  await serve(daemon, target, tls);
+  const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
+  await startOps(control, options);
+  control.add(await serve(daemon, target, tls));
+  runUntilDone(control);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

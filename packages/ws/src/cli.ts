@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
 import { statSync } from 'node:fs';
-import { createDaemon, die, parseCli, parsePort, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { createDaemon, die, parseCli, parsePort, ProcessControl, runUntilDone, readTlsFiles, StartupError, type ListenTarget } from '@hamelin/core';
+import { startOps } from '@hamelin/admin';
 import { parseOriginList } from './origin.js';
 import { serve } from './serve.js';
 
@@ -86,7 +87,9 @@ try {
   const tls = readTlsFiles(options.tlsCert, options.tlsKey);
   // With --dir there is no command: each request names its own.
   const daemon = createDaemon(NAME, options, command);
-  await serve(daemon, {
+  const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
+  await startOps(control, options);
+  control.add(await serve(daemon, {
     target,
     tls,
     origin: { allowed: parseOriginList(list(options.origin)), sameOrigin: options.sameOrigin },
@@ -96,7 +99,8 @@ try {
     dir: options.dir,
     console: options.console,
     passHeaders: new Set(list(options.passHeader).map((h) => h.toLowerCase())),
-  });
+  }));
+  runUntilDone(control);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

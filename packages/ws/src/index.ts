@@ -1,4 +1,4 @@
-export { serve, type WsServeOptions } from './serve.js';
+export { serve, wsHandlers, type WsServeOptions, type WsHandlers, type WsServeHandle } from './serve.js';
 export { WsEndpoint, type WsEndpointOptions } from './ws-endpoint.js';
 export { closeFor, type CloseFrame } from './close-code.js';
 export { checkOrigin, parseOriginList, type OriginPolicy } from './origin.js';

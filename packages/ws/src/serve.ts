@@ -14,6 +14,7 @@ import {
   type HVars,
   type ListenTarget,
   type ResolvedCommand,
+  type ServeHandle,
 } from '@hamelin/core';
 import { checkOrigin, type OriginPolicy } from './origin.js';
 import { clientLabel, wsVars } from './vars.js';
@@ -38,7 +39,16 @@ const noop = (): void => {};
 
 type Route = { command?: ResolvedCommand; scriptName?: string; pathInfo?: string } | { status: 400 | 404; reason: string };
 
-export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Server> {
+/** The WebSocket side of a listener: its plain-request and upgrade handlers, and its end. An
+ * HTTP listener may carry it on the same port (the `hamelin` command: upgrades to ws). */
+export interface WsHandlers {
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Stop pinging, end every session, and wait (2 s at most) for the close frames to go out. */
+  close(): Promise<void>;
+}
+
+export function wsHandlers(daemon: Daemon, opts: Omit<WsServeOptions, 'target'>): WsHandlers {
   const tls = opts.tls !== undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessage, perMessageDeflate: false, clientTracking: false });
   const live = new Set<WsEndpoint>();
@@ -96,19 +106,15 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     if ('status' in r) return refuse(socket, req, r.status, r.reason, false);
     const bad = checkOrigin(opts.origin, req.headers.origin, req.headers.host, tls);
     if (bad) return refuse(socket, req, 403, bad);
-    if (daemon.full) return refuse(socket, req, 503, `too many clients (limit ${daemon.config.maxClients})`);
+    const busy = daemon.refusal;
+    if (busy) {
+      daemon.refused(busy.reason);
+      return refuse(socket, req, 503, busy.text);
+    }
     const label = clientLabel(req);
     const vars = wsVars(req, { tls, passHeaders: opts.passHeaders, scriptName: r.scriptName, pathInfo: r.pathInfo });
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => startSession(ws, label, vars, r.command));
   };
-
-  const server: Server = opts.tls ? createTlsServer({ ...opts.tls }, onRequest) : createServer(onRequest);
-  server.on('upgrade', onUpgrade);
-  server.on('clientError', (_err, socket: Duplex) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-  if (tls) server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
 
   let pinger: NodeJS.Timeout | undefined;
   if (opts.pingInterval > 0) {
@@ -118,16 +124,55 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<Serve
     pinger.unref();
   }
 
-  await daemon.listen(server, opts.target, opts.target.kind === 'unix' ? {} : { tls });
-  daemon.exitOnSignals(async () => {
-    clearInterval(pinger);
-    server.close();
-    removeSocketFile(opts.target);
-    // Every session ends with its close frame; give clients a moment to take it.
-    await daemon.shutdown();
-    const closed = Promise.all([...live].map((ep) => new Promise<void>((r) => ep.onClose(r))));
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
-    server.closeAllConnections();
+  return {
+    onRequest,
+    onUpgrade,
+    close: async () => {
+      clearInterval(pinger);
+      // Every session ends with its close frame; give clients a moment to take it.
+      await daemon.shutdown();
+      const closed = Promise.all([...live].map((ep) => new Promise<void>((r) => ep.onClose(r))));
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    },
+  };
+}
+
+export interface WsServeHandle extends ServeHandle {
+  readonly server: Server;
+}
+
+export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<WsServeHandle> {
+  const tls = opts.tls !== undefined;
+  const ws = wsHandlers(daemon, opts);
+  const server: Server = opts.tls ? createTlsServer({ ...opts.tls }, ws.onRequest) : createServer(ws.onRequest);
+  server.on('upgrade', ws.onUpgrade);
+  server.on('clientError', (_err, socket: Duplex) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
-  return server;
+  if (tls) server.on('tlsClientError', (err: Error) => daemon.log.warn('tls-error', { error: err.message }));
+
+  const port = await daemon.listen(server, opts.target, opts.target.kind === 'unix' ? {} : { tls });
+  let stopped = false;
+  const stopAccepting = (): Promise<void> => {
+    if (!stopped) {
+      stopped = true;
+      server.close();
+      removeSocketFile(opts.target);
+    }
+    return Promise.resolve();
+  };
+  let closed: Promise<void> | undefined;
+  return {
+    daemon,
+    server,
+    port,
+    stopAccepting,
+    close: () =>
+      (closed ??= (async () => {
+        await stopAccepting();
+        await ws.close();
+        server.closeAllConnections();
+      })()),
+  };
 }

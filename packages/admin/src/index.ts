@@ -1,0 +1,43 @@
+/**
+ * The admin endpoint and the agent check, as their own listeners beside a process's services,
+ * reading the daemons' read-only views through the process control.
+ */
+import type { Server } from 'node:net';
+import { describeTarget, listenOn, runUntilDone, type ProcessControl } from '@hamelin/core';
+import { parseAdminAddress } from './address.js';
+import { createAdminServer } from './admin-server.js';
+import { createAgentServer, agentReply } from './agent-server.js';
+import { createMetrics } from './metrics.js';
+
+export { parseAdminAddress, createAdminServer, createAgentServer, agentReply, createMetrics };
+export { exitClass, frontEnd } from './metrics.js';
+
+export interface OpsOptions {
+  /** `--admin HOST:PORT | unix:PATH` */
+  admin?: string | undefined;
+  /** `--agent PORT | HOST:PORT` */
+  agent?: string | undefined;
+}
+
+/**
+ * Bind the admin and agent listeners (a busy port is a StartupError, CORE-18) and log where.
+ * Their lines are `admin` and `agent`, not `listening`, which names the services.
+ */
+export async function startOps(control: ProcessControl, opts: OpsOptions): Promise<Server[]> {
+  const servers: Server[] = [];
+  const bind = async (what: 'admin' | 'agent', text: string, server: Server): Promise<void> => {
+    const target = parseAdminAddress(what, text);
+    const port = await listenOn(server, target);
+    servers.push(server);
+    control.log.notice(what, target.kind === 'unix' ? { address: describeTarget(target) } : { address: target.host, port });
+  };
+  if (opts.admin !== undefined) await bind('admin', opts.admin, createAdminServer(control, createMetrics(control)));
+  if (opts.agent !== undefined) await bind('agent', opts.agent, createAgentServer(control));
+  return servers;
+}
+
+/** For a cli.ts: the admin listeners, then signals and the exit (core: runUntilDone). */
+export async function operate(control: ProcessControl, opts: OpsOptions): Promise<void> {
+  await startOps(control, opts);
+  runUntilDone(control);
+}
