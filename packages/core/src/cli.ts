@@ -4,8 +4,9 @@
  * `--help`, `--`, numbers such as `007` and empty strings included.
  */
 import yargs, { type Argv, type Options } from 'yargs';
-import { resolveCommand, StartupError, type ResolvedCommand } from './command.js';
-import { Daemon } from './daemon.js';
+import { resolveCommand, StartupError } from './command.js';
+import { ConfigError, ConfigFile, checkOptions, optionsFromEnv } from './config-file.js';
+import { Daemon, type DaemonConfig } from './daemon.js';
 import { Logger, type LogFormat } from './log.js';
 import { spawnLayer } from './spawn.js';
 import { VERSION } from './version.js';
@@ -42,6 +43,7 @@ export const commonOptions: Record<string, Options> = {
   quiet: { type: 'boolean', default: false, describe: 'log only warnings and errors', group: 'Logging:' },
   admin: { type: 'string', describe: 'serve /healthz, /metrics and POST /drain on HOST:PORT or unix:PATH', group: 'Operation:' },
   agent: { type: 'string', describe: "answer HAProxy's agent-check on PORT (127.0.0.1) or HOST:PORT", group: 'Operation:' },
+  config: { type: 'string', describe: 'read options from this YAML file, keys named as the flags; flags, then HAMELIN_* variables, win over it', group: 'Operation:' },
   'drain-timeout': { type: 'number', default: 300, describe: 'seconds a drain (SIGUSR2, POST /drain) waits for live sessions, then shuts down (0: no limit)', group: 'Operation:' },
 };
 
@@ -68,15 +70,68 @@ export interface ParsedCli<T> {
   command: string[];
 }
 
+/** Where each option given by a config file or HAMELIN_* variable came from (OPS-01), so that
+ * a check that fails later names the file and line, or the variable, not only the flag. */
+const origins = new Map<string, string>();
+
 /** Print one line and exit non-zero: the contract for every startup error (CORE-18). */
 export function die(name: string, message: string, status = 2): never {
-  process.stderr.write(`${name}: ${message}\n`);
+  const flag = /--([a-z][a-z0-9-]*)/.exec(message)?.[1];
+  const origin = flag !== undefined ? origins.get(flag) : undefined;
+  process.stderr.write(`${name}: ${origin ? `${origin}: ` : ''}${message}\n`);
   process.exit(status);
 }
 
+/** The file's and the environment's options for a daemon, below its flags (OPS-02). */
+function configLayers(spec: CliSpec, argv: string[], table: Record<string, Options>): { values: Record<string, unknown>; rest: string[] } {
+  const values: Record<string, unknown> = {};
+  let rest: string[] = [];
+  const file = configFlag(argv, table);
+  if (file) {
+    try {
+      const cfg = ConfigFile.read(file);
+      const positionals = typeof spec.positionals === 'function' ? ['HOST', 'PORT'] : (spec.positionals ?? []);
+      const extra = ['command', ...positionals.map((p) => p.toLowerCase())];
+      const checked = checkOptions(cfg.data, table, (key, m) => cfg.error([key], m), extra);
+      for (const key of Object.keys(cfg.data)) {
+        if (extra.includes(key)) continue;
+        values[key] = checked[key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+        origins.set(key, `${file}:${cfg.lineOf([key])}: ${key}`);
+      }
+      const command = cfg.data.command;
+      if (command !== undefined && (!Array.isArray(command) || command.length === 0 || command.some((w) => typeof w !== 'string'))) {
+        throw cfg.error(['command'], 'must be a list of strings, the command and its arguments');
+      }
+      const pos = positionals.map((p) => cfg.data[p.toLowerCase()]).filter((v) => v !== undefined).map(String);
+      if (command || pos.length) rest = [...pos, ...((command as string[] | undefined) ?? [])];
+    } catch (e) {
+      if (e instanceof ConfigError) die(spec.name, e.message, e.status);
+      throw e;
+    }
+  }
+  try {
+    for (const [key, v] of Object.entries(optionsFromEnv(table))) {
+      values[key] = v;
+      origins.set(key, `HAMELIN_${key.toUpperCase().replace(/-/g, '_')}`);
+    }
+  } catch (e) {
+    if (e instanceof StartupError) die(spec.name, e.message, e.status);
+    throw e;
+  }
+  return { values, rest };
+}
+
 export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2)): ParsedCli<T> {
-  const missing = missingValue(argv, { ...commonOptions, ...(spec.options ?? {}) });
+  const table = { ...commonOptions, ...(spec.options ?? {}) };
+  const missing = missingValue(argv, table);
   if (missing) die(spec.name, `--${missing} needs a value (see --help)`);
+  const layers = configLayers(spec, argv, table);
+  // A flag given on the command line wins: its value no longer comes from the file or env.
+  for (const a of argv) {
+    if (a === '--') break;
+    const m = /^--(?:no-)?([a-z][a-z0-9-]*)/.exec(a);
+    if (m) origins.delete(m[1]!);
+  }
   let parser: Argv = yargs(argv)
     .scriptName(spec.name)
     .usage(`Usage: ${spec.name} ${spec.usage}`)
@@ -86,7 +141,8 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
       'populate--': false,
       'unknown-options-as-args': false,
     })
-    .options({ ...commonOptions, ...(spec.options ?? {}) })
+    .options(table)
+    .config(layers.values)
     .strictOptions()
     .version(VERSION)
     .help()
@@ -106,9 +162,11 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
   if (spec.epilog) parser = parser.epilog(spec.epilog);
   const parsed = parser.parseSync() as Record<string, unknown> & { _: (string | number)[] };
 
-  const rest = parsed._.map(String);
+  let rest = parsed._.map(String);
   // `hamelin-net -- HOST PORT cmd` is accepted too: a leading `--` only ends the options.
   if (rest[0] === '--') rest.shift();
+  // The file's command and positionals, when the command line gives none (OPS-02).
+  if (rest.length === 0) rest = layers.rest;
   const positionals = typeof spec.positionals === 'function' ? spec.positionals(rest) : (spec.positionals ?? []);
   const instead = spec.instead !== undefined && parsed[spec.instead] !== undefined;
   if (instead && rest.length > positionals.length) die(spec.name, `--${spec.instead} takes no CMD (see --help)`);
@@ -117,20 +175,47 @@ export function parseCli<T>(spec: CliSpec, argv: string[] = process.argv.slice(2
     die(spec.name, `missing ${missing.join(' ')} (see --help)`);
   }
   const options = camel(parsed) as unknown as CommonOptions & T;
+  try {
+    checkCommonOptions(options);
+  } catch (e) {
+    if (e instanceof StartupError) die(spec.name, e.message, e.status);
+    throw e;
+  }
+  return { options, positionals: rest.slice(0, positionals.length), command: rest.slice(positionals.length) };
+}
+
+/** The checks of the common options beyond their types, for flags and config files alike. */
+export function checkCommonOptions(options: CommonOptions): void {
   for (const key of ['killAfter', 'maxLine', 'maxClients', 'idleTimeout', 'timeout', 'drainTimeout'] as const) {
     const v = options[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) die(spec.name, `--${kebab(key)} must be a non-negative number`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new StartupError(`--${kebab(key)} must be a non-negative number`);
   }
-  if (options.maxLine < 1) die(spec.name, '--max-line must be at least 1');
-  return { options, positionals: rest.slice(0, positionals.length), command: rest.slice(positionals.length) };
+  if (options.maxLine < 1) throw new StartupError('--max-line must be at least 1');
+}
+
+/** The session part of a daemon's settings from the common options (seconds become ms once,
+ * here); throws a StartupError for a command that cannot run. */
+export function daemonSettings(options: CommonOptions, command: string[]): Omit<DaemonConfig, 'name' | 'log'> {
+  return {
+    command: command.length > 0 ? resolveCommand(command, options.cwd ?? process.cwd()) : undefined,
+    cwd: options.cwd,
+    env: { clear: options.envClear, passEnv: options.passEnv.map(String) },
+    limits: {
+      maxLine: Math.floor(options.maxLine),
+      killAfterMs: Math.round(options.killAfter * 1000),
+      idleTimeoutMs: Math.round(options.idleTimeout * 1000),
+      timeoutMs: Math.round(options.timeout * 1000),
+    },
+    maxClients: Math.floor(options.maxClients),
+  };
 }
 
 /** Check the command (none with an `instead` option such as --dir) and build the daemon; any
  * problem is one line and exit 2. */
 export function createDaemon(name: string, options: CommonOptions, command: string[]): Daemon {
-  let resolved: ResolvedCommand | undefined;
+  let settings: Omit<DaemonConfig, 'name' | 'log'>;
   try {
-    if (command.length > 0) resolved = resolveCommand(command, options.cwd ?? process.cwd());
+    settings = daemonSettings(options, command);
   } catch (e) {
     if (e instanceof StartupError) die(name, e.message, e.status);
     throw e;
@@ -145,20 +230,7 @@ export function createDaemon(name: string, options: CommonOptions, command: stri
   // socket, so that the first client never waits for it. Nothing is logged: a startup error
   // that follows (a busy port) must stay the only line (CORE-18).
   void spawnLayer();
-  return new Daemon({
-    name,
-    command: resolved,
-    cwd: options.cwd,
-    env: { clear: options.envClear, passEnv: options.passEnv.map(String) },
-    limits: {
-      maxLine: Math.floor(options.maxLine),
-      killAfterMs: Math.round(options.killAfter * 1000),
-      idleTimeoutMs: Math.round(options.idleTimeout * 1000),
-      timeoutMs: Math.round(options.timeout * 1000),
-    },
-    maxClients: Math.floor(options.maxClients),
-    log,
-  });
+  return new Daemon({ name, ...settings, log });
 }
 
 function camel(o: Record<string, unknown>): Record<string, unknown> {
@@ -169,6 +241,18 @@ function camel(o: Record<string, unknown>): Record<string, unknown> {
 
 function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `--config FILE` among the options (never in the command, which begins at the first non-option). */
+function configFlag(args: string[], opts: Record<string, Options>): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--' || !a.startsWith('-')) return undefined;
+    if (a.startsWith('--config=')) return a.slice(9);
+    if (a === '--config') return args[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && opts[a.slice(2)] && opts[a.slice(2)]!.type !== 'boolean') i++;
+  }
+  return undefined;
 }
 
 /**

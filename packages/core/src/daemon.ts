@@ -101,6 +101,15 @@ export class Daemon {
     return this.idle();
   }
 
+  /**
+   * OPS-08: new sessions use these settings from now on; live sessions keep the command,
+   * environment and limits they started with (each Session holds its own copies).
+   */
+  reconfigure(settings: Pick<DaemonConfig, 'command' | 'cwd' | 'env' | 'limits' | 'maxClients'>): void {
+    Object.assign(this.config, settings);
+    this.base = undefined;
+  }
+
   /** Resolves when no session is live. */
   idle(): Promise<void> {
     if (this.sessions.size === 0) return Promise.resolve();

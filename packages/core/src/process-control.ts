@@ -8,6 +8,26 @@ import type { Logger } from './log.js';
 import type { DaemonState } from './observer.js';
 import { signalGroup } from './process-group.js';
 import type { ServeHandle } from './serve-handle.js';
+import { readTlsFiles } from './listen.js';
+
+/**
+ * OPS-08 for a single daemon: on SIGHUP read --tls-cert and --tls-key again and serve new
+ * connections with them; a file that cannot be read is one log line, and the old pair stays.
+ */
+export function reloadTlsFiles(control: ProcessControl, cert: string | undefined, key: string | undefined): (() => void) | undefined {
+  if (!cert || !key) return undefined;
+  return () => {
+    let tls;
+    try {
+      tls = readTlsFiles(cert, key)!;
+      for (const h of control.served) h.setTls?.(tls);
+    } catch (e) {
+      control.log.warn('reload-refused', { error: (e as Error).message });
+      return;
+    }
+    control.log.info('reloaded', { tls_cert: cert });
+  };
+}
 
 export interface ProcessControlOptions {
   /** Longest a drain waits for live sessions before shutting them down; 0 for no limit. */
@@ -88,9 +108,14 @@ export class ProcessControl {
 
 /**
  * For a cli.ts or the `hamelin` command only: SIGINT and SIGTERM shut down (CORE-22), a second
- * one forces the exit; SIGUSR2 drains (OPS-05). The process exits with `control.done`.
+ * one forces the exit; SIGUSR2 drains (OPS-05); SIGHUP calls `reload` (OPS-08). The process
+ * exits with `control.done`.
  */
-export function runUntilDone(control: ProcessControl, stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
+export function runUntilDone(control: ProcessControl, reload?: () => void, stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
+  process.on('SIGHUP', () => {
+    control.log.info('signal', { signal: 'SIGHUP' });
+    if (control.state === 'accepting' || control.state === 'draining') reload?.();
+  });
   let signalled = false;
   const onStop = (sig: NodeJS.Signals): void => {
     if (signalled) return control.forceExit(sig);

@@ -13,4 +13,6 @@ export interface ServeHandle {
   stopAccepting(): Promise<void>;
   /** CORE-22: stop accepting, end every session, let the transport say goodbye. Idempotent. */
   close(): Promise<void>;
+  /** OPS-08: serve new TLS connections with this certificate and key (live ones keep theirs). */
+  setTls?(tls: { cert: Buffer; key: Buffer }): void;
 }

@@ -311,5 +311,8 @@ export async function serve(daemon: Daemon, cfg: HttpConfig, extras: HttpServeEx
       await new Promise((r) => setTimeout(r, 200).unref());
       server.closeAllConnections();
     })());
-  return { daemon, server, port, registry, stopAccepting, close };
+  const setTls = (pair: { cert: Buffer; key: Buffer }): void => {
+    if (cfg.tls) (server as import('node:https').Server).setSecureContext({ ...pair });
+  };
+  return { daemon, server, port, registry, stopAccepting, close, setTls };
 }

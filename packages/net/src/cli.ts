@@ -1,25 +1,17 @@
 #!/usr/bin/env node
 /** hamelin-net [options] HOST PORT CMD [ARGS...] | hamelin-net [options] unix:PATH CMD [ARGS...] */
-import { createDaemon, die, parseCli, ProcessControl, runUntilDone, readTlsFiles, StartupError } from '@hamelin/core';
+import { createDaemon, die, parseCli, ProcessControl, runUntilDone, reloadTlsFiles, StartupError } from '@hamelin/core';
 import { startOps } from '@hamelin/admin';
-import { parseListen } from './address.js';
+import { netOptions, normalizeNet, type NetOptions } from './options.js';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-net';
-
-interface NetOptions {
-  tlsCert?: string;
-  tlsKey?: string;
-}
 
 const { options, positionals, command } = parseCli<NetOptions>({
   name: NAME,
   usage: '[options] HOST PORT CMD [ARGS...]\n       hamelin-net [options] unix:PATH CMD [ARGS...]',
   positionals: (rest) => (rest[0]?.startsWith('unix:') ? ['HOST'] : ['HOST', 'PORT']),
-  options: {
-    'tls-cert': { type: 'string', describe: 'serve TLS with this PEM certificate (chain)', group: 'TLS:' },
-    'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'TLS:' },
-  },
+  options: netOptions,
   examples: [
     ['hamelin-net 127.0.0.1 8080 grep --line-buffered filter', 'each connection gets its own grep'],
     ['hamelin-net unix:/tmp/sort.sock sort', 'serve sort on a unix socket'],
@@ -29,13 +21,12 @@ const { options, positionals, command } = parseCli<NetOptions>({
 
 try {
   const [host, port] = positionals as [string, string | undefined];
-  const target = parseListen(host, port ?? '');
-  const tls = readTlsFiles(options.tlsCert, options.tlsKey);
+  const { target, tls } = normalizeNet(host, port, options);
   const daemon = createDaemon(NAME, options, command);
   const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
   await startOps(control, options);
   control.add(await serve(daemon, target, tls));
-  runUntilDone(control);
+  runUntilDone(control, reloadTlsFiles(control, options.tlsCert, options.tlsKey));
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

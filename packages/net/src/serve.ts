@@ -42,6 +42,9 @@ export async function serve(daemon: Daemon, target: ListenTarget, tls?: { cert: 
     server,
     port,
     stopAccepting,
+    setTls: (pair) => {
+      if (tls) (server as import('node:tls').Server).setSecureContext({ ...pair });
+    },
     close: () => (closed ??= stopAccepting().then(() => Promise.all([allClosed, daemon.shutdown()])).then(() => {})),
   };
 }

@@ -168,6 +168,9 @@ export async function serve(daemon: Daemon, opts: WsServeOptions): Promise<WsSer
     server,
     port,
     stopAccepting,
+    setTls: (pair) => {
+      if (tls) (server as import('node:https').Server).setSecureContext({ ...pair });
+    },
     close: () =>
       (closed ??= (async () => {
         await stopAccepting();
