@@ -3,7 +3,7 @@
  * the single daemons (OPS-01). Nothing here listens or spawns, so a reload (OPS-08) can run it
  * first and refuse a bad file while the old services go on.
  */
-import { daemonSettings, describeTarget, StartupError, type DaemonConfig, type KeyPath, type ListenTarget } from '@hamelin/core';
+import { checkCommonOptions, daemonSettings, describeTarget, StartupError, type DaemonConfig, type KeyPath, type ListenTarget } from '@hamelin/core';
 import { normalizeHttp, type HttpConfig, type HttpOptions } from '@hamelin/http';
 import { normalizeNet, type NetServeOptions } from '@hamelin/net';
 import { normalizeWs, checkDir, type WsOptions, type WsServeOptions } from '@hamelin/ws';
@@ -35,6 +35,11 @@ export function prepare(spec: ProcessSpec, fail: Fail): PreparedService[] {
   return spec.services.map((service) => {
     const at: KeyPath = ['services', service.name];
     let settings: Settings;
+    try {
+      checkCommonOptions(service.common);
+    } catch (e) {
+      throw locate(e, service, at, fail);
+    }
     try {
       if (service.dir !== undefined) checkDir(service.dir);
       settings = { ...daemonSettings(service.common, service.command), service: service.name };
