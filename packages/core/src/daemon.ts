@@ -6,7 +6,8 @@
 import type { Server } from 'node:net';
 import type { ClientEndpoint } from './endpoint.js';
 import { descriptorRoom } from './fd-limit.js';
-import { describeTarget, listenOn, type ListenTarget } from './listen.js';
+import { takeActivatedSocket } from './activation.js';
+import { describeTarget, keepSocketFile, listenOn, listenOnFd, type ListenTarget } from './listen.js';
 import type { ResolvedCommand } from './command.js';
 import { baseEnv, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars } from './env.js';
 import type { Logger } from './log.js';
@@ -132,6 +133,20 @@ export class Daemon {
    * for; `--quiet` keeps it (CORE-17). Resolves with the bound port (0 for a unix socket).
    */
   async listen(server: Server, target: ListenTarget, fields: Record<string, string | number | boolean> = {}): Promise<number> {
+    // OPS-09: a socket from systemd replaces the address given (it is ignored then).
+    const inherited = takeActivatedSocket(this.config.name.replace(/^hamelin-/, ''), this.config.service, this.config.service === undefined);
+    if (inherited) {
+      const where = await listenOnFd(server, inherited.fd);
+      server.on('error', (err: NodeJS.ErrnoException) => this.log.error('accept-error', { error: err.code ?? err.message }));
+      if (typeof where === 'string') keepSocketFile(where);
+      // The front-end's target now names the socket it really serves: its H- variables
+      // (H-UNIX-PATH, H-LOCAL-PORT) and log labels come from it.
+      Object.assign(target, typeof where === 'string' ? { kind: 'unix', path: where } : { kind: 'tcp', host: where.address, port: where.port });
+      const at = typeof where === 'string' ? { address: `unix:${where}` } : { address: where.address, port: where.port };
+      this.log.notice('listening', { ...at, ...fields, fd: inherited.fd, fd_name: inherited.name });
+      this.warnIfFewDescriptors();
+      return typeof where === 'string' ? 0 : where.port;
+    }
     const port = await listenOn(server, target);
     server.on('error', (err: NodeJS.ErrnoException) => this.log.error('accept-error', { error: err.code ?? err.message }));
     this.log.notice('listening', target.kind === 'unix' ? { address: describeTarget(target), ...fields } : { address: target.host, port, ...fields });
