@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-irc [options] --server HOST[:PORT] --nick NICK --channel '#chan' [--channel ...] CMD [ARGS...] */
-import { commonOptions, createDaemon, die, parseCli, StartupError } from '@hamelin/core';
+import { commonOptions, createDaemon, die, parseCli, ProcessControl, runUntilDone, StartupError } from '@hamelin/core';
+import { startOps } from '@hamelin/admin';
 import { IrcBot } from './bot.js';
 import { channelSpecs } from './channels.js';
 import { readSecret } from './secret.js';
@@ -127,7 +128,18 @@ try {
     reconnectMax: options.reconnectMax,
     nickRetry: options.nickRetry,
   });
-  daemon.exitOnSignals(() => bot.stop());
+  // A drain (OPS-05) refuses new conversations (the core says so to the user) and lets the
+  // live ones end; the connection to the server is the bot's one "listener".
+  const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
+  await startOps(control, options);
+  let closed: Promise<void> | undefined;
+  control.add({
+    daemon,
+    port: 0,
+    stopAccepting: () => Promise.resolve(),
+    close: () => (closed ??= Promise.all([bot.stop(), daemon.shutdown()]).then(() => {})),
+  });
+  runUntilDone(control);
   bot.start();
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
