@@ -9,9 +9,13 @@ import { httpRequest } from '../helpers/http-get.js';
 import { wsExchange } from '../helpers/ws-client.js';
 import { bin, fixture } from '../helpers/paths.js';
 import { requireTool } from '../helpers/tools.js';
+import { makeCert, servedSubject } from '../helpers/certs.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Fixed ports from the ops range: the activator binds them, the daemon is given them. */
-const PORTS = { net: 23750, ws: 23751, http: 23752, restart: 23753, hamelin: 23754, root: 23755 };
+const PORTS = { net: 23750, ws: 23751, http: 23752, restart: 23753, hamelin: 23754, root: 23755, tls: 23756 };
 const procs = new Set<ChildProcess>();
 after(() => {
   for (const p of procs) p.kill('SIGKILL');
@@ -100,11 +104,14 @@ test('OPS-09 a restart refuses no connection: the socket stays open in the activ
   const first = (await roundTrip(PORTS.restart, '')).toString();
   assert.match(first, /^pid \d+\n$/);
   await eventually(() => /listening.*fd=3/.test(a.stderr()), `the first daemon: ${a.stderr()}`);
+  // The daemon is the node process whose parent is the holding shell (the activator's pid).
   const daemonPid = (): number | undefined => {
     for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
       try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
         const cmd = readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
-        if (cmd[0] === process.execPath && cmd[1] === bin('net')) return Number(p);
+        if (ppid === a.proc.pid && cmd[0] === process.execPath && cmd[1] === bin('net')) return Number(p);
       } catch {
         /* gone */
       }
@@ -128,7 +135,7 @@ test('OPS-09 a restart refuses no connection: the socket stays open in the activ
     // A drain, as KillSignal=SIGUSR2 in the unit makes `systemctl restart` do: the first daemon
     // stops accepting and finishes its sessions; new clients wait in the socket's backlog.
     process.kill(pid1, 'SIGUSR2');
-    await eventually(() => /restarting/.test(a.stderr()), 'the first daemon to exit');
+    await eventually(() => /restarting/.test(a.stderr()), `the first daemon to exit: ${a.stderr()}`);
     await eventually(() => new Set(answers).size >= 2 && answers.length >= pending.length - 50, 'a client served by the second daemon', 30_000);
   } finally {
     stop = true;
@@ -162,6 +169,20 @@ test('OPS-09 hamelin: sockets named SERVICE.FRONTEND go to their service; a unix
   a.proc.kill('SIGTERM');
   assert.equal(await a.exited, 0);
   assert.ok(readdirSync('/tmp').includes(sock.slice(5)), 'the socket file is systemd\'s: left in place');
+});
+
+test('OPS-09 TLS on an inherited socket: hamelin-net --tls-cert serves TLS on the socket from systemd', async () => {
+  requireTool('openssl', 'openssl');
+  const { cert, key } = makeCert(mkdtempSync(join(tmpdir(), 'hamelin-ops-act-')), 'activated');
+  const a = activate(['-l', `127.0.0.1:${PORTS.tls}`, process.execPath, bin('net'), '--tls-cert', cert, '--tls-key', key, '127.0.0.1', '1', 'sh', '-c', 'echo "over $H_TYPE"']);
+  await eventually(() => listeningInodes(PORTS.tls).length === 1, 'the activator to listen');
+  const seen = await servedSubject(PORTS.tls, true);
+  assert.equal(seen.cn, 'activated');
+  assert.match(seen.stdout, /^over TCP-0\.2-TLS$/m);
+  assert.match(a.stderr(), /listening address=127\.0\.0\.1 port=\d+ tls=true fd=3/);
+  assertInherited(a.proc.pid!, PORTS.tls);
+  a.proc.kill('SIGTERM');
+  assert.equal(await a.exited, 0);
 });
 
 test('OPS-10 --user nobody: bound as root, then every child runs as nobody', { skip: process.getuid?.() !== 0 && process.env.CI !== 'true' ? 'needs root (CI runs as root)' : false }, async () => {
