@@ -114,6 +114,10 @@ export class ProcessControl {
 export function runUntilDone(control: ProcessControl, reload?: () => void, stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
   process.on('SIGHUP', () => {
     control.log.info('signal', { signal: 'SIGHUP' });
+    // --log-file after a logrotate rename: every logger of the process, where the Logger can
+    // reopen its file (the reopen itself belongs to log.ts).
+    const logs = new Set([control.log, ...control.served.map((h) => h.daemon.log)]);
+    for (const l of logs) (l as { reopen?: () => void }).reopen?.();
     if (control.state === 'accepting' || control.state === 'draining') reload?.();
   });
   let signalled = false;
