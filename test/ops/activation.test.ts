@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Fixed ports from the ops range: the activator binds them, the daemon is given them. */
-const PORTS = { net: 23750, ws: 23751, http: 23752, restart: 23753, hamelin: 23754, root: 23755, tls: 23756 };
+const PORTS = { net: 23750, ws: 23751, http: 23752, restart: 23753, hamelin: 23754, root: 23755, tls: 23756, single: 23757 };
 const procs = new Set<ChildProcess>();
 after(() => {
   for (const p of procs) p.kill('SIGKILL');
@@ -194,4 +194,9 @@ test('OPS-10 --user nobody: bound as root, then every child runs as nobody', { s
   assert.equal(out[2]!.trim(), 'nobody', 'the spawn helper too');
   assert.equal(readFileSync(`/proc/${d.proc.pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], '65534');
   await d.stop();
+  // A single daemon too: hamelin-net binds as root, then drops to nobody.
+  const net = await startDaemon('net', ['--user', 'nobody', '127.0.0.1', String(PORTS.single), 'sh', '-c', 'id -un; ps -o user= -p $PPID']);
+  await net.waitLog(/ info privileges uid=65534 /);
+  assert.deepEqual((await roundTrip(PORTS.single, '')).toString().split('\n').map((l) => l.trim()), ['nobody', 'nobody', '']);
+  await net.stop();
 });

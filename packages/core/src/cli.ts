@@ -26,6 +26,8 @@ export interface CommonOptions {
   admin: string | undefined;
   agent: string | undefined;
   drainTimeout: number;
+  user: string | undefined;
+  group: string | undefined;
 }
 
 export const commonOptions: Record<string, Options> = {
@@ -44,6 +46,8 @@ export const commonOptions: Record<string, Options> = {
   admin: { type: 'string', describe: 'serve /healthz, /metrics and POST /drain on HOST:PORT or unix:PATH', group: 'Operation:' },
   agent: { type: 'string', describe: "answer HAProxy's agent-check on PORT (127.0.0.1) or HOST:PORT", group: 'Operation:' },
   config: { type: 'string', describe: 'read options from this YAML file, keys named as the flags; flags, then HAMELIN_* variables, win over it', group: 'Operation:' },
+  user: { type: 'string', describe: 'after binding, run as this user (and its group), children included', group: 'Operation:' },
+  group: { type: 'string', describe: 'after binding, run as this group', group: 'Operation:' },
   'drain-timeout': { type: 'number', default: 300, describe: 'seconds a drain (SIGUSR2, POST /drain) waits for live sessions, then shuts down (0: no limit)', group: 'Operation:' },
 };
 
@@ -229,7 +233,8 @@ export function createDaemon(name: string, options: CommonOptions, command: stri
   // Start (and on a first run compile) the spawn server now, while the front-end binds its
   // socket, so that the first client never waits for it. Nothing is logged: a startup error
   // that follows (a busy port) must stay the only line (CORE-18).
-  void spawnLayer();
+  // Not with --user/--group: the helper must start after the privilege drop (privileges.ts).
+  if (options.user === undefined && options.group === undefined) void spawnLayer();
   return new Daemon({ name, ...settings, log });
 }
 

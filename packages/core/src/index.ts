@@ -18,3 +18,4 @@ export type { DaemonObserver, DaemonState, DaemonView, RefusalReason } from './o
 export type { ServeHandle } from './serve-handle.js';
 export { ProcessControl, runUntilDone, reloadTlsFiles, type ProcessControlOptions } from './process-control.js';
 export { ConfigError, ConfigFile, checkOptions, optionsFromEnv, camel, type KeyPath } from './config-file.js';
+export { dropPrivileges } from './privileges.js';

@@ -8,13 +8,12 @@
  */
 import yargs from 'yargs';
 import type { Options } from 'yargs';
-import { ConfigFile, die, optionsFromEnv, ProcessControl, runUntilDone, StartupError, VERSION, type KeyPath } from '@hamelin/core';
+import { ConfigFile, die, dropPrivileges, optionsFromEnv, ProcessControl, runUntilDone, StartupError, VERSION, type KeyPath } from '@hamelin/core';
 import { startOps } from '@hamelin/admin';
 import { buildSpec, FRONT_ENDS, processOptions, serviceOptions, type Fail } from './model.js';
 import { prepare, listenerGroups } from './prepare.js';
 import { makeReload, type Loaded } from './reload.js';
 import { loggerFor, startServices } from './start.js';
-import { dropPrivileges } from './privileges.js';
 
 const NAME = 'hamelin';
 

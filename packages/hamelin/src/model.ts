@@ -25,11 +25,7 @@ export const FRONT_ENDS: readonly FrontEndKind[] = ['net', 'ws', 'http'];
 /** Keys of the whole process; the rest of the common options belong to a service. */
 export const PROCESS_KEYS = ['log-file', 'log-format', 'quiet', 'admin', 'agent', 'drain-timeout', 'user', 'group'] as const;
 
-export const processOptions: Record<string, Options> = {
-  ...Object.fromEntries(PROCESS_KEYS.filter((k) => commonOptions[k]).map((k) => [k, commonOptions[k]!])),
-  user: { type: 'string', describe: 'after binding, run as this user (and its group), children included', group: 'Operation:' },
-  group: { type: 'string', describe: 'after binding, run as this group', group: 'Operation:' },
-};
+export const processOptions: Record<string, Options> = Object.fromEntries(PROCESS_KEYS.map((k) => [k, commonOptions[k]!]));
 
 export const serviceOptions: Record<string, Options> = Object.fromEntries(
   Object.entries(commonOptions).filter(([k]) => !(PROCESS_KEYS as readonly string[]).includes(k) && k !== 'config'),
@@ -68,7 +64,7 @@ export interface ServiceSpec {
 }
 
 export interface ProcessSpec {
-  options: CommonOptions & { user?: string; group?: string };
+  options: CommonOptions;
   raw: Record<string, unknown>;
   services: ServiceSpec[];
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
-import { createDaemon, die, parseCli, ProcessControl, runUntilDone, reloadTlsFiles, StartupError } from '@hamelin/core';
+import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, runUntilDone, reloadTlsFiles, StartupError } from '@hamelin/core';
 import { startOps } from '@hamelin/admin';
 import { httpOptions, normalizeHttp, type HttpOptions } from './options.js';
 import { serve } from './serve.js';
@@ -32,6 +32,7 @@ try {
   const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
   await startOps(control, options);
   control.add(await serve(daemon, cfg));
+  dropPrivileges(options.user, options.group, daemon.log);
   runUntilDone(control, reloadTlsFiles(control, options.tlsCert, options.tlsKey));
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);

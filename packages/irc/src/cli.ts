@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-irc [options] --server HOST[:PORT] --nick NICK --channel '#chan' [--channel ...] CMD [ARGS...] */
-import { commonOptions, createDaemon, die, parseCli, ProcessControl, runUntilDone, StartupError } from '@hamelin/core';
+import { commonOptions, createDaemon, die, dropPrivileges, parseCli, ProcessControl, runUntilDone, StartupError } from '@hamelin/core';
 import { startOps } from '@hamelin/admin';
 import { IrcBot } from './bot.js';
 import { channelSpecs } from './channels.js';
@@ -139,6 +139,7 @@ try {
     stopAccepting: () => Promise.resolve(),
     close: () => (closed ??= Promise.all([bot.stop(), daemon.shutdown()]).then(() => {})),
   });
+  dropPrivileges(options.user, options.group, daemon.log);
   runUntilDone(control);
   bot.start();
 } catch (e) {

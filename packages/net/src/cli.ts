@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-net [options] HOST PORT CMD [ARGS...] | hamelin-net [options] unix:PATH CMD [ARGS...] */
-import { createDaemon, die, parseCli, ProcessControl, runUntilDone, reloadTlsFiles, StartupError } from '@hamelin/core';
+import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, runUntilDone, reloadTlsFiles, StartupError } from '@hamelin/core';
 import { startOps } from '@hamelin/admin';
 import { netOptions, normalizeNet, type NetOptions } from './options.js';
 import { serve } from './serve.js';
@@ -26,6 +26,7 @@ try {
   const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
   await startOps(control, options);
   control.add(await serve(daemon, target, tls));
+  dropPrivileges(options.user, options.group, daemon.log);
   runUntilDone(control, reloadTlsFiles(control, options.tlsCert, options.tlsKey));
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);

@@ -83,7 +83,7 @@ try {
 
   // One terminal, one session at a time, and the daemon's lifecycle is the line's: no admin
   // endpoint or drain here (spec/operations.md).
-  for (const o of ['admin', 'agent'] as const) if (options[o] !== undefined) throw new StartupError(`--${o} is not offered by ${NAME}`);
+  for (const o of ['admin', 'agent', 'user', 'group'] as const) if (options[o] !== undefined) throw new StartupError(`--${o} is not offered by ${NAME}`);
   const daemon = createDaemon(NAME, options, command);
   let line: TtyLine;
   try {

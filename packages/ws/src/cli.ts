@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hamelin-ws [options] CMD [ARGS...] | hamelin-ws [options] --dir DIR */
-import { createDaemon, die, parseCli, ProcessControl, runUntilDone, reloadTlsFiles, StartupError } from '@hamelin/core';
+import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, runUntilDone, reloadTlsFiles, StartupError } from '@hamelin/core';
 import { startOps } from '@hamelin/admin';
 import { normalizeWs, wsOptions, type WsOptions } from './options.js';
 import { serve } from './serve.js';
@@ -29,6 +29,7 @@ try {
   const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
   await startOps(control, options);
   control.add(await serve(daemon, serveOptions));
+  dropPrivileges(options.user, options.group, daemon.log);
   runUntilDone(control, reloadTlsFiles(control, options.tlsCert, options.tlsKey));
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);

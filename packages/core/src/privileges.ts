@@ -1,10 +1,11 @@
 /**
  * --user/--group (OPS-10): bind first (a port below 1024 needs root), then give up root for
- * good, before the first child is spawned: the spawn helper starts at the first spawn, so it
- * and every child run as the new user.
+ * good, before the first child is spawned: with either option the spawn helper is not started
+ * ahead (cli.ts: createDaemon) but at the first spawn, so it and every child run as the new user.
  */
 import { execFileSync } from 'node:child_process';
-import { StartupError, type Logger } from '@hamelin/core';
+import { StartupError } from './command.js';
+import type { Logger } from './log.js';
 
 function idOf(kind: 'user' | 'group', name: string): number {
   if (/^\d+$/.test(name)) return Number(name);
