@@ -103,6 +103,19 @@ test('OPS-04 OPS-07 /healthz and the agent answer without spawning; after POST /
   assert.deepEqual(await d.exited, { code: 0, signal: null });
 });
 
+test('OPS-06 /metrics shows a session blocked on a client that does not read', async () => {
+  const d = await startDaemon('net', ['--admin', '127.0.0.1:0', '127.0.0.1', '0', 'yes', 'a line of output that a client never reads']);
+  const admin = await adminPort(d);
+  const { dial } = await import('../helpers/tcp.js');
+  const c = await dial(d.port);
+  c.socket.pause();
+  const blocked = /hamelin_sessions_blocked\{service="yes",frontend="net"\} (\d+)/;
+  await eventually(async () => blocked.exec((await httpRequest(`http://127.0.0.1:${admin}/metrics`)).body)?.[1] === '1', 'one blocked session');
+  c.socket.destroy();
+  await eventually(async () => blocked.exec((await httpRequest(`http://127.0.0.1:${admin}/metrics`)).body)?.[1] === '0', 'no blocked session once the client is gone');
+  assert.match((await httpRequest(`http://127.0.0.1:${admin}/metrics`)).body, /hamelin_backlog_lines\{service="yes",frontend="net"\} 0/);
+});
+
 test('OPS-06 a real prometheus scrapes the admin endpoint: up == 1, and the sessions counter after 10 sessions', async () => {
   const prometheus = requireTool('prometheus', 'prometheus');
   const d = await startDaemon('net', ['--admin', '127.0.0.1:0', '127.0.0.1', '0', 'cat']);

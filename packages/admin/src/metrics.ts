@@ -55,6 +55,24 @@ export function createMetrics(control: ProcessControl): Registry {
     },
   });
   new Gauge({
+    name: 'hamelin_sessions_blocked',
+    help: "Sessions whose child's output is paused until a slow client takes more.",
+    labelNames: L,
+    registers: [register],
+    collect() {
+      for (const d of daemons()) this.set({ service: d.view.service, frontend: frontEnd(d) }, d.view.queued.blocked);
+    },
+  });
+  new Gauge({
+    name: 'hamelin_backlog_lines',
+    help: 'Output lines queued for slow clients (message front-ends), all sessions together.',
+    labelNames: L,
+    registers: [register],
+    collect() {
+      for (const d of daemons()) this.set({ service: d.view.service, frontend: frontEnd(d) }, d.view.queued.lines);
+    },
+  });
+  new Gauge({
     name: 'hamelin_state',
     help: 'The process state: 1 for the current one of accepting, draining, stopping.',
     labelNames: ['state'],

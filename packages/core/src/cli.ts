@@ -5,7 +5,7 @@
  */
 import yargs, { type Argv, type Options } from 'yargs';
 import { resolveCommand, StartupError } from './command.js';
-import { ConfigError, ConfigFile, checkOptions, optionsFromEnv } from './config-file.js';
+import { camel as camelCase, ConfigError, ConfigFile, checkOptions, optionsFromEnv } from './config-file.js';
 import { Daemon, type DaemonConfig } from './daemon.js';
 import { Logger, type LogFormat } from './log.js';
 import { spawnLayer } from './spawn.js';
@@ -99,7 +99,7 @@ function configLayers(spec: CliSpec, argv: string[], table: Record<string, Optio
       const checked = checkOptions(cfg.data, table, (key, m) => cfg.error([key], m), extra);
       for (const key of Object.keys(cfg.data)) {
         if (extra.includes(key)) continue;
-        values[key] = checked[key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+        values[key] = checked[camelCase(key)];
         origins.set(key, `${file}:${cfg.lineOf([key])}: ${key}`);
       }
       const command = cfg.data.command;

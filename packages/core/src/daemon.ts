@@ -71,7 +71,19 @@ export class Daemon {
       get active() {
         return d.sessions.size;
       },
-      maxClients: d.config.maxClients,
+      get maxClients() {
+        return d.config.maxClients;
+      },
+      get queued() {
+        let blocked = 0;
+        let lines = 0;
+        for (const s of d.sessions) {
+          const q = s.queued;
+          if (q.blocked) blocked++;
+          lines += q.lines;
+        }
+        return { blocked, lines };
+      },
     };
   }
 

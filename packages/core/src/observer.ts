@@ -29,4 +29,6 @@ export interface DaemonView {
   readonly state: DaemonState;
   readonly active: number;
   readonly maxClients: number;
+  /** Sessions whose child's output waits for a slow client, and the lines queued for them. */
+  readonly queued: { blocked: number; lines: number };
 }

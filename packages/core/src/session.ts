@@ -85,6 +85,12 @@ export class Session {
     this.outFramer = new LineFramer(limits.maxLine, (b, t) => this.toClient(b, t), () => this.longLine('out'));
   }
 
+  /** For metrics: lines waiting for a slow client (message framing), and whether the child's
+   * stdout is paused until the client takes more. */
+  get queued(): { lines: number; blocked: boolean } {
+    return { lines: this.backlog.length - this.backlogAt, blocked: this.blocked };
+  }
+
   private longLine(direction: 'in' | 'out'): void {
     this.log.warn('long-line', { client: this.endpoint.label, pid: this.pid, direction, limit: this.limits.maxLine });
     this.observer.longLine?.(direction);
