@@ -18,6 +18,9 @@
  *                                            message, its echo, then the closing handshake (our
  *                                            close frame, the server's, the TCP close)
  *   loadgen ws-latency HOST PORT COUNT       COUNT round trips of one text message
+ *   loadgen http-churn HOST PORT CONC SECONDS the same as churn over HTTP/1.1: one POST of one line
+ *                                            with Connection: close, its answer read to the end
+ *                                            (it must be a 200 that carries the line back), close
  *
  * The WebSocket modes speak just enough RFC 6455 for an echo server: a fixed key, masked text
  * frames of under 126 bytes out, unmasked frames of any length in. They exist so that the ws
@@ -98,6 +101,8 @@ static double pct(double *v, size_t n, double p) {
 
 /* ---- WebSocket (the ws-* modes) ---- */
 static int ws_mode;
+/* http-churn: the churn loop, one HTTP request per connection */
+static int http_mode;
 
 /* Bytes read past the 101 response or past a frame, for the next frame. One per thread. */
 struct wsbuf {
@@ -215,6 +220,31 @@ static int ws_session(int fd) {
   return ws_close(fd, &w);
 }
 
+/* One churn connection over HTTP: POST one line to a daemon running `cat`, read the answer until
+ * the server closes (Connection: close), and check it is a 200 with the line in its body. The
+ * answer is small (headers, one chunk, the trailer), so a fixed buffer holds all of it. */
+static int http_session(int fd) {
+  static const char body[] = "hello hamelin\n";
+  char req[256];
+  int n = snprintf(req, sizeof req,
+                   "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                   "Connection: close\r\n\r\n%s",
+                   ntohs(addr.sin_port), sizeof body - 1, body);
+  if (write_all(fd, req, (size_t)n) < 0) return -1;
+  char buf[4096];
+  size_t len = 0;
+  for (;;) {
+    if (len == sizeof buf) return -1;
+    ssize_t r = read(fd, buf + len, sizeof buf - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    len += (size_t)r;
+  }
+  if (len < 12 || memcmp(buf, "HTTP/1.1 200", 12) != 0) return -1;
+  return memmem(buf, len, body, sizeof body - 1) ? 0 : -1;
+}
+
 static int ws_latency(int count) {
   int fd = dial();
   struct wsbuf w;
@@ -261,7 +291,7 @@ static void *churn_thread(void *arg) {
       usleep(1000);
       continue;
     }
-    if (ws_mode ? ws_session(fd) < 0 : write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) {
+    if (http_mode ? http_session(fd) < 0 : ws_mode ? ws_session(fd) < 0 : write_all(fd, line, sizeof line - 1) < 0 || read_line(fd) < 0) {
       s->errors++;
       close(fd);
       continue;
@@ -297,7 +327,7 @@ static int churn(int conc, double seconds) {
   qsort(all, ok, sizeof(double), cmp_double);
   printf("{\"mode\":\"%s\",\"concurrency\":%d,\"connections\":%zu,\"errors\":%zu,\"elapsed_ms\":%.1f,"
          "\"per_s\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f}\n",
-         ws_mode ? "ws-churn" : "churn", conc, ok, errors, elapsed, ok * 1e3 / elapsed, pct(all, ok, 0.5), pct(all, ok, 0.9), pct(all, ok, 0.99));
+         http_mode ? "http-churn" : ws_mode ? "ws-churn" : "churn", conc, ok, errors, elapsed, ok * 1e3 / elapsed, pct(all, ok, 0.5), pct(all, ok, 0.9), pct(all, ok, 0.99));
   return ok > 0 ? 0 : 1;
 }
 
@@ -417,7 +447,7 @@ static int idle(int count) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle|ws-churn|ws-latency HOST PORT ARG [SECONDS]\n");
+    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle|ws-churn|ws-latency|http-churn HOST PORT ARG [SECONDS]\n");
     return 2;
   }
   addr.sin_family = AF_INET;
@@ -436,6 +466,10 @@ int main(int argc, char **argv) {
     return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
   }
   if (!strcmp(mode, "ws-latency")) return ws_latency(atoi(argv[4]));
+  if (!strcmp(mode, "http-churn")) {
+    http_mode = 1;
+    return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
+  }
   fprintf(stderr, "loadgen: unknown mode %s\n", mode);
   return 2;
 }

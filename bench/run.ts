@@ -2,7 +2,8 @@
  * `npm run bench`: every suite in bench/suites/ (net, ws, http, ...) plus the spawn-layer
  * rows, printed as one table and written to bench/results/latest.json.
  * BENCH_QUICK=1 shortens every run (for trying the bench, not for figures).
- * BENCH_ONLY=net,spawn runs only those groups (suite file names; `spawn` is bench/spawn-cost).
+ * BENCH_ONLY=net,spawn runs only those groups (suite file names; `spawn` is bench/spawn-cost;
+ * `workers` is the --workers 2 / --workers 1 churn rows).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';

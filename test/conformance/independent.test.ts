@@ -25,11 +25,11 @@ test('python3 their_daemon.py (the issue\'s example): passes the data, environme
   assert.match(r.results.find((x) => x.id === 'CORE-18')!.evidence, /bad port: exactly one line on stderr; saw exit 1; stderr "Traceback/);
 });
 
-test('TTY-03 TTY-05 TTY-08 TTY-09 TTY-10 TTY-11 TTY-14: the bare command on a terminal, no daemon at all, fails what only a daemon does', async () => {
+test('TTY-03 TTY-05 TTY-08 TTY-09 TTY-10 TTY-11 TTY-14 TTY-16: the bare command on a terminal, no daemon at all, fails what only a daemon does', async () => {
   const r = await runs.bareTty;
   // No terminal check (03), no line settings (05), no SIGTERM after ^D's grace (08), SIGHUP
-  // rather than SIGTERM on hangup (09) and SIGINT on ^C (14), no H- variables (10, 11).
-  expectFailures(r, ['TTY-03', 'TTY-05', 'TTY-08', 'TTY-09', 'TTY-10', 'TTY-11', 'TTY-14']);
+  // rather than SIGTERM on hangup (09) and SIGINT on ^C (14), no H- variables (10, 11), no log (16).
+  expectFailures(r, ['TTY-03', 'TTY-05', 'TTY-08', 'TTY-09', 'TTY-10', 'TTY-11', 'TTY-14', 'TTY-16']);
   assert.match(r.results.find((x) => x.id === 'TTY-09')!.evidence, /saw child: SIGHUP/);
   assert.match(r.results.find((x) => x.id === 'TTY-14')!.evidence, /saw SIGINT/);
 });

@@ -83,8 +83,8 @@ export const range = (area: string, from: number, to: number): string[] => Array
 
 /** The checks the suite has for a binding (`--list`), so that a check added there is held to
  * passing here without the test file knowing it. */
-export function listed(binding: string): string[] {
-  const out = execFileSync(process.execPath, [bin('conformance'), binding, '--list'], { encoding: 'utf8' });
+export function listed(binding: string, extra: string[] = []): string[] {
+  const out = execFileSync(process.execPath, [bin('conformance'), binding, '--list', ...extra], { encoding: 'utf8' });
   return [...new Set(out.split('\n').map((l) => /^([A-Z]+-\d+)\s/.exec(l)?.[1]).filter((x): x is string => x !== undefined))].sort();
 }
 
@@ -100,25 +100,41 @@ export function expectFailures(r: SuiteRun, failed: string[]): void {
 
 /** The suite's own broken-on-purpose daemon (test/fixtures/conformance/mini-daemon.mjs). */
 export const MINI = fixture('conformance/mini-daemon.mjs');
-export type MiniBinding = 'net' | 'unix' | 'ws' | 'http';
+export type MiniBinding = 'net' | 'unix' | 'ws' | 'http' | 'irc' | 'tty';
 
 /** How the mini daemon spells every option a check may ask for, per binding. */
 export function miniOpts(binding: MiniBinding): string[] {
   const common = ['kill-after=--kill-after={n}', 'max-clients=--max-clients={n}', 'idle-timeout=--idle-timeout={n}', 'timeout=--timeout={n}', 'max-line=--max-line={n}', 'cwd=--cwd={dir}'];
-  const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}'];
-  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}'];
-  return (binding === 'ws' ? [...common, ...ws] : binding === 'http' ? [...common, ...http] : common).flatMap((o) => ['--opt', o]);
+  const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}', 'header-timeout=--header-timeout={n}', 'max-handshakes=--max-handshakes={n}'];
+  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}', 'origin=--origin={value}', 'tls=--tls-cert={cert} --tls-key={key}', 'dir=--dir={dir}', 'poll-timeout=--poll-timeout={n}', 'abandon-timeout=--abandon-timeout={n}'];
+  const irc = ['trigger=--trigger={value}', 'password-env=--password-env={value}'];
+  const tty = ['wait=--wait', 'banner=--banner={value}', 'device=--device={value}'];
+  const more: Record<MiniBinding, string[]> = { net: [], unix: [], ws, http, irc, tty };
+  return [...common, ...more[binding]].flatMap((o) => ['--opt', o]);
+}
+
+/** How the mini daemon spells the front-door options; giving them opts the FD checks in. */
+export function miniFdOpts(binding: MiniBinding): string[] {
+  const proxy = ['proxy-protocol=--proxy-protocol --trusted-proxy={value}', 'proxy-timeout=--proxy-timeout={value}', 'deny=--deny={value}', 'max-per-source=--max-per-source={value}'];
+  const auth = binding === 'ws' || binding === 'http' ? ['auth-basic=--auth-basic={file}'] : [];
+  return [...proxy, ...auth].flatMap((o) => ['--opt', o]);
 }
 
 /** The mini daemon's argv for the suite, with these breaks. */
 export function miniDaemon(binding: MiniBinding, breaks: string[] = []): string[] {
   const words = [process.execPath, MINI, ...breaks.map((id) => `break=${id}`)];
   if (binding === 'unix') return [...words, '{options}', 'unix:{path}', '{command}'];
+  if (binding === 'irc') return [...words, '--irc', '{options}', '{server}', '{nick}', '{channel}', '{command}'];
+  // TTY-12 checks respawning, and is skipped without --respawn (TTY-13 with it).
+  if (binding === 'tty') return [...words, '--tty', ...(breaks.includes('TTY-12') ? ['--respawn'] : []), '{options}', '--log-file', '{log}', '{command}'];
   return [...words, ...(binding === 'net' ? [] : [`--${binding}`]), '{options}', '{host}', '{port}', '{command}'];
 }
 
 export interface Break {
+  /** The break word's id: a requirement, or a requirement and a variant (`FD-10/any-peer`). */
   id: string;
+  /** The requirement it breaks. */
+  req: string;
   bindings: string[];
   how: string;
 }
@@ -130,7 +146,7 @@ export function miniBreaks(): Break[] {
     .trim()
     .split('\n')
     .map((l) => l.split('\t'))
-    .map(([id, bindings, how]) => ({ id: id!, bindings: bindings!.split(' '), how: how! }));
+    .map(([id, bindings, how]) => ({ id: id!, req: id!.split('/')[0]!, bindings: bindings!.split(' '), how: how! }));
 }
 
 /**
@@ -139,14 +155,15 @@ export function miniBreaks(): Break[] {
  */
 export function testBreaks(binding: MiniBinding, ids: (id: string) => boolean, define: (name: string, fn: () => Promise<void>) => void): void {
   const pool = suitePool(3);
-  const levels = new Map(execFileSync(process.execPath, [bin('conformance'), binding, '--list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(/\s+/) as [string, string]));
+  const levels = new Map(execFileSync(process.execPath, [bin('conformance'), binding, '--list', ...miniFdOpts(binding)], { encoding: 'utf8' }).split('\n').map((l) => l.split(/\s+/) as [string, string]));
   for (const b of miniBreaks().filter((x) => x.bindings.includes(binding) && ids(x.id))) {
-    const run = pool([binding, '--jobs', '2', '--slow', '2', ...miniOpts(binding), '--only', b.id], miniDaemon(binding, [b.id]));
+    const fd = b.req.startsWith('FD-') ? miniFdOpts(binding) : [];
+    const run = pool([binding, '--jobs', '2', '--slow', '2', ...miniOpts(binding), ...fd, '--only', b.req], miniDaemon(binding, [b.id]));
     run.catch(() => undefined);
     define(`${b.id} (${binding}): the suite fails a daemon that ${b.how}`, async () => {
       const r = await run;
-      assert.deepEqual(r.ids('fail'), [b.id], r.explain());
-      assert.equal(r.code, levels.get(b.id) === 'MUST' ? 1 : 0, r.explain());
+      assert.deepEqual(r.ids('fail'), [b.req], r.explain());
+      assert.equal(r.code, levels.get(b.req) === 'MUST' ? 1 : 0, r.explain());
     });
   }
 }

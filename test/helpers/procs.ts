@@ -28,3 +28,20 @@ export function helperOf(daemonPid: number): number | undefined {
 export function startedPids(log: string): number[] {
   return [...log.matchAll(/ start client=\S+ pid=(\d+)/g)].map((m) => Number(m[1]));
 }
+
+/** The parent of `pid`, from /proc. */
+export function ppid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** Under --workers: the worker whose session `pid` is, the ancestor just below the primary. */
+export function workerOf(pid: number, primary: number): number {
+  let p = pid;
+  for (let hops = 0; hops < 5; hops++) {
+    const up = ppid(p);
+    if (up === primary) return p;
+    p = up;
+  }
+  throw new Error(`pid ${pid} is not under the primary ${primary}`);
+}

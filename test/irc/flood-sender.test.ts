@@ -108,3 +108,26 @@ test('IRC-21 a line that costs more than the whole burst waits for a full bucket
   assert.equal(b.take(1), false);
   assert.ok(b.wait(1) > 1_000_000, 'two tokens to repay at 0.001/s');
 });
+
+test('IRC-15 HUB-17 a source that queues more while a line is taken (a hub client drained at once) keeps its order', () => {
+  const { s, out } = sender(10);
+  s.setState('connected');
+  s.setState('registered');
+  const lines = ['PRIVMSG #a :1'];
+  const src: Source = {
+    pending: () => lines.length,
+    take: () => {
+      const line = lines.shift();
+      if (line === 'PRIVMSG #a :1') {
+        lines.push('PRIVMSG #a :2', 'PRIVMSG #a :3');
+        s.wake();
+      }
+      return line;
+    },
+    discard: () => (lines.length = 0),
+  };
+  s.add(src);
+  s.wake();
+  assert.deepEqual(out, ['PRIVMSG #a :1', 'PRIVMSG #a :2', 'PRIVMSG #a :3']);
+  s.setState('offline');
+});

@@ -95,6 +95,13 @@ test('NET-04 a half-close ends stdin and the connection stays open for the answe
   assert.equal(out.toString(), [...words].sort().join('\n') + '\n');
 });
 
+test('NET-04 a client that half-closes at once, with no byte, while the child is being spawned: its stdin still ends', async () => {
+  const d = await startDaemon('net', ['127.0.0.1', '0', 'sh', '-c', 'cat; echo done']);
+  // Each FIN comes before the session starts, so the socket has read it before anyone listened.
+  const outs = await Promise.all(Array.from({ length: 8 }, () => roundTrip(d.port, '')));
+  for (const out of outs) assert.equal(out.toString(), 'done\n');
+});
+
 test('CORE-15 NET-07 a child that prints and exits without reading: the client still gets every byte', async () => {
   const d = await startDaemon('net', ['127.0.0.1', '0', 'seq', '1', '50000']);
   const c = await dial(d.port);

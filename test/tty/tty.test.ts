@@ -231,8 +231,10 @@ test('TTY-14 CORE-22 ^C on its own terminal stops the daemon cleanly: the child 
 test('TTY-17 CORE-07 a terminal stopped with ^S holds the child on its stdout pipe; ^Q delivers every line in order', async () => {
   const dir = scratchDir();
   const N = 300_000;
-  const d = await ttyDaemon(['--wait', 'sh', '-c', 'echo $$ > "$1/pid"; exec seq 1 "$2"', 'sh', dir, String(N)]);
-  d.type('\x13'); // ^S: the terminal stops output (ixon)
+  // The child waits for a `start` line, so that ^S is typed once the session runs: typed before,
+  // it raced with the session's start (a CI run saw seq finish while "stopped").
+  const script = 'echo $$ > "$1/pid"; while read -r x; do [ "$x" = start ] && break; done; exec seq 1 "$2"';
+  const d = await ttyDaemon(['--wait', 'sh', '-c', script, 'sh', dir, String(N)]);
   d.type('go\r');
   const pid = await eventually(() => {
     try {
@@ -241,6 +243,8 @@ test('TTY-17 CORE-07 a terminal stopped with ^S holds the child on its stdout pi
       return undefined;
     }
   }, 'the child to start');
+  d.type('\x13'); // ^S: the terminal stops output (ixon)
+  d.type('start\r');
   // Backpressure: the daemon stops reading the child's stdout, so seq blocks writing to its
   // pipe instead of the daemon buffering 2 MB. If it did buffer, seq would exit first.
   const wchan = await eventually(() => {

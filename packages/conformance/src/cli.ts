@@ -16,7 +16,9 @@ import { markRootCauses } from './checks/deps.js';
 import { examples, NAME, options, usage } from './cli-spec.js';
 import { table, summarize, VERSION, writeJson } from './report.js';
 import { setPortRange } from './bindings/net.js';
-import { EXAMPLE_OPTS, killEverything, preflight, runAll, type Config } from './runner.js';
+import { constants } from 'node:os';
+import { wantsAdmin } from './admin-client.js';
+import { EXAMPLE_OPTS, FRONT_DOOR_OPTS, HUB_OPTS, killEverything, notRun, preflight, runAll, runCheck, strictly, type Config, type OptInGroup } from './runner.js';
 import type { OptionName } from './types.js';
 
 function die(msg: string): never {
@@ -48,7 +50,7 @@ if (help) {
   process.stdout.write(`${table}\n\n${examplesBlock(examples)}\n${wrapProse(manualPointer(NAME), helpWidth())}`);
   process.exit(0);
 }
-const parsed = parser.parseSync() as ReturnType<typeof parser.parseSync> & { json?: string; only?: string; list: boolean; opt: string[]; hamelin?: boolean; jobs: number; slow: number; keep: boolean; ports?: string; strict: boolean };
+const parsed = parser.parseSync() as ReturnType<typeof parser.parseSync> & { json?: string; only?: string; list: boolean; opt: string[]; hamelin?: boolean; jobs: number; slow: number; keep: boolean; ports?: string; strict: boolean; 'drain-signal'?: string };
 
 if (parsed.ports !== undefined) {
   const m = /^(\d+)-(\d+)$/.exec(parsed.ports);
@@ -63,7 +65,24 @@ const binding = bindings[bindingName];
 if (!binding) die(`unknown binding ${JSON.stringify(bindingName)} (one of ${Object.keys(bindings).join(', ')})`);
 if (parsed._.length > 1) die(`unexpected ${JSON.stringify(String(parsed._[1]))}: the daemon's command line goes after --`);
 
-let checks = checksFor(binding.name);
+// The OPS checks are opt-in: an admin endpoint or a drain signal to use, or --only naming them.
+const drainSignal = parsed['drain-signal'] === undefined ? undefined : `SIG${String(parsed['drain-signal']).toUpperCase().replace(/^SIG/, '')}`;
+if (drainSignal !== undefined && !(drainSignal in constants.signals)) die(`bad --drain-signal ${JSON.stringify(parsed['drain-signal'])}: a signal name such as SIGUSR2`);
+// The front-door checks too: one of their option names given with --opt (not by --hamelin's
+// defaults), or --only naming them.
+const givenOpts = parsed.opt.map((o) => String(o).split('=')[0] as OptionName);
+const optIn: OptInGroup[] = [];
+if (wantsAdmin(daemon) || drainSignal !== undefined || parsed.only !== undefined) optIn.push('ops');
+if (givenOpts.some((o) => FRONT_DOOR_OPTS.includes(o)) || parsed.only !== undefined) optIn.push('front-door');
+// And the hub checks: a hub protocol's spelling given with --opt, or --only naming them.
+if (givenOpts.some((o) => HUB_OPTS.includes(o)) || parsed.only !== undefined) optIn.push('hub');
+let checks = checksFor(binding.name, optIn);
+const leftOut = checksFor(binding.name, true).filter((c) => c.optIn && !checks.includes(c));
+const HOW_TO_OPT_IN: Record<OptInGroup, string> = {
+  ops: 'put {admin} in DAEMON ARGV or give --drain-signal',
+  'front-door': `give their --opt: ${FRONT_DOOR_OPTS.join(', ')}`,
+  hub: `give their --opt: ${HUB_OPTS.join(', ')}`,
+};
 if (parsed.only) {
   const want = parsed.only.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
   const unknown = want.filter((id) => !checks.some((c) => c.id === id));
@@ -75,6 +94,10 @@ if (parsed.list) {
   for (const c of checks) {
     const needs = c.needs?.length ? ` [needs --opt ${c.needs.join(', ')}]` : '';
     process.stdout.write(`${c.id.padEnd(9)} ${c.level.padEnd(6)} ${c.title}${needs}\n`);
+  }
+  for (const group of Object.keys(HOW_TO_OPT_IN) as OptInGroup[]) {
+    const ids = leftOut.filter((c) => c.optIn === group).map((c) => c.id);
+    if (ids.length) process.stdout.write(`(opt-in, not listed: ${ids.join(', ')}; ${HOW_TO_OPT_IN[group]})\n`);
   }
   process.exit(0);
 }
@@ -104,6 +127,7 @@ const config: Config = {
   keep: parsed.keep,
   slow: parsed.slow > 0 ? parsed.slow : 1,
   strict: parsed.strict,
+  ...(drainSignal ? { drainSignal: drainSignal as NodeJS.Signals } : {}),
 };
 
 let interrupted = false;
@@ -123,17 +147,23 @@ process.on('uncaughtException', (e) => process.stderr.write(`${NAME}: warning: $
 
 const started = new Date().toISOString();
 const cannot = await preflight(config);
-if (cannot !== undefined) {
+// On unix, a daemon that runs but does not listen at unix:PATH breaks NET-01: that is a
+// failure of the run, reported by the NET-01 check with where it listens instead, not a setup error.
+const net01 = cannot?.running && binding.name === 'unix' ? await runCheck(config, checksFor('unix').find((c) => c.id === 'NET-01')!) : undefined;
+if (cannot !== undefined && net01 === undefined) {
   killEverything();
-  die(`the daemon cannot start, so no check can run: ${cannot}`);
+  die(`the daemon cannot start, so no check can run: ${cannot.evidence}`);
 }
 
 const progress = process.stderr.isTTY;
 let done = 0;
-const results = markRootCauses(await runAll(config, checks, (r) => {
-  done++;
-  if (progress) process.stderr.write(`\r${NAME}: ${done}/${checks.length} ${r.id} ${r.status}      `);
-}));
+// Started late the first time, the daemon passes NET-01 now: the run goes on as usual.
+const results = net01?.status === 'fail'
+  ? [net01, ...checks.filter((c) => c.id !== 'NET-01').map((c) => strictly(config, notRun(c, net01)))]
+  : markRootCauses(await runAll(config, checks, (r) => {
+      done++;
+      if (progress) process.stderr.write(`\r${NAME}: ${done}/${checks.length} ${r.id} ${r.status}      `);
+    }));
 if (progress) process.stderr.write('\n');
 process.stdout.write(`${NAME} ${binding.name}: ${daemon.join(' ')}\n`);
 process.stdout.write(table(results));

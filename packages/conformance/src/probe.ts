@@ -26,6 +26,7 @@
  *   ignoreterm       record SIGTERM and carry on
  *   termsay=B64      on SIGTERM, write these bytes (base64url) to stdout, then exit 0
  *   grandchild       start a grandchild probe (same process group), mode gc[+ignoreterm]
+ *   hub[=addressed]  a hub's shared process, obeying its clients' lines (probe-hub.ts)
  *
  * The report is REPORT_DIR/p<pid>.jsonl, one JSON event per line, appended synchronously so
  * a SIGKILL loses nothing that happened before it: start (pid, pgid, argv, env, cwd), in
@@ -38,6 +39,7 @@ import { existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pattern } from './pattern.js';
+import { hubProbe } from './probe-hub.js';
 
 const [dir, modeArg = 'echo'] = process.argv.slice(2);
 if (!dir) {
@@ -199,7 +201,8 @@ if (!mode.has('noread')) {
   const chunks: Buffer[] = [];
   let total = 0;
   const sorting = mode.has('sort');
-  const echo = !sorting && !mode.has('flood') && !mode.has('tick');
+  const echo = !sorting && !mode.has('flood') && !mode.has('tick') && !mode.has('hub');
+  const hub = mode.has('hub') ? hubProbe(mode.get('hub') === 'addressed', { write: (b) => writeAll(1, b), record, finish }) : undefined;
   process.stdin.on('data', (chunk: Buffer) => {
     total += chunk.length;
     hash.update(chunk);
@@ -207,6 +210,7 @@ if (!mode.has('noread')) {
     record(total <= 1 << 20 ? { e: 'in', b64: chunk.toString('base64') } : { e: 'in', n: chunk.length });
     if (sorting) chunks.push(chunk);
     else if (echo) writeAll(1, chunk);
+    else if (hub) hub(chunk);
   });
   process.stdin.on('end', () => {
     record({ e: 'eof', total, sha256: hash.digest('hex') });

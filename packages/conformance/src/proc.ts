@@ -64,6 +64,56 @@ export function unixListening(path: string): boolean {
   return false;
 }
 
+/** The socket inodes open in `pid` and its descendants. */
+function socketInodes(pid: number): Set<string> {
+  const found = new Set<string>();
+  for (const p of [pid, ...descendants(pid)]) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/fd/${fd}`));
+        if (m) found.add(m[1]!);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return found;
+}
+
+/** A /proc/net/tcp address (hex, host byte order for IPv4) as text: `127.0.0.1:8080`, `[::1]:8080`. */
+function tcpAddress(hex: string): string {
+  const [ip, port] = hex.split(':') as [string, string];
+  const n = parseInt(port, 16);
+  if (ip.length === 8) return `${[3, 2, 1, 0].map((i) => parseInt(ip.slice(i * 2, i * 2 + 2), 16)).join('.')}:${n}`;
+  // IPv6: four 32-bit words, each in host (little-endian) byte order.
+  const bytes = [0, 1, 2, 3].flatMap((w) => [3, 2, 1, 0].map((b) => ip.slice(w * 8 + b * 2, w * 8 + b * 2 + 2)));
+  const groups = Array.from({ length: 8 }, (_, g) => parseInt(bytes[g * 2]! + bytes[g * 2 + 1]!, 16).toString(16));
+  return `[${groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}]:${n}`;
+}
+
+/** Where `pid` and its descendants listen: `tcp 127.0.0.1:8080`, `unix:/path` (for evidence). */
+export function listenersOf(pid: number): string[] {
+  const mine = socketInodes(pid);
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readOr(file).split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && mine.has(f[9]!)) out.push(`tcp ${tcpAddress(f[1]!)}`);
+    }
+  }
+  for (const line of readOr('/proc/net/unix').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 7 && (parseInt(f[3]!, 16) & 0x10000) !== 0 && mine.has(f[6]!)) out.push(`unix:${(f[7] ?? '(unnamed)').replace(/(?<=.)@+$/, '')}`);
+  }
+  return out;
+}
+
 export interface ProcInfo {
   pid: number;
   state: string;

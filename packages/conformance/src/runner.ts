@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readProbes, type ProbeRun } from './probe-report.js';
+import { fillAdmin, wantsAdmin } from './admin-client.js';
+import { freePort } from './bindings/net.js';
 import { allPids, argvOf, daemonRssKb, kill, pidsWithToken, running, tcpListening } from './proc.js';
 import type { Address, Binding, Conn, Level, OptionName, Status } from './types.js';
 
@@ -38,7 +40,12 @@ export interface Config {
   slow: number;
   /** A skipped check is a failure (`--strict`). */
   strict?: boolean;
+  /** How to start a drain (OPS-05): this signal, or else POST /drain on {admin} (`--drain-signal`). */
+  drainSignal?: NodeJS.Signals;
 }
+
+/** The groups of opt-in checks: a run without what opts a group in does not run it. */
+export type OptInGroup = 'ops' | 'front-door' | 'hub';
 
 export interface Check {
   id: string;
@@ -48,6 +55,9 @@ export interface Check {
   bindings?: string[];
   /** Options without which the check is skipped. */
   needs?: OptionName[];
+  /** Run only when asked for: the OPS checks ({admin}, --drain-signal or --only name them), the
+   * front-door checks (an FD --opt given, or --only names them). */
+  optIn?: OptInGroup;
   timeoutMs?: number;
   run(ctx: Ctx): Promise<string | void>;
 }
@@ -106,6 +116,8 @@ export interface StartSpec {
   addr?: Address;
   /** Override a placeholder's text (e.g. a bad port). */
   port?: string;
+  /** More variables in the daemon's environment (a secret read from --password-env). */
+  env?: Record<string, string>;
   /** Do not wait for the daemon to listen. */
   noWait?: boolean;
 }
@@ -283,10 +295,11 @@ export class Ctx {
     mkdirSync(dir);
     const addr = spec.addr ?? (await this.binding.allocate(dir, spec.host));
     if (spec.options?.tls !== undefined) addr.tls = true;
+    if (wantsAdmin(this.config.daemon)) addr.extra = { ...addr.extra, adminPort: String(await freePort()) };
     const command = spec.commandFor ? spec.commandFor(dir) : this.probeCommand(dir, spec.mode ?? 'echo', spec.extra);
     const expanded = expand(this.config, addr, command, spec.options ?? {}, spec.port);
     const argv = this.binding.wrap ? this.binding.wrap(expanded, addr) : expanded;
-    const env = { ...process.env, [ENV_MARK.name]: ENV_MARK.value, ...ENV_LEAK };
+    const env = { ...process.env, [ENV_MARK.name]: ENV_MARK.value, ...ENV_LEAK, ...spec.env };
     const proc = spawn(argv[0]!, argv.slice(1), { stdio: [this.binding.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true, env });
     const run = new DaemonRun(proc, addr, dir, argv, this.binding);
     this.runs.push(run);
@@ -369,7 +382,8 @@ export function expand(
       .replaceAll('{nick}', addr.extra?.nick ?? '')
       .replaceAll('{channel}', addr.extra?.channel ?? '')
       .replaceAll('{log}', addr.extra?.log ?? '')
-      .replaceAll('{command}', command.map(shellQuote).join(' '));
+      .replaceAll('{command}', command.map(shellQuote).join(' '))
+      .replace(/\{admin(-port)?\}/g, (p) => fillAdmin(p, addr));
   const optArgs: string[] = [];
   for (const [name, value] of Object.entries(options) as [OptionName, string][]) {
     const template = config.opts[name];
@@ -380,6 +394,7 @@ export function expand(
           .replaceAll('{value}', value)
           .replaceAll('{n}', value)
           .replaceAll('{dir}', value)
+          .replaceAll('{file}', value)
           .replaceAll('{cert}', join(CERT_DIR, 'cert.pem'))
           .replaceAll('{key}', join(CERT_DIR, 'key.pem')),
       );
@@ -460,16 +475,31 @@ export async function runCheck(config: Config, check: Check): Promise<Result> {
  * (a mistyped command, a bad option) is one error up front, not a failure of every check.
  * Resolves with the reason it could not start, or undefined.
  */
-export async function preflight(config: Config): Promise<string | undefined> {
+export interface CannotStart {
+  evidence: string;
+  /** The daemon was still running at the deadline: it started, but never listened where asked. */
+  running: boolean;
+}
+
+export async function preflight(config: Config): Promise<CannotStart | undefined> {
+  let running = false;
   const r = await runCheck(config, {
     id: 'START',
     level: 'MUST',
     title: 'the daemon starts and listens',
     async run(ctx) {
-      await ctx.start({ mode: 'echo' });
+      await ctx.start({ mode: 'echo' }).catch((e: unknown) => {
+        running = ctx.daemons().some((d) => d.exitInfo === undefined);
+        throw e;
+      });
     },
   });
-  return r.status === 'pass' ? undefined : r.evidence;
+  return r.status === 'pass' ? undefined : { evidence: r.evidence, running };
+}
+
+/** A check left out because `because` failed first and explains it (a skip: --strict fails it). */
+export function notRun(check: Check, because: Result): Result {
+  return { id: check.id, level: check.level, title: check.title, status: 'skip', evidence: `not run: ${because.id} failed first (${because.evidence})`, ms: 0 };
 }
 
 /**
@@ -494,7 +524,7 @@ export async function runAll(config: Config, checks: Check[], onResult?: (r: Res
 }
 
 /** Under --strict a skipped check fails, its reason kept as the evidence. */
-function strictly(config: Config, r: Result): Result {
+export function strictly(config: Config, r: Result): Result {
   if (!config.strict || r.status !== 'skip') return r;
   return { ...r, status: 'fail', evidence: `skipped, and --strict makes that a failure: ${r.evidence}`, expected: 'the check to run', seen: r.evidence };
 }
@@ -513,7 +543,33 @@ export const EXAMPLE_OPTS: Record<OptionName, string> = {
   dir: '--dir={dir}',
   'max-body': '--max-body={n}',
   'header-timeout': '--header-timeout={n}',
+  'max-handshakes': '--max-handshakes={n}',
+  'poll-timeout': '--poll-timeout={n}',
+  'abandon-timeout': '--abandon-timeout={n}',
+  trigger: '--trigger={value}',
+  'password-env': '--password-env={value}',
+  wait: '--wait',
+  banner: '--banner={value}',
+  device: '--device={value}',
+  'proxy-protocol': '--proxy-protocol --trusted-proxy {value}',
+  'proxy-timeout': '--proxy-timeout {value}',
+  deny: '--deny {value}',
+  'max-per-source': '--max-per-source {value}',
+  'auth-basic': '--auth-basic {file}',
+  'hub-broadcast': '--hub broadcast',
+  'hub-addressed': '--hub addressed',
+  replay: '--replay {value}',
+  slow: '--slow {value}',
+  'hub-queue': '--hub-queue {value}',
+  respawn: '--respawn',
+  'hub-eager': '--hub-eager',
 };
+
+/** The option names that opt the front-door checks in (given with --opt, not by --hamelin). */
+export const FRONT_DOOR_OPTS: OptionName[] = ['proxy-protocol', 'proxy-timeout', 'deny', 'max-per-source', 'auth-basic'];
+
+/** The option names that opt the hub checks in: a protocol to run the daemon in. */
+export const HUB_OPTS: OptionName[] = ['hub-broadcast', 'hub-addressed'];
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -18,9 +18,39 @@ export type OptionName =
   | 'origin'
   | 'ping-interval'
   | 'dir'
-  // http: the body limit and the header timeout
+  // http: the body limit; http and ws: the header timeout
   | 'max-body'
-  | 'header-timeout';
+  | 'header-timeout'
+  // ws: how many connections may be waiting for their handshake request at once
+  | 'max-handshakes'
+  // http long-poll sessions: how long a poll waits, how long a session nobody names lives
+  | 'poll-timeout'
+  | 'abandon-timeout'
+  // irc: a prefix that addresses the bot in a channel; the variable holding the server password
+  | 'trigger'
+  | 'password-env'
+  // tty: begin each session on the first line typed; a line written before each session
+  | 'wait'
+  | 'banner'
+  // tty: serve this terminal device instead of the daemon's own
+  | 'device'
+  // the front door (spec/front-door.md), opt-in: PROXY protocol from a trusted proxy (the value
+  // is its CIDR), its header timeout, a denied range, sessions per source, an htpasswd file
+  | 'proxy-protocol'
+  | 'proxy-timeout'
+  | 'deny'
+  | 'max-per-source'
+  | 'auth-basic'
+  // hub mode (spec/hub.md), opt-in: one shared process in either protocol (flags), replayed lines,
+  // the slow-client policy, the per-client queue in bytes, restarting the process when it exits
+  | 'hub-broadcast'
+  | 'hub-addressed'
+  | 'replay'
+  | 'slow'
+  | 'hub-queue'
+  | 'respawn'
+  // the hub's process starts with the daemon, not with its first client (HUB-03)
+  | 'hub-eager';
 
 /** Where a daemon listens: what fills {host}, {port} and {path}. */
 export interface Address {

@@ -6,15 +6,20 @@
 import type { Server } from 'node:net';
 import type { ClientEndpoint } from './endpoint.js';
 import { descriptorRoom } from './fd-limit.js';
-import { describeTarget, listenOn, type ListenTarget } from './listen.js';
+import { takeActivatedSocket } from './activation.js';
+import { describeTarget, keepSocketFile, listenOn, listenOnFd, type ListenTarget } from './listen.js';
 import type { ResolvedCommand } from './command.js';
 import { baseEnv, hVariables, SessionEnv, SharedEnv, type EnvPolicy, type HVars } from './env.js';
 import type { Logger } from './log.js';
 import { signalGroup } from './process-group.js';
 import { sayAndFinish } from './daemon-says.js';
-import { Session, type SessionLimits } from './session.js';
+import type { DaemonObserver, DaemonState, DaemonView, RefusalReason } from './observer.js';
+import { Session, type SessionLimits, type SessionResult } from './session.js';
+import { Hub, type HubRooms } from './hub.js';
+import { SPEC_VERSION } from './version.js';
 import { spawnLayer, spawnLayerWarning, stopSpawnLayer, useSpawnLog } from './spawn.js';
 import { VERSION } from './version.js';
+import { workerShare } from './worker-side.js';
 
 export interface DaemonConfig {
   /** `hamelin-net`, `hamelin-ws`, ...: the name in H-VERSION and in logs. */
@@ -27,16 +32,119 @@ export interface DaemonConfig {
   /** 0 for no limit. */
   maxClients: number;
   log: Logger;
+  /** The service's name in a `hamelin` process, for metrics; default: the command word. */
+  service?: string | undefined;
+  /** Hub mode (HUB-01): the service's rooms, shared by its front-ends' daemons. */
+  hub?: HubRooms | undefined;
+}
+
+/** A client joined to a process: its own (Session) or a hub's (HubMember). */
+export interface Joined {
+  readonly pid: number | undefined;
+  readonly queued: { lines: number; blocked: boolean };
+  readonly done: Promise<SessionResult>;
+  terminate(why: string): void;
 }
 
 export class Daemon {
-  readonly sessions = new Set<Session>();
+  readonly sessions = new Set<Joined>();
   private stopping: Promise<void> | undefined;
   /** The client-independent part of every child's environment (env.ts: baseEnv). */
   private base: SharedEnv | undefined;
+  private draining = false;
+  private readonly observers = new Set<DaemonObserver>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(readonly config: DaemonConfig) {
     useSpawnLog(config.log);
+    // --workers: this worker's share of the daemon's --max-clients (OPS-14).
+    config.maxClients = workerShare(config.maxClients);
+  }
+
+  /** Watch this daemon's events (the admin endpoint's metrics); returns the unsubscribe. */
+  observe(o: DaemonObserver): () => void {
+    this.observers.add(o);
+    return () => this.observers.delete(o);
+  }
+
+  private emit<K extends keyof DaemonObserver>(event: K, ...args: Parameters<NonNullable<DaemonObserver[K]>>): void {
+    for (const o of this.observers) (o[event] as ((...a: unknown[]) => void) | undefined)?.(...args);
+  }
+
+  get state(): DaemonState {
+    return this.stopping ? 'stopping' : this.draining ? 'draining' : 'accepting';
+  }
+
+  /** A read-only view for health checks and metrics. */
+  get view(): DaemonView {
+    const d = this;
+    return {
+      name: d.config.name,
+      get service() {
+        return d.config.service ?? d.config.command?.argv0 ?? 'dir';
+      },
+      get state() {
+        return d.state;
+      },
+      get active() {
+        return d.sessions.size;
+      },
+      get maxClients() {
+        return d.config.maxClients;
+      },
+      get queued() {
+        let blocked = 0;
+        let lines = 0;
+        for (const s of d.sessions) {
+          const q = s.queued;
+          if (q.blocked) blocked++;
+          lines += q.lines;
+        }
+        return { blocked, lines };
+      },
+    };
+  }
+
+  /**
+   * Why a new client would be refused now, or undefined. A front-end that refuses before the
+   * handshake (HTTP 503 before a WebSocket upgrade) asks this and reports it with `refused`.
+   */
+  get refusal(): { reason: RefusalReason; text: string } | undefined {
+    if (this.stopping) return { reason: 'shutting-down', text: 'shutting down' };
+    if (this.draining) return { reason: 'draining', text: 'draining' };
+    if (this.config.maxClients > 0 && this.sessions.size >= this.config.maxClients) {
+      return { reason: 'max-clients', text: `too many clients (limit ${this.config.maxClients})` };
+    }
+    return undefined;
+  }
+
+  /** Count a refusal that a front-end made itself (see `refusal`). */
+  refused(reason: RefusalReason): void {
+    this.emit('refused', reason);
+  }
+
+  /**
+   * OPS-05: take no new client; live sessions go on. Resolves once the last one has ended.
+   * Closing the listener is the front-end's part (its serve handle).
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    return this.idle();
+  }
+
+  /**
+   * OPS-08: new sessions use these settings from now on; live sessions keep the command,
+   * environment and limits they started with (each Session holds its own copies).
+   */
+  reconfigure(settings: Pick<DaemonConfig, 'command' | 'cwd' | 'env' | 'limits' | 'maxClients'>): void {
+    Object.assign(this.config, { ...settings, maxClients: workerShare(settings.maxClients) });
+    this.base = undefined;
+  }
+
+  /** Resolves when no session is live. */
+  idle(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   get log(): Logger {
@@ -46,7 +154,7 @@ export class Daemon {
   /** True when a new client would be refused; front-ends that can answer before a
    * handshake (HTTP 503 before a WebSocket upgrade) ask this first. */
   get full(): boolean {
-    return this.stopping !== undefined || (this.config.maxClients > 0 && this.sessions.size >= this.config.maxClients);
+    return this.refusal !== undefined;
   }
 
   /**
@@ -55,6 +163,20 @@ export class Daemon {
    * for; `--quiet` keeps it (CORE-17). Resolves with the bound port (0 for a unix socket).
    */
   async listen(server: Server, target: ListenTarget, fields: Record<string, string | number | boolean> = {}): Promise<number> {
+    // OPS-09: a socket from systemd replaces the address given (it is ignored then).
+    const inherited = takeActivatedSocket(this.config.name.replace(/^hamelin-/, ''), this.config.service, this.config.service === undefined);
+    if (inherited) {
+      const where = await listenOnFd(server, inherited.fd);
+      server.on('error', (err: NodeJS.ErrnoException) => this.log.error('accept-error', { error: err.code ?? err.message }));
+      if (typeof where === 'string') keepSocketFile(where);
+      // The front-end's target now names the socket it really serves: its H- variables
+      // (H-UNIX-PATH, H-LOCAL-PORT) and log labels come from it.
+      Object.assign(target, typeof where === 'string' ? { kind: 'unix', path: where } : { kind: 'tcp', host: where.address, port: where.port });
+      const at = typeof where === 'string' ? { address: `unix:${where}` } : { address: where.address, port: where.port };
+      this.log.notice('listening', { ...at, ...fields, fd: inherited.fd, fd_name: inherited.name });
+      this.warnIfFewDescriptors();
+      return typeof where === 'string' ? 0 : where.port;
+    }
     const port = await listenOn(server, target);
     server.on('error', (err: NodeJS.ErrnoException) => this.log.error('accept-error', { error: err.code ?? err.message }));
     // CORE-28: which spawn layer serves the clients, and one warning line when it is not the
@@ -88,23 +210,75 @@ export class Daemon {
 
   /** Join a new client to a new process. `vars` are the front-end's H- variables
    * (TYPE, CLIENT, ...); VERSION is set here. Resolves when the session has ended. */
-  accept(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand | undefined = this.config.command): Promise<Session | null> {
+  accept(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand | undefined = this.config.command, room = ''): Promise<Joined | null> {
     if (!command) throw new Error('Daemon.accept: no command (with --dir the front-end gives the route)');
     if (this.full) {
       this.refuse(endpoint);
       return Promise.resolve(null);
     }
     this.base ??= new SharedEnv(baseEnv(this.config.env));
+    if (this.config.hub) return Promise.resolve(this.joinHub(endpoint, vars, command, room));
     const env = new SessionEnv(this.base, hVariables({ VERSION: `${this.config.name}/${VERSION}`, ...vars }));
     const session = new Session(
       endpoint,
       { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs },
       this.config.limits,
       this.config.log,
+      { longLine: (direction) => this.emit('longLine', direction) },
     );
-    this.sessions.add(session);
-    void session.done.then(() => this.sessions.delete(session));
-    return session.start().then(() => session);
+    this.track(session);
+    return session.start().then(() => {
+      if (session.pid !== undefined) this.emit('sessionStarted');
+      return session;
+    });
+  }
+
+  /** HUB-01: the client joins its room's shared process instead of getting its own. */
+  private joinHub(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand, room: string): Joined | null {
+    const hub = this.hubFor(command, room);
+    if (!hub) {
+      this.log.warn('refused', { client: endpoint.label, reason: 'too many hub rooms' });
+      this.refused('max-clients');
+      sayAndFinish(endpoint, 'busy: too many hub rooms', { code: null, signal: null, refused: 'too many hub rooms' });
+      return null;
+    }
+    const member = hub.join(endpoint, vars);
+    this.track(member);
+    this.emit('sessionStarted');
+    return member;
+  }
+
+  /** A room is named by the front-end (an IRC channel) and by the command (a --dir script). */
+  private hubFor(command: ResolvedCommand, room: string): Hub | undefined {
+    const rooms = this.config.hub!;
+    const name = room || command.argv0;
+    return rooms.hub(`${room}\0${command.file}`, () => {
+      const env = new SessionEnv(this.base ?? new SharedEnv(baseEnv(this.config.env)), hVariables({ VERSION: `${this.config.name}/${VERSION}`, TYPE: `HUB-${SPEC_VERSION}`, HUB: rooms.settings.mode, 'HUB-ROOM': name }));
+      const request = () => ({ file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs });
+      return new Hub(name, rooms.settings, request, this.config.limits, this.log);
+    });
+  }
+
+  /** The rooms --hub-eager starts: the service's own (''), or those a front-end names that
+   * knows its rooms in advance (hamelin-irc: its --channel list). */
+  eagerRooms: string[] = [''];
+
+  /** HUB-03 --hub-eager: the service's own command starts with the daemon, once it serves
+   * (after --user: ProcessControl.ready). */
+  startEagerHub(): void {
+    const command = this.config.command;
+    if (!this.config.hub?.settings.eager || !command) return;
+    this.base ??= new SharedEnv(baseEnv(this.config.env));
+    for (const room of this.eagerRooms) this.hubFor(command, room)?.start();
+  }
+
+  private track(joined: Joined): void {
+    this.sessions.add(joined);
+    void joined.done.then((result) => {
+      this.sessions.delete(joined);
+      this.emit('sessionEnded', result);
+      if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
   }
 
   /**
@@ -112,8 +286,9 @@ export class Daemon {
    * and is closed. Queueing would hold sockets open with no feedback and no bound.
    */
   private refuse(endpoint: ClientEndpoint): void {
-    const why = this.stopping ? 'shutting down' : `too many clients (limit ${this.config.maxClients})`;
+    const { reason, text: why } = this.refusal ?? { reason: 'max-clients' as const, text: 'busy' };
     this.log.warn('refused', { client: endpoint.label, reason: why });
+    this.refused(reason);
     sayAndFinish(endpoint, `busy: ${why}`, { code: null, signal: null, refused: why });
   }
 
@@ -124,6 +299,8 @@ export class Daemon {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('shutdown', { sessions: this.sessions.size });
+      // HUB-14: a shared child ends first; its clients are told once its output is out.
+      await this.config.hub?.stop();
       for (const s of this.sessions) s.terminate('shutdown');
       await Promise.all([...this.sessions].map((s) => s.done));
       // What the sessions left outside their groups (setsid) is ended by the helper (CORE-28).
@@ -145,14 +322,12 @@ export class Daemon {
    */
   async reload(): Promise<void> {
     this.log.info('signal', { signal: 'SIGHUP' });
-    if (this.log.file !== undefined) {
-      try {
-        this.log.reopen();
-        this.log.info('log-reopen', { file: this.log.file });
-      } catch (e) {
-        this.log.error('log-reopen', { file: this.log.file, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
-      }
-    }
+    this.log.reopenAndSay();
+    await this.runReloadHooks();
+  }
+
+  /** The hooks of `onReload`; a failing one is logged and the others still run. */
+  async runReloadHooks(): Promise<void> {
     for (const hook of this.reloadHooks) {
       try {
         await hook();

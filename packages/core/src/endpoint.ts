@@ -38,6 +38,23 @@ export interface ExitInfo {
    * on its own: `timeout`, `idle-timeout`, `shutdown`, `client-<reason>`. A front-end that can
    * still tell the client says so (HTTP 504 for `timeout`). */
   terminatedBy?: string;
+  /** Hub mode (HUB-07, HUB-09, HUB-11): this client was ended while the shared process goes
+   * on, for this reason (`too slow`, what the process gave with `close`, `shutdown`, `left`
+   * when the client itself went away). */
+  closed?: string;
+}
+
+/**
+ * Hub mode (HUB-17): a write that is one client's copy of a line the hub sends to several clients
+ * at once (every client, or every client but one). A front-end whose clients of a room share one
+ * medium (an IRC channel, where one message reaches every nick) sends such a line once for them
+ * all; the others ignore it.
+ */
+export interface FanOut {
+  /** The same for every copy of one line, and increasing in the order the hub sends lines. */
+  readonly seq: number;
+  /** For a line to every client but one (`!ID`), that client's endpoint. */
+  readonly except?: ClientEndpoint | undefined;
 }
 
 /** What the endpoint tells the core. The core passes these to `start`. */
@@ -50,6 +67,9 @@ export interface EndpointEvents {
   drain(): void;
   /** The client can no longer receive. */
   gone(reason: GoneReason, detail?: string): void;
+  /** The endpoint cut an input line over --max-line itself (an HTTP POST's body is framed as
+   * it is read): the core logs it as it logs its own cuts (CORE-06, HUB-06). */
+  longLine?(): void;
 }
 
 export interface ClientEndpoint {
@@ -79,8 +99,9 @@ export interface ClientEndpoint {
    * Send output: on message framing one line (without its newline) or one piece of a longer
    * line, `piece` true when the next write continues the same line (CORE-06). Returns false
    * when the client's buffer is full: the core then writes nothing more until `drain`.
+   * `copy` is set in hub mode for a line that several clients get at once (HUB-17).
    */
-  write(chunk: Buffer, piece?: boolean): boolean;
+  write(chunk: Buffer, piece?: boolean, copy?: FanOut): boolean;
   /** Stop reading from the client (the child is not reading its stdin). */
   pauseInput(): void;
   resumeInput(): void;

@@ -4,7 +4,7 @@
  * client is served; a stale unix socket file left by a dead daemon is replaced.
  */
 import type { Server } from 'node:net';
-import { unlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { StartupError } from './command.js';
 import { bindPath, clearStaleSocket, listenUnix, unixBindProblem } from './unix-socket.js';
 
@@ -61,8 +61,39 @@ export async function listenOn(server: Server, target: ListenTarget): Promise<nu
   });
 }
 
+/** Serve a listening socket inherited from systemd (OPS-09); resolves with where it listens. */
+export function listenOnFd(server: Server, fd: number): Promise<string | { address: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new StartupError(`cannot serve the socket on fd ${fd} from systemd: ${err.code ?? err.message}`, 1)));
+    server.listen({ fd }, () => {
+      const a = server.address();
+      resolve(typeof a === 'string' || a === null ? (a || unixPathOf(fd)) : { address: a.address, port: a.port });
+    });
+  });
+}
+
+/** Node cannot name a unix socket opened from a descriptor; Linux can (/proc/net/unix, by inode). */
+function unixPathOf(fd: number): string {
+  try {
+    const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+    for (const line of readFileSync('/proc/net/unix', 'latin1').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[6] === inode && f[7]) return f[7];
+    }
+  } catch {
+    /* not Linux */
+  }
+  return `fd:${fd}`;
+}
+
+/** Unix socket files that belong to systemd (OPS-09): never removed by us. */
+const keptSocketFiles = new Set<string>();
+export function keepSocketFile(path: string): void {
+  keptSocketFiles.add(path);
+}
+
 export function removeSocketFile(target: ListenTarget): void {
-  if (target.kind !== 'unix') return;
+  if (target.kind !== 'unix' || keptSocketFiles.has(target.path)) return;
   try {
     unlinkSync(target.path);
   } catch {

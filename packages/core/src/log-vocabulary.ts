@@ -67,6 +67,25 @@ export const LOG_FIELDS: Readonly<Record<string, FieldType>> = {
   from: 'string',
   to: 'string',
   restarts: 'number',
+  // Operations (spec/operations.md).
+  why: 'string', // what began a drain or a stop: a signal name, POST /drain, drain-timeout
+  timeout_ms: 'number',
+  keeping: 'string',
+  services: 'number',
+  tls_cert: 'string',
+  uid: 'number',
+  gid: 'number',
+  fd: 'number',
+  fd_name: 'string',
+  worker: 'number', // --workers: which worker, 1..N (OPS-12)
+  workers: 'number',
+  pids: 'string', // the workers' pids, comma-separated
+  // Hub mode (spec/hub.md).
+  hub: 'string', // the room: the command word, an IRC channel
+  id: 'number', // a hub client's id (HUB-08)
+  clients: 'number', // clients in the hub
+  count: 'number',
+  bytes: 'number',
   // Terminal.
   respawn: 'boolean',
   wait: 'boolean',
@@ -99,6 +118,20 @@ export const LOG_EVENTS: Readonly<Record<string, EventRule>> = {
   'reload-failed': { levels: error, required: ['error'] },
   shutdown: { levels: info, required: ['sessions'] },
   'forced-exit': { levels: warn, required: ['signal'] },
+  // Every daemon: operations (OPS-04 .. OPS-10).
+  admin: { levels: info, required: ['address'] }, // where the admin endpoint listens
+  agent: { levels: info, required: ['address'] },
+  'admin-drain': { levels: info, required: [] },
+  draining: { levels: info, required: ['why', 'sessions', 'timeout_ms'] },
+  'drain-timeout': { levels: warn, required: ['after_ms', 'sessions'] },
+  stopping: { levels: info, required: ['why'] },
+  reloaded: { levels: info, required: [] },
+  'reload-refused': { levels: warn, required: ['error'] },
+  privileges: { levels: info, required: ['uid', 'gid'] },
+  // --workers (OPS-12 .. OPS-16), from the primary.
+  'worker-start': { levels: info, required: ['worker', 'pid'] },
+  'worker-exit': { levels: warn, required: ['worker', 'pid', 'in_ms'] },
+  workers: { levels: info, required: ['workers', 'pids'] },
   // Every daemon: a client and its session (core).
   refused: { levels: warn, required: ['client', 'reason'] },
   start: { levels: info, required: ['client', 'pid'] },
@@ -109,6 +142,14 @@ export const LOG_EVENTS: Readonly<Record<string, EventRule>> = {
   kill: { levels: warn, required: ['client', 'pid', 'after_ms'] },
   'client-gone': { levels: info, required: ['client', 'reason'] },
   'long-line': { levels: warn, required: ['client', 'direction', 'limit'] },
+  // Hub mode (HUB-16).
+  'hub-join': { levels: info, required: ['client', 'hub', 'id', 'clients'] },
+  'hub-leave': { levels: info, required: ['client', 'hub', 'id', 'reason', 'clients'] },
+  'hub-start': { levels: info, required: ['hub', 'pid', 'mode', 'clients'] },
+  'hub-end': { levels: info, required: ['hub', 'clients'] },
+  'hub-exit': { levels: warn, required: ['hub', 'clients'] },
+  'hub-respawn': { levels: info, required: ['hub', 'in_ms'] },
+  'hub-bad-line': { levels: warn, required: ['hub', 'why', 'bytes', 'count'] },
   // Socket front-ends (net, ws, http).
   'tls-error': { levels: warn, required: ['client', 'error'] },
   // hamelin-http.

@@ -68,6 +68,17 @@ export class Logger {
     closeSync(old);
   }
 
+  /** A reload's part for the log (CORE-34): reopen --log-file, and say so, or why not, in it. */
+  reopenAndSay(): void {
+    if (this.opts.file === undefined) return;
+    try {
+      this.reopen();
+      this.info('log-reopen', { file: this.opts.file });
+    } catch (e) {
+      this.error('log-reopen', { file: this.opts.file, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+    }
+  }
+
   private write(level: LogLevel, event: string, fields: Fields): void {
     const time = new Date().toISOString();
     let line: string;

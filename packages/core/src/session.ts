@@ -93,16 +93,24 @@ export class Session {
     req: SpawnRequest,
     private readonly limits: SessionLimits,
     private readonly log: Logger,
+    private readonly observer: { longLine?(direction: 'in' | 'out'): void } = {},
   ) {
     this.done = new Promise((r) => (this.resolveDone = r));
     this.req = req;
     this.argv0 = req.argv0;
-    this.inFramer = new LineFramer(limits.maxLine, (b) => this.toChild(b), () =>
-      this.log.warn('long-line', { client: endpoint.label, pid: this.pid, direction: 'in', limit: limits.maxLine }),
-    );
-    this.outFramer = new LineFramer(limits.maxLine, (b, t) => this.toClient(b, t), () =>
-      this.log.warn('long-line', { client: endpoint.label, pid: this.pid, direction: 'out', limit: limits.maxLine }),
-    );
+    this.inFramer = new LineFramer(limits.maxLine, (b) => this.toChild(b), () => this.longLine('in'));
+    this.outFramer = new LineFramer(limits.maxLine, (b, t) => this.toClient(b, t), () => this.longLine('out'));
+  }
+
+  /** For metrics: lines waiting for a slow client (message framing), and whether the child's
+   * stdout is paused until the client takes more. */
+  get queued(): { lines: number; blocked: boolean } {
+    return { lines: this.backlog.length - this.backlogAt, blocked: this.blocked };
+  }
+
+  private longLine(direction: 'in' | 'out'): void {
+    this.log.warn('long-line', { client: this.endpoint.label, pid: this.pid, direction, limit: this.limits.maxLine });
+    this.observer.longLine?.(direction);
   }
 
   async start(): Promise<void> {
@@ -143,6 +151,7 @@ export class Session {
       inputEnd: () => this.clientInputEnded(),
       drain: () => this.drained(),
       gone: (reason, detail) => this.gone(reason, detail),
+      longLine: () => this.longLine('in'),
     });
   }
 

@@ -520,7 +520,13 @@ export class SpawnServer {
       } else if (t === 'G') {
         const child = this.lingering.get(x);
         this.lingering.delete(x);
-        child?.groupEmpty();
+        if (child) child.groupEmpty();
+        else {
+          // Exit and group end both reported before the daemon had the child's sockets: the
+          // exit is held in `early`, and must not wait for a G that has come already.
+          const p = this.byPid.get(x);
+          if (p?.early) p.early[2] = false;
+        }
       }
     }
     if (this.pending.size === 0) {
@@ -570,7 +576,12 @@ export class SpawnServer {
   }
 
   private cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // Not ours to remove any more (the daemon gave up root, OPS-10): removeStaleSpawnDirs
+      // clears it at a later start.
+    }
   }
 }
 

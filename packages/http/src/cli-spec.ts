@@ -1,7 +1,9 @@
 /** hamelin-http's command line: the table --help and hamelin-http(1) are both made from. */
-import { cliManPage, seconds as duration, unixModeOption, type CliSpec } from '@hamelin/core';
+import { cliManPage, httpFrontDoorOptions, integer, seconds as duration, unixModeOption, type CliSpec } from '@hamelin/core';
+import type { Options } from 'yargs';
 
-const httpOptions: CliSpec['options'] = {
+/** hamelin-http's own options: also its config keys (OPS-01). */
+export const httpOptions: Record<string, Options> = {
   host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (:: for every interface)', group: 'Listening:' },
   port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
   unix: { type: 'string', describe: 'listen on this unix socket instead of TCP', group: 'Listening:' },
@@ -11,7 +13,7 @@ const httpOptions: CliSpec['options'] = {
   dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
   cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'let pages of this origin read the answers, and send requests (repeatable; * for any)', group: 'HTTP:' },
   origin: { type: 'string', array: true, nargs: 1, default: [], describe: "also let pages from this origin run the command (scheme://host[:port], host[:port], *.domain; repeatable; '*' for any); others get 403", group: 'HTTP:' },
-  'max-body': { type: 'number', default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' },
+  'max-body': integer({ default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' }, 0, Number.MAX_SAFE_INTEGER),
   'header-timeout': duration({ default: 10, describe: 'seconds to receive the request headers, else 408', group: 'HTTP:' }, 0.1),
   'read-timeout': duration({ default: 0, describe: 'seconds a request body may stall while it is read, else 408 (0: never)', group: 'HTTP:' }),
   'poll-timeout': duration({ default: 25, describe: 'seconds a long-poll GET waits for output', group: 'HTTP:' }, 0.1),
@@ -19,6 +21,7 @@ const httpOptions: CliSpec['options'] = {
   heartbeat: duration({ default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' }),
   console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
   'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
+  ...httpFrontDoorOptions,
 };
 
 export const cliSpec: CliSpec = {

@@ -1,9 +1,11 @@
 /** The settings of one hamelin-http daemon, after the command line has been checked. */
-import type { ListenTarget, OriginPolicy } from '@hamelin/core';
+import type { FrontDoorConfig, ListenTarget, OriginPolicy, TlsServerOptions } from '@hamelin/core';
 
 export interface HttpConfig {
   target: ListenTarget;
-  tls: { cert: Buffer; key: Buffer } | undefined;
+  tls: TlsServerOptions | undefined;
+  /** Who may connect, and who the client really is (FD-01 .. FD-20). */
+  frontDoor: FrontDoorConfig;
   /** `--dir DIR`: URL paths name executables in DIR; the daemon's CMD is unused. */
   dir: string | undefined;
   /** `--cors ORIGIN` (repeatable; `*` for any origin). Empty: no CORS headers. */

@@ -74,5 +74,7 @@ export function exitValue(exit: ExitInfo): string {
   if (exit.signal) return exit.signal;
   if (exit.spawnError) return `spawn-failed ${exit.spawnError.code}`;
   if (exit.refused) return 'refused';
+  // A hub ended this client while its process goes on (HUB-09, HUB-11): no status to give.
+  if (exit.closed !== undefined) return 'closed';
   return 'unknown';
 }

@@ -11,30 +11,48 @@
  */
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import {
   answerClientError,
   consolePage,
   endFailedHandshakes,
+  FrontDoor,
   headerDeadline,
   originRefusal,
-  removeSocketFile,
+  listenerHandle,
+  listenPeer,
+  otherWorkerOf,
+  refusalHttp,
+  requestClient,
   requestTarget,
   resolveDirRoute,
+  describeTarget,
   type Daemon,
+  type FrontDoorRefusal,
   type HVars,
   type ResolvedCommand,
+  type ServeHandle,
 } from '@hamelin/core';
 import { PREFIX, type HttpConfig } from './config.js';
 import { RequestEndpoint } from './request-endpoint.js';
+import { sessionRelay, type Relay } from './session-relay.js';
 import { ALLOW, answer, corsHeaders, exitValue, preflight, STREAM_HEAD } from './respond.js';
 import { ID_PATTERN, newSessionId, PollEndpoint, SessionRegistry, SseEndpoint } from './sessions.js';
 import { clientLabel, requestVars, type Mode, type RequestParts } from './vars.js';
 
-export interface HttpServer {
+export interface HttpServer extends ServeHandle {
   server: Server;
   port: number;
   registry: SessionRegistry;
+}
+
+/** Extra for a listener shared with hamelin-ws (the `hamelin` command): upgrade requests go
+ * there, everything else is HTTP. */
+export interface HttpServeExtras {
+  onUpgrade?: (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
+  /** Ends the upgrade side's sessions when the listener closes. */
+  closeUpgrades?: () => Promise<void>;
 }
 
 interface Target {
@@ -42,8 +60,42 @@ interface Target {
   parts: RequestParts;
 }
 
-export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegistry) {
+const noop = (): void => {};
+
+export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegistry, relay?: Relay) {
   const log = daemon.log;
+  const door = new FrontDoor(cfg.frontDoor, daemon);
+
+  /** FD-07, FD-18: the front door's answer (403, 429 + Retry-After, 401 + WWW-Authenticate),
+   * logged with its reason and counted; nothing runs. */
+  const refuseAtDoor = (req: IncomingMessage, res: ServerResponse, refusal: FrontDoorRefusal, headers: OutgoingHttpHeaders): void => {
+    req.resume();
+    const a = refusalHttp(refusal)!;
+    door.refused(clientLabel(req, cfg), refusal, { http_status: a.status });
+    res.writeHead(a.status, { ...headers, ...a.headers, 'Content-Length': Buffer.byteLength(a.body) });
+    res.end(req.method === 'HEAD' ? undefined : a.body);
+  };
+
+  /**
+   * FD-14 after the forwarded header and --deny (checked first, for every request): for what
+   * starts a session the per-source limits, then authentication; for anything else (the console
+   * page, a running session's requests) authentication alone. Resolves with the admission's
+   * release, or undefined when the request has been answered with its refusal.
+   */
+  const gate = async (req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, starts: boolean): Promise<(() => void) | undefined> => {
+    if (door.open) return noop;
+    let release = noop;
+    if (starts) {
+      const admitted = door.admit(requestClient(req).address);
+      if (!admitted.ok) return void refuseAtDoor(req, res, admitted.refusal, headers);
+      release = admitted.release;
+    }
+    const refusal = await door.authenticate(req);
+    if (!refusal) return release;
+    // FD-05: the token stays spent; the concurrent slot is given back.
+    release();
+    return void refuseAtDoor(req, res, refusal, headers);
+  };
   const pages = new Map<string, string>();
   const consoleHtml = (scriptName: string | undefined): string => {
     const title = `hamelin-http: ${scriptName ?? daemon.config.command?.argv0 ?? ''}`;
@@ -96,32 +148,38 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     if (why === null) return false;
     req.resume();
     log.warn('refused', { client: clientLabel(req, cfg), http_status: 403, reason: why });
+    daemon.refused('origin');
     answer(res, 403, `forbidden: ${why}`, headers);
     return true;
   };
 
   const busy = (res: ServerResponse, headers: OutgoingHttpHeaders): boolean => {
-    if (!daemon.full) return false;
-    const why = `too many clients (limit ${daemon.config.maxClients})`;
+    const refusal = daemon.refusal;
+    if (!refusal) return false;
+    const why = refusal.text;
     log.warn('refused', { client: clientLabel(res.req, cfg), http_status: 503, reason: why });
+    daemon.refused(refusal.reason);
     answer(res, 503, `busy: ${why}`, { ...headers, 'Retry-After': '1' });
     return true;
   };
 
-  const accept = (ep: RequestEndpoint | SseEndpoint | PollEndpoint, vars: HVars, command: ResolvedCommand | undefined): void => {
-    void daemon.accept(ep, vars, command ?? daemon.config.command);
+  const accept = (ep: RequestEndpoint | SseEndpoint | PollEndpoint, vars: HVars, command: ResolvedCommand | undefined, release: () => void): void => {
+    void daemon
+      .accept(ep, vars, command ?? daemon.config.command)
+      .then((session) => session?.done)
+      .finally(release);
   };
 
-  const plain = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders): void => {
+  const plain = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders, release: () => void): void => {
     const label = clientLabel(req, cfg);
     const ep = new RequestEndpoint(req, res, label, cfg, headers, (o) => {
       // LOG-04: http_status is the answer's, status the child's exit status.
       log.info('request', { client: label, method: req.method, path: t.parts.path, http_status: o.status, status: o.exit.code ?? undefined, signal: o.exit.signal ?? undefined, bytes_in: o.bytesIn });
     });
-    accept(ep, requestVars(req, cfg, 'request', t.parts), t.command);
+    accept(ep, requestVars(req, cfg, 'request', t.parts), t.command, release);
   };
 
-  const openSession = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders, mode: Mode): void => {
+  const openSession = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders, mode: Mode, release: () => void): void => {
     const label = clientLabel(req, cfg);
     const id = newSessionId();
     const limits = { maxBody: cfg.maxBody, maxLine: cfg.maxLine };
@@ -129,11 +187,11 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     if (mode === 'sse') {
       const ep = new SseEndpoint(id, label, registry, limits, res, headers, cfg.heartbeatMs);
       log.info('session-open', { client: label, mode, path: t.parts.path });
-      accept(ep, requestVars(req, cfg, mode, t.parts), t.command);
+      accept(ep, requestVars(req, cfg, mode, t.parts), t.command, release);
     } else {
       const ep = new PollEndpoint(id, label, registry, limits, cfg.pollTimeoutMs, cfg.abandonMs);
       log.info('session-open', { client: label, mode, path: t.parts.path });
-      accept(ep, requestVars(req, cfg, mode, t.parts), t.command);
+      accept(ep, requestVars(req, cfg, mode, t.parts), t.command, release);
       const body = `${id}\n`;
       res.writeHead(200, {
         ...headers,
@@ -146,9 +204,20 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     }
   };
 
-  /** /.hamelin/session/ID[/end] */
+  /** /.hamelin/session/ID[/end], past the front door: here, or at the worker that holds it. */
   const sessionRequest = async (req: IncomingMessage, res: ServerResponse, rest: string, headers: OutgoingHttpHeaders): Promise<void> => {
     if (foreign(req, res, headers)) return;
+    if (!(await gate(req, res, headers, false))) return;
+    const id = rest.split('/')[0]!;
+    if (relay && ID_PATTERN.test(id) && !registry.get(id)) {
+      const owner = otherWorkerOf(Buffer.from(id, 'base64url'));
+      if (owner !== undefined) return relay(req, res, owner, headers);
+    }
+    return sessionAction(req, res, rest, headers);
+  };
+
+  /** A session's own requests (HTTP-24 .. HTTP-27); a sibling worker's relay calls this alone. */
+  const sessionAction = async (req: IncomingMessage, res: ServerResponse, rest: string, headers: OutgoingHttpHeaders): Promise<void> => {
     const [id = '', action, ...extra] = rest.split('/');
     const ep = ID_PATTERN.test(id) ? registry.get(id) : undefined;
     if (!ep || extra.length > 0 || (action !== undefined && action !== 'end')) {
@@ -187,11 +256,14 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     return answer(res, 405, 'method not allowed', { ...headers, Allow: 'GET, POST, DELETE' });
   };
 
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { path, query } = requestTarget(req.url ?? '/');
     const headers = corsHeaders(req, cfg);
     const method = req.method ?? 'GET';
     const accept = String(req.headers.accept ?? '');
+    // FD-14: the client a trusted proxy names, and --allow/--deny on it, before anything else.
+    const denied = door.denied(door.identify(req).address);
+    if (denied) return refuseAtDoor(req, res, denied, headers);
 
     if (method === 'OPTIONS' && cfg.cors.length > 0 && req.headers['access-control-request-method']) {
       req.resume();
@@ -200,13 +272,19 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     if (path.startsWith(PREFIX)) {
       const rest = path.slice(PREFIX.length);
       // With --dir the page lives at each script's own path: `/` names no script.
-      if (rest === 'console' && cfg.console && !cfg.dir && (method === 'GET' || method === 'HEAD')) return sendPage(res, consoleHtml(undefined), headers);
+      if (rest === 'console' && cfg.console && !cfg.dir && (method === 'GET' || method === 'HEAD')) {
+        if (!(await gate(req, res, headers, false))) return;
+        return sendPage(res, consoleHtml(undefined), headers);
+      }
       if (rest.startsWith('session/')) return sessionRequest(req, res, rest.slice('session/'.length), headers);
       if (rest === 'poll' || rest.startsWith('poll/')) {
         if (method !== 'GET' && method !== 'POST') return answer(res, 405, 'use GET or POST', { ...headers, Allow: 'GET, POST' });
         const t = route(res, rest === 'poll' ? '/' : rest.slice('poll'.length), query, headers);
-        if (!t || foreign(req, res, headers) || busy(res, headers)) return void req.resume();
-        return openSession(req, res, t, headers, 'poll');
+        if (!t || foreign(req, res, headers)) return void req.resume();
+        const release = await gate(req, res, headers, true);
+        if (!release) return;
+        if (busy(res, headers)) return void (release(), req.resume());
+        return openSession(req, res, t, headers, 'poll', release);
       }
       req.resume();
       return answer(res, 404, 'not found', headers);
@@ -230,19 +308,37 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     const t = route(res, path, query, headers);
     if (!t) return void req.resume();
     if (cfg.console && (method === 'GET' || method === 'HEAD') && !wantsEvents && /\btext\/html\b/.test(accept)) {
+      if (!(await gate(req, res, headers, false))) return;
       req.resume();
       return sendPage(res, consoleHtml(t.parts.scriptName), headers);
     }
-    if (method === 'HEAD' || method === 'OPTIONS') return safeMethod(req, res, path, headers);
-    if (foreign(req, res, headers) || busy(res, headers)) return void req.resume();
-    if (wantsEvents) return openSession(req, res, t, headers, 'sse');
+    if (method === 'HEAD' || method === 'OPTIONS') {
+      if (!(await gate(req, res, headers, false))) return;
+      return safeMethod(req, res, path, headers);
+    }
+    if (foreign(req, res, headers)) return void req.resume();
+    const release = await gate(req, res, headers, true);
+    if (!release) return;
+    if (busy(res, headers)) return void (release(), req.resume());
+    if (wantsEvents) return openSession(req, res, t, headers, 'sse', release);
     const length = Number(req.headers['content-length'] ?? 0);
     if (cfg.maxBody > 0 && length > cfg.maxBody) {
       req.resume();
+      release();
       return answer(res, 413, `request body over --max-body (${cfg.maxBody} bytes)`, headers, true);
     }
-    plain(req, res, t, headers);
+    plain(req, res, t, headers, release);
   };
+
+  /** What a sibling worker passes on (OPS-17): a session request it has let in already. */
+  const onPeerRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { path } = requestTarget(req.url ?? '/');
+    const rest = path.startsWith(`${PREFIX}session/`) ? path.slice(`${PREFIX}session/`.length) : undefined;
+    if (rest === undefined) return void (req.resume(), answer(res, 404, 'not found'));
+    return sessionAction(req, res, rest, corsHeaders(req, cfg));
+  };
+
+  return Object.assign(onRequest, { onPeerRequest });
 }
 
 function sendPage(res: ServerResponse, html: string, headers: OutgoingHttpHeaders): void {
@@ -257,9 +353,19 @@ function sendPage(res: ServerResponse, html: string, headers: OutgoingHttpHeader
   res.end(body);
 }
 
-export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer> {
+export async function serve(daemon: Daemon, cfg: HttpConfig, extras: HttpServeExtras = {}): Promise<HttpServer> {
   const registry = new SessionRegistry();
-  const onRequest = handler(daemon, cfg, registry);
+  // OPS-17: under --workers, a session's requests reach it whichever worker cluster picks.
+  const where = describeTarget(cfg.target);
+  const peer = createServer({ noDelay: true, keepAliveTimeout: 5000 });
+  const relayed = cluster.isWorker ? await listenPeer(peer, where) : false;
+  const onRequest = handler(daemon, cfg, registry, relayed ? sessionRelay(where) : undefined);
+  peer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    onRequest.onPeerRequest(req, res).catch((e: Error) => {
+      daemon.log.error('request-error', { client: 'worker', error: e.message });
+      answer(res, 500, 'internal error');
+    });
+  });
   const options = {
     // HTTP-13: the request line and headers must arrive within --header-timeout (Node answers
     // 408); the body is timed piece by piece by the endpoint, since a streamed body may last.
@@ -287,16 +393,16 @@ export async function serve(daemon: Daemon, cfg: HttpConfig): Promise<HttpServer
   // (HTTP-13), 431 for headers too large, 400 for anything unparsable.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(daemon.log, err, socket));
   if (cfg.tls) endFailedHandshakes(server, cfg.target, daemon.log);
+  if (extras.onUpgrade) server.on('upgrade', extras.onUpgrade);
+  new FrontDoor(cfg.frontDoor, daemon).guard(server, cfg.target, cfg.tls !== undefined);
   const port = await daemon.listen(server, cfg.target, { tls: cfg.tls !== undefined });
-  daemon.exitOnSignals(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        removeSocketFile(cfg.target);
-        // Streams end as their sessions end; whatever is still open after that is cut.
-        void daemon.shutdown().then(() => setTimeout(() => server.closeAllConnections(), 200).unref());
-      }),
-  );
-  return { server, port, registry };
+  const handle = listenerHandle(daemon, server, cfg.target, port, cfg.tls !== undefined, async () => {
+    // Streams end as their sessions end; whatever is still open after that is cut.
+    await Promise.all([daemon.shutdown(), extras.closeUpgrades?.()]);
+    await new Promise((r) => setTimeout(r, 200).unref());
+    server.closeAllConnections();
+    if (relayed) peer.close();
+    peer.closeAllConnections();
+  });
+  return { ...handle, registry };
 }

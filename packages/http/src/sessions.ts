@@ -8,15 +8,15 @@
  * here only adapt requests to the `ClientEndpoint` interface ('message' framing: one POSTed
  * line is one stdin line, one stdout line is one message).
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ClientEndpoint, EndpointEvents, ExitInfo } from '@hamelin/core';
-import { exitDescription, LineFramer, linesOf } from '@hamelin/core';
+import { exitDescription, LineFramer, linesOf, workerTaggedRandom } from '@hamelin/core';
 import { exitValue, STREAM_HEADERS, TEXT } from './respond.js';
 
-/** 18 random bytes: 144 bits, 24 characters of base64url (HTTP-23). */
+/** 18 random bytes: 144 bits, 24 characters of base64url (HTTP-23); under --workers its
+ * first byte also names the worker that holds the session (OPS-17). */
 export function newSessionId(): string {
-  return randomBytes(18).toString('base64url');
+  return workerTaggedRandom(18).toString('base64url');
 }
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{24}$/;
@@ -142,6 +142,14 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
 
   protected abstract finished(exit: ExitInfo): void;
 
+  private cut = false;
+
+  /** The first line this session's POSTs cut is logged, once, as the core logs its own. */
+  private cutOnce(): void {
+    if (!this.cut) this.events?.longLine?.();
+    this.cut = true;
+  }
+
   private async feed(req: IncomingMessage): Promise<PostResult> {
     if (this.exit || this.inputEnded) {
       req.resume();
@@ -151,11 +159,16 @@ export abstract class InteractiveEndpoint implements ClientEndpoint {
     const emit = (line: Buffer): void => {
       if (!this.exit && this.events) this.events.input(line);
     };
-    // The core's line framing, with the end of each POST ending its last line (HTTP-24).
-    const lines = new LineFramer(maxLine, (block, kind) => {
-      if (kind === 'lines') for (const line of linesOf(block)) emit(line);
-      else emit(block);
-    });
+    // The core's line framing, with the end of each POST ending its last line (HTTP-24). A
+    // line cut here never reaches the core over --max-line: it is told of the cut (HUB-06).
+    const lines = new LineFramer(
+      maxLine,
+      (block, kind) => {
+        if (kind === 'lines') for (const line of linesOf(block)) emit(line);
+        else emit(block);
+      },
+      () => this.cutOnce(),
+    );
     let total = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       total += chunk.length;
@@ -229,7 +242,9 @@ export class SseEndpoint extends InteractiveEndpoint {
   protected opened(): void {
     const res = this.res;
     if (res.destroyed) return;
-    res.writeHead(200, { ...this.headers, ...STREAM_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8' });
+    // Hamelin-Session as a long-poll open has it: a load balancer can stick the session's
+    // later requests to this instance from the answer's header (OPS-19).
+    res.writeHead(200, { ...this.headers, ...STREAM_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Hamelin-Session': this.id });
     // The first event names the session; `id: 0` makes a browser's reconnect carry
     // Last-Event-ID even when no line was ever sent, so it gets the 204 (HTTP-21).
     res.write(`id: 0\nevent: session\ndata: ${this.id}\n\n`);

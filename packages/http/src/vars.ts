@@ -1,6 +1,6 @@
 /** The H- variables of one HTTP request (HTTP-07 .. HTTP-09). */
 import type { IncomingMessage } from 'node:http';
-import { headerText, SPEC_VERSION, type HVars } from '@hamelin/core';
+import { frontDoorVars, headerText, requestClient, requestLabel, SPEC_VERSION, type HVars } from '@hamelin/core';
 import type { HttpConfig } from './config.js';
 
 /** How the request reaches the process: a plain request, an SSE stream or a long-poll session. */
@@ -23,10 +23,10 @@ export function plainAddress(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
+/** The client as logs name it: the one a PROXY or forwarded header named, when trusted (FD-14). */
 export function clientLabel(req: IncomingMessage, cfg: HttpConfig): string {
   if (cfg.target.kind === 'unix') return `unix:${cfg.target.path}`;
-  const a = plainAddress(req.socket.remoteAddress);
-  return a.includes(':') ? `[${a}]:${req.socket.remotePort ?? ''}` : `${a}:${req.socket.remotePort ?? ''}`;
+  return requestLabel(req);
 }
 
 export function securityOf(cfg: HttpConfig): string {
@@ -44,6 +44,7 @@ export interface RequestParts {
 
 export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, parts: RequestParts): HVars {
   const h = req.headers;
+  const client = requestClient(req);
   // Header values are the client's bytes (HTTP-36): headerText undoes Node's latin1 reading.
   const vars: HVars = {
     TYPE: `HTTP-${SPEC_VERSION}-${securityOf(cfg)}`,
@@ -51,8 +52,8 @@ export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, p
     METHOD: req.method ?? 'GET',
     PATH: parts.path,
     QUERY: parts.query,
-    'REMOTE-ADDR': cfg.target.kind === 'unix' ? '' : plainAddress(req.socket.remoteAddress),
-    'REMOTE-PORT': cfg.target.kind === 'unix' ? '' : String(req.socket.remotePort ?? ''),
+    'REMOTE-ADDR': cfg.target.kind === 'unix' ? '' : client.address,
+    'REMOTE-PORT': cfg.target.kind === 'unix' ? '' : String(client.port ?? ''),
     'CONTENT-TYPE': headerText(h['content-type'] ?? ''),
     'CONTENT-LENGTH': h['content-length'] ?? '',
     MODE: mode,
@@ -70,5 +71,6 @@ export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, p
     seen.set(name, list);
   }
   for (const [name, values] of seen) vars[`HEADER-${name}`] = headerText(values.join(name === 'cookie' ? '; ' : ', '));
-  return vars;
+  // H-AUTH-USER and the client certificate (FD-18, FD-20), set last: no header can pose as them.
+  return { ...vars, ...frontDoorVars(req.socket, req) };
 }

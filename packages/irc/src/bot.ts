@@ -10,6 +10,8 @@
 import { Client, type ClientOptions, type MessageEvent } from 'irc-framework';
 import { SPEC_VERSION, type Daemon, type GoneReason, type HVars } from '@hamelin/core';
 import { reconnectDelayMs, rejoinDelayMs } from './backoff.js';
+import { ChannelListener } from './channel-listener.js';
+import { ChannelVoice } from './channel-voice.js';
 import { JOIN_REFUSED, NEED_REGISTERED, type ChannelSpec } from './channels.js';
 import { Conversation, type BotLink } from './conversation.js';
 import { MAX_PROTOCOL, Sender, TokenBucket, type Source } from './flood.js';
@@ -53,6 +55,10 @@ export class IrcBot implements BotLink {
   private readonly client: Client;
   private readonly sender: Sender;
   private readonly conversations = new Map<string, Conversation>();
+  /** Hub mode: what each channel's hub says to the whole channel (HUB-17). */
+  private readonly voices = new Map<string, ChannelVoice>();
+  /** Hub mode: each channel the bot is in, as a client of its room. */
+  private readonly listeners = new Map<string, ChannelListener>();
   private readonly joined = new Set<string>();
   private readonly accounts = new Map<string, string>();
   private state: State = 'idle';
@@ -334,6 +340,7 @@ export class IrcBot implements BotLink {
     this.rejoinTimers.delete(this.lower(channel));
     this.ownMask = Math.max(this.ownMask, Buffer.byteLength(`${this.botNick}!${ident}@${host}`));
     this.log.info('joined', { channel, nick: this.botNick });
+    this.listen(channel);
   }
 
   private onBotLeft(channel: string, how: 'part' | 'kick', message: string, by?: string): void {
@@ -341,6 +348,7 @@ export class IrcBot implements BotLink {
     this.log.warn(how === 'kick' ? 'kicked' : 'parted', { channel, by, reason: message });
     const prefix = `c\n${this.lower(channel)}\n`;
     for (const [key, conv] of [...this.conversations]) if (key.startsWith(prefix)) conv.end('closed', how === 'kick' ? 'bot-kicked' : 'bot-parted');
+    this.listeners.get(this.lower(channel))?.end('closed', how === 'kick' ? 'bot-kicked' : 'bot-parted');
     this.scheduleRejoin(channel);
   }
 
@@ -405,11 +413,42 @@ export class IrcBot implements BotLink {
     }
     if (!conv) {
       if (typeof account === 'string') this.accounts.set(this.lower(nick), account);
-      conv = new Conversation(key, channel, nick, user, this, { prefix: this.cfg.prefix, queueLimit: this.cfg.queueLimit, maxLine: this.cfg.maxLine });
+      const hub = this.daemon.config.hub !== undefined;
+      if (channel) this.listen(channel);
+      const voice = hub && channel ? this.voiceOf(channel) : undefined;
+      conv = new Conversation(key, channel, nick, user, this, { prefix: this.cfg.prefix, queueLimit: this.cfg.queueLimit, maxLine: this.cfg.maxLine, voice });
       this.conversations.set(key, conv);
-      void this.daemon.accept(conv, this.vars(channel, nick));
+      // HUB-01: with --hub a channel is a room, each nick in it a client; a private
+      // conversation is a room of its own.
+      void this.daemon.accept(conv, this.vars(channel, nick), undefined, hub ? (voice?.channel ?? this.lower(nick)) : '');
     }
     conv.input(text);
+  }
+
+  /**
+   * Hub mode: the channel joins its room as a client of its own, so that the room has a reader
+   * there before any nick speaks; again after the process ended, with the next nick's line.
+   */
+  private listen(channel: string): void {
+    const k = this.lower(channel);
+    if (this.daemon.config.hub === undefined || this.listeners.has(k)) return;
+    const l = new ChannelListener(this.voiceOf(channel), (over) => {
+      if (this.listeners.get(k) === over) this.listeners.delete(k);
+    });
+    this.listeners.set(k, l);
+    void this.daemon.accept(l, this.vars(channel, ''), undefined, this.voiceOf(channel).channel);
+  }
+
+  /** The channel's voice, named as --channel spells it, made on first use. */
+  private voiceOf(channel: string): ChannelVoice {
+    const k = this.lower(channel);
+    let v = this.voices.get(k);
+    if (!v) {
+      const name = this.cfg.channels.find((c) => this.same(c.name, channel))?.name ?? channel;
+      v = new ChannelVoice(name, this, this.cfg.queueLimit);
+      this.voices.set(k, v);
+    }
+    return v;
   }
 
   private vars(channel: string | null, nick: string): HVars {
@@ -432,6 +471,7 @@ export class IrcBot implements BotLink {
 
   private endAll(detail: string): void {
     for (const conv of [...this.conversations.values()]) conv.end(detail === 'shutdown' ? 'closed' : 'reset', detail);
+    for (const l of [...this.listeners.values()]) l.end(detail === 'shutdown' ? 'closed' : 'reset', detail);
   }
 
   private sendControl(...lines: string[]): void {

@@ -48,6 +48,7 @@ export const cliSpec: CliSpec = {
   examples: [
     ["hamelin-irc --server irc.example.net:6697 --tls --nick calc --channel '#math' bc -l", 'a calculator bot: "calc: 2+2"'],
     ["hamelin-irc --server 127.0.0.1:6667 --nick quotebot --channel '#test' --trigger '!quote' examples/irc/quote.sh examples/irc/quotes.txt", 'answers "!quote WORD"'],
+    ["hamelin-irc --hub broadcast --listen-all --server 127.0.0.1:6667 --nick feed --channel '#ops' tail -f /var/log/syslog", 'one process for the channel: each line said once to it'],
   ],
   epilog: "Passwords are never taken from the command line (it is visible in ps). Everything from CMD on is passed to the command untouched. Its stderr goes to this daemon's stderr, not to IRC: use sh -c 'CMD 2>&1' to show errors to users.",
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-irc [options] --server HOST[:PORT] --nick NICK --channel '#chan' [--channel ...] CMD [ARGS...] */
-import { createDaemon, die, parseCli, StartupError } from '@hamelin/core';
+import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, refuseWorkers, runUntilDone, StartupError } from '@hamelin/core';
+import { startOps } from '@hamelin/admin';
 import { IrcBot } from './bot.js';
 import { channelSpecs } from './channels.js';
 import { cliSpec } from './cli-spec.js';
@@ -37,6 +38,7 @@ interface IrcOptions {
 const { options, command } = parseCli<IrcOptions>(cliSpec);
 
 try {
+  refuseWorkers(NAME, options.workers, 'one bot is one connection to its server');
   if (!options.server) die(NAME, 'missing --server HOST[:PORT] (see --help)');
   if (!options.nick) die(NAME, 'missing --nick NICK (see --help)');
   if (!validNick(options.nick)) die(NAME, `invalid nick ${JSON.stringify(options.nick)}`);
@@ -65,6 +67,9 @@ try {
   if (/[\r\n\0]/.test(options.realname)) die(NAME, '--realname must not contain CR, LF or NUL');
 
   const daemon = createDaemon(NAME, options, command);
+  // --hub-eager: each channel is a room (HUB-01), so each starts with the daemon, named as the
+  // bot names it when a nick speaks there.
+  daemon.eagerRooms = channels.map((c) => c.name);
   const bot = new IrcBot(daemon, {
     host,
     port,
@@ -87,7 +92,20 @@ try {
     reconnectMax: options.reconnectMax,
     nickRetry: options.nickRetry,
   });
-  daemon.exitOnSignals(() => bot.stop());
+  // A drain (OPS-05) refuses new conversations (the core says so to the user) and lets the
+  // live ones end; the connection to the server is the bot's one "listener".
+  const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
+  runUntilDone(control);
+  await startOps(control, options);
+  let closed: Promise<void> | undefined;
+  control.add({
+    daemon,
+    port: 0,
+    stopAccepting: () => Promise.resolve(),
+    close: () => (closed ??= Promise.all([bot.stop(), daemon.shutdown()]).then(() => {})),
+  });
+  await dropPrivileges(options.user, options.group, daemon.log);
+  control.ready();
   bot.start();
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);

@@ -8,10 +8,11 @@
  * (IRC-15, CORE-07). The core still hands over the rest of what it had already read (one
  * read from the pipe), so the queue can pass the limit by that much: `throttled` logs how far.
  */
-import { StringDecoder } from 'node:string_decoder';
-import type { ClientEndpoint, EndpointEvents, ExitInfo, GoneReason } from '@hamelin/core';
+import type { ClientEndpoint, EndpointEvents, ExitInfo, FanOut, GoneReason } from '@hamelin/core';
+import type { ChannelVoice, VoiceMember } from './channel-voice.js';
 import type { Source } from './flood.js';
-import { buildLine, cleanText, heldAtCut, splitUtf8, textBudget, WireError } from './wire.js';
+import { OutputText } from './output-text.js';
+import { buildLine, splitUtf8, textBudget, WireError } from './wire.js';
 
 /** What a conversation needs from the bot. */
 export interface BotLink {
@@ -32,12 +33,14 @@ export interface ConversationOptions {
   prefix: boolean;
   queueLimit: number;
   maxLine: number;
+  /** Hub mode, in a channel: lines for several clients go to the channel once, through it (HUB-17). */
+  voice?: ChannelVoice | undefined;
 }
 
 /** How many user lines are held while the child is not reading its stdin. */
 const MAX_HELD_INPUT = 256;
 
-export class Conversation implements ClientEndpoint, Source {
+export class Conversation implements ClientEndpoint, Source, VoiceMember {
   readonly framing = 'message' as const;
   private events: EndpointEvents | undefined;
   private readonly out: string[] = [];
@@ -46,9 +49,7 @@ export class Conversation implements ClientEndpoint, Source {
   private blocked = false;
   private goneBeforeStart: [GoneReason, string] | undefined;
   private state: 'new' | 'live' | 'gone' | 'finished' = 'new';
-  private readonly decoder = new StringDecoder('utf8');
-  /** The end of the last --max-line piece, held for the next one (see heldAtCut). */
-  private carry = '';
+  private readonly text = new OutputText();
   private droppedInput = 0;
   /** For the `throttled` log line: how often the child was paused, the longest queue. */
   private pauses = 0;
@@ -66,7 +67,9 @@ export class Conversation implements ClientEndpoint, Source {
     readonly user: string,
     private readonly bot: BotLink,
     private readonly opts: ConversationOptions,
-  ) {}
+  ) {
+    opts.voice?.join(this);
+  }
 
   get label(): string {
     return this.channel ? `${this.channel}/${this.nick}` : this.nick;
@@ -95,6 +98,7 @@ export class Conversation implements ClientEndpoint, Source {
   end(reason: GoneReason, detail: string): void {
     if (this.over) return;
     this.state = 'gone';
+    this.opts.voice?.leave(this);
     this.out.length = 0; // nobody to deliver to
     this.bot.unqueue(this);
     this.bot.ended(this);
@@ -115,18 +119,24 @@ export class Conversation implements ClientEndpoint, Source {
     this.flushInput();
   }
 
-  write(chunk: Buffer, piece = false): boolean {
+  write(chunk: Buffer, piece = false, copy?: FanOut): boolean {
     if (this.state === 'gone') return true;
-    // A piece of an over-long line (CORE-06) may end inside a UTF-8 sequence: the decoder
-    // keeps that tail for the next piece. A whole line flushes it.
-    let text = this.carry + cleanText(piece ? this.decoder.write(chunk) : this.decoder.end(chunk));
-    this.carry = '';
-    if (piece) {
-      const held = heldAtCut(text);
-      this.carry = text.slice(text.length - held);
-      text = text.slice(0, text.length - held);
-    }
+    return this.say(this.text.take(chunk, piece), copy);
+  }
+
+  /**
+   * In a channel's hub every line goes through the channel's voice, so that the channel's
+   * lines keep one order: a line for several clients is said there once, a line for this
+   * client alone with its `nick: ` prefix (HUB-17).
+   */
+  private say(text: string, copy?: FanOut): boolean {
+    if (this.opts.voice) return this.opts.voice.say(this, copy, text, copy ? '' : this.replyPrefix());
     return this.enqueue(text);
+  }
+
+  /** The channel's voice has room again: the hub may send more (HUB-17). */
+  voiceDrained(): void {
+    if (this.state === 'live') this.events?.drain();
   }
 
   private enqueue(text: string): boolean {
@@ -154,9 +164,9 @@ export class Conversation implements ClientEndpoint, Source {
   finish(_exit: ExitInfo): void {
     if (this.state === 'gone') return;
     // The line the last piece belonged to ended with the output: what was held goes too.
-    this.enqueue(this.carry + cleanText(this.decoder.end()));
-    this.carry = '';
+    this.say(this.text.end());
     this.state = 'finished';
+    this.opts.voice?.leave(this);
     this.bot.ended(this);
     if (this.out.length === 0) {
       this.bot.unqueue(this);

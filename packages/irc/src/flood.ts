@@ -109,6 +109,7 @@ export class Sender {
   private readonly sources: Source[] = [];
   private rr = 0;
   private timer: NodeJS.Timeout | undefined;
+  private pumping = false;
   private state: SenderState = 'offline';
   sent = 0;
 
@@ -186,12 +187,24 @@ export class Sender {
 
   /** Something was queued: send what the bucket allows now, and plan the rest. */
   wake(): void {
-    if (this.state === 'offline' || this.timer) return;
+    if (this.state === 'offline' || this.timer || this.pumping) return;
     this.pump();
   }
 
   private pump(): void {
     this.timer = undefined;
+    // A source's take() may queue more at once (a hub client's drain writes synchronously):
+    // the loop below picks it up. Pumping again from inside would send that before the line
+    // being taken, out of order.
+    this.pumping = true;
+    try {
+      this.pumpLoop();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpLoop(): void {
     for (;;) {
       const lane = this.nextLane();
       if (lane === undefined) return;

@@ -1,7 +1,7 @@
 /** Parsing HOST PORT, and the H- variables of a stream connection (NET-01, NET-02, NET-03). */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { hostPort, parsePort, plainAddress, SPEC_VERSION, StartupError, type HVars, type ListenTarget } from '@hamelin/core';
+import { hostPort, parsePort, plainAddress, socketClient, SPEC_VERSION, StartupError, type HVars, type ListenTarget } from '@hamelin/core';
 
 export { hostPort, plainAddress };
 
@@ -35,13 +35,14 @@ export function streamVars(socket: Socket, listen: ListenTarget, tls: boolean): 
   if (listen.kind === 'unix') {
     return { TYPE: `UNIX-${SPEC_VERSION}-LOCAL`, CLIENT: `unix:${listen.path}`, 'UNIX-PATH': listen.path };
   }
-  const remote = plainAddress(socket.remoteAddress);
+  // The client a PROXY header named, when there was one (FD-14).
+  const remote = socketClient(socket);
   const local = plainAddress(socket.localAddress);
   const vars: HVars = {
     TYPE: `TCP-${SPEC_VERSION}-${tls ? 'TLS' : 'INSECURE'}`,
-    CLIENT: hostPort(remote, socket.remotePort),
-    'REMOTE-ADDR': remote,
-    'REMOTE-PORT': String(socket.remotePort ?? ''),
+    CLIENT: hostPort(remote.address, remote.port),
+    'REMOTE-ADDR': remote.address,
+    'REMOTE-PORT': String(remote.port ?? ''),
     'LOCAL-ADDR': local,
     'LOCAL-PORT': String(socket.localPort ?? ''),
   };

@@ -1,6 +1,16 @@
 /** hamelin-net's command line: the table --help and hamelin-net(1) are both made from. */
-import { cliManPage, unixModeOption, type CliSpec } from '@hamelin/core';
+import { cliManPage, frontDoorOptions, unixModeOption, type CliSpec } from '@hamelin/core';
+import type { Options } from 'yargs';
 import { listenPositionals } from './address.js';
+
+/** hamelin-net's own options: also its config keys (OPS-01). */
+export const netOptions: Record<string, Options> = {
+  'tls-cert': { type: 'string', describe: 'serve TLS with this PEM certificate (chain)', group: 'TLS:' },
+  'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'TLS:' },
+  'unix-mode': unixModeOption,
+  raw: { type: 'boolean', default: false, describe: 'no line framing: pass every read on at once, both ways (binary protocols)', group: 'Session:' },
+  ...frontDoorOptions,
+};
 
 export const cliSpec: CliSpec = {
   name: 'hamelin-net',
@@ -12,12 +22,7 @@ export const cliSpec: CliSpec = {
   ],
   usage: '[options] HOST PORT CMD [ARGS...]\n       hamelin-net [options] unix:PATH CMD [ARGS...]',
   positionals: listenPositionals,
-  options: {
-    'tls-cert': { type: 'string', describe: 'serve TLS with this PEM certificate (chain)', group: 'TLS:' },
-    'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'TLS:' },
-    'unix-mode': unixModeOption,
-    raw: { type: 'boolean', default: false, describe: 'no line framing: pass every read on at once, both ways (binary protocols)', group: 'Session:' },
-  },
+  options: netOptions,
   examples: [
     ['hamelin-net 127.0.0.1 8080 grep --line-buffered filter', 'each connection gets its own grep'],
     ['hamelin-net --unix-mode 0600 unix:/tmp/sort.sock sort', 'serve sort on a unix socket only its owner may use'],

@@ -1,27 +1,27 @@
 #!/usr/bin/env node
 /** hamelin-net [options] HOST PORT CMD [ARGS...] | hamelin-net [options] unix:PATH CMD [ARGS...] */
-import { createDaemon, die, parseCli, parseUnixMode, readTlsFiles, StartupError } from '@hamelin/core';
+import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, reloadTlsFiles, runUntilDone, serveWithWorkers, StartupError } from '@hamelin/core';
+import { startOps } from '@hamelin/admin';
 import { cliSpec } from './cli-spec.js';
-import { parseListen } from './address.js';
+import { normalizeNet, type NetOptions } from './options.js';
 import { serve } from './serve.js';
 
 const NAME = 'hamelin-net';
 
-interface NetOptions {
-  tlsCert?: string;
-  tlsKey?: string;
-  unixMode?: string;
-  raw: boolean;
-}
-
 try {
   const { options, positionals, command } = parseCli<NetOptions>(cliSpec);
-  const [host, port] = positionals as [string, string | undefined];
-  if (options.unixMode !== undefined && !host.startsWith('unix:')) throw new StartupError('--unix-mode is for a unix:PATH listener');
-  const target = parseListen(host, port ?? '', parseUnixMode(options.unixMode));
-  const tls = readTlsFiles(options.tlsCert, options.tlsKey);
-  const daemon = createDaemon(NAME, options, command);
-  await serve(daemon, target, tls, options.raw);
+  // --workers N: this runs in each worker, or here alone for 1 (OPS-12).
+  await serveWithWorkers(NAME, options, startOps, async () => {
+    const [host, port] = positionals as [string, string | undefined];
+    const opts = normalizeNet(host, port, options);
+    const daemon = createDaemon(NAME, options, command);
+    const control = new ProcessControl(daemon.log, { drainTimeoutMs: Math.round(options.drainTimeout * 1000) });
+    runUntilDone(control, reloadTlsFiles(control, options.tlsCert, options.tlsKey, options.tlsCa));
+    await startOps(control, options);
+    control.add(await serve(daemon, opts));
+    await dropPrivileges(options.user, options.group, daemon.log);
+    control.ready();
+  });
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

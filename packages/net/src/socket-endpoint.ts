@@ -54,6 +54,11 @@ export class SocketEndpoint implements ClientEndpoint {
     s.on('close', () => {
       if (!this.finished) events.gone('closed');
     });
+    // A FIN that came with no byte while the process was being spawned has already been read,
+    // and its 'end' emitted to no one: the child's stdin must still end (NET-04).
+    if (s.readableEnded) queueMicrotask(() => {
+      if (!this.finished) events.inputEnd();
+    });
   }
 
   write(chunk: Buffer): boolean {

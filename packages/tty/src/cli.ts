@@ -3,7 +3,7 @@
 import { readlinkSync, fstatSync, realpathSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { isatty } from 'node:tty';
-import { createDaemon, die, parseCli, StartupError } from '@hamelin/core';
+import { createDaemon, die, parseCli, refuseWorkers, StartupError } from '@hamelin/core';
 import { cliSpec } from './cli-spec.js';
 import { TtyLine } from './line.js';
 import { serveTty } from './serve.js';
@@ -64,6 +64,10 @@ try {
   if (options.term !== undefined) process.env.TERM = options.term;
   if (!options.passEnv.includes('TERM')) options.passEnv.push('TERM');
 
+  // One terminal, one session at a time, and the daemon's lifecycle is the line's: no admin
+  // endpoint or drain here (spec/operations.md).
+  for (const o of ['admin', 'agent', 'user', 'group'] as const) if (options[o] !== undefined) throw new StartupError(`--${o} is not offered by ${NAME}`);
+  refuseWorkers(NAME, options.workers, 'one terminal is one line, served by one process');
   const daemon = createDaemon(NAME, options, command);
   let line: TtyLine;
   try {

@@ -32,6 +32,8 @@ export interface TtyServeOptions {
 /** The daemon's exit status for a session's end, as a shell would report it (TTY-13). */
 export function exitStatus(exit: ExitInfo): number {
   if (exit.code !== null) return exit.code;
+  // A hub ended this terminal's membership (^D, or the process closed it): an orderly end.
+  if (exit.closed !== undefined) return 0;
   if (exit.signal) return 128 + (osConstants.signals[exit.signal] ?? 0);
   if (exit.spawnError) return exit.spawnError.code === 'ENOENT' ? 127 : exit.spawnError.code === 'EACCES' ? 126 : 1;
   return 1;
@@ -101,6 +103,9 @@ export async function serveTty(daemon: Daemon, first: TtyLine, opts: TtyServeOpt
   const idle = (): Promise<never> => new Promise(() => {}); // exitOnSignals ends the process
 
   log.notice('listening', { address: opts.path, respawn: opts.respawn, wait: opts.wait });
+  // HUB-03 --hub-eager: the shared process starts now, not with the first session (with --wait,
+  // the first line typed). The other daemons do it through ProcessControl.ready.
+  daemon.startEagerHub();
   const guard = new RespawnGuard(log, opts.path);
   let n = 0;
   for (;;) {

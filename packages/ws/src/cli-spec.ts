@@ -1,7 +1,9 @@
 /** hamelin-ws's command line: the table --help and hamelin-ws(1) are both made from. */
-import { cliManPage, seconds, unixModeOption, type CliSpec } from '@hamelin/core';
+import { cliManPage, httpFrontDoorOptions, integer, seconds, unixModeOption, type CliSpec } from '@hamelin/core';
+import type { Options } from 'yargs';
 
-const wsOptions: CliSpec['options'] = {
+/** hamelin-ws's own options: also its config keys (OPS-01). */
+export const wsOptions: Record<string, Options> = {
   host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 or :: for every interface)', group: 'Listening:' },
   port: { type: 'string', default: '8080', describe: 'TCP port (0 picks a free one)', group: 'Listening:' },
   unix: { type: 'string', describe: 'listen on this unix socket instead of TCP (--host and --port are then ignored)', group: 'Listening:' },
@@ -11,13 +13,14 @@ const wsOptions: CliSpec['options'] = {
   binary: { type: 'boolean', default: false, describe: 'raw bytes both ways in binary messages, no line framing', group: 'WebSocket:' },
   origin: { type: 'string', requiresArg: true, describe: "also allow pages from these Origins (scheme://host[:port], host[:port], *.domain; comma-separated or repeated; '*' for any); others get 403", group: 'WebSocket:' },
   'same-origin': { type: 'boolean', default: false, describe: 'only pages of this host: refuse (403) a handshake without an Origin or with another one', group: 'WebSocket:' },
-  'max-message': { type: 'number', default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' },
+  'max-message': integer({ default: 1048576, describe: 'largest message accepted, in bytes; larger closes with 1009', group: 'WebSocket:' }, 1, 1 << 30),
   'ping-interval': seconds({ default: 30, describe: 'seconds between pings; a peer that misses a pong is dropped (0: no pings)', group: 'WebSocket:' }),
   'header-timeout': seconds({ default: 10, describe: 'seconds to receive a handshake request, else 408', group: 'WebSocket:' }, 0.1),
-  'max-handshakes': { type: 'number', default: 256, describe: 'connections at once whose handshake request has not arrived in full; more are refused (0: no limit)', group: 'WebSocket:' },
+  'max-handshakes': integer({ default: 256, describe: 'connections at once whose handshake request has not arrived in full; more are refused (0: no limit)', group: 'WebSocket:' }, 0, 1 << 20),
   dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
   console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
   'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
+  ...httpFrontDoorOptions,
 };
 
 export const cliSpec: CliSpec = {

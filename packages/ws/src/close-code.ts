@@ -19,6 +19,8 @@ export interface CloseFrame {
 export function closeFor(exit: ExitInfo): CloseFrame {
   const reason = truncate(exitDescription(exit));
   if (exit.refused) return { code: 1013, reason };
+  // HUB-09, HUB-11: the shared process goes on; this client was ended normally, for a reason.
+  if (exit.closed !== undefined) return { code: 1000, reason };
   if (exit.spawnError) return { code: 1011, reason };
   if (exit.signal) {
     const n = (constants.signals as Record<string, number>)[exit.signal];

@@ -1,6 +1,6 @@
 /** The H- variables of a WebSocket session (WS-15, WS-16). */
 import type { IncomingMessage } from 'node:http';
-import { headerText, requestTarget, SPEC_VERSION, type HVars } from '@hamelin/core';
+import { frontDoorVars, headerText, requestClient, requestLabel, requestTarget, SPEC_VERSION, type HVars } from '@hamelin/core';
 
 /** Request headers never passed unless --pass-header names them: credentials, and
  * `Proxy` (httpoxy). */
@@ -11,10 +11,9 @@ export function plainAddress(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
+/** The client as logs name it: the one a PROXY or forwarded header named, when trusted (FD-14). */
 export function clientLabel(req: IncomingMessage): string {
-  const a = plainAddress(req.socket.remoteAddress);
-  if (!a) return 'unix';
-  return a.includes(':') ? `[${a}]:${req.socket.remotePort}` : `${a}:${req.socket.remotePort}`;
+  return requestLabel(req);
 }
 
 export interface VarsOptions {
@@ -26,12 +25,13 @@ export interface VarsOptions {
 
 export function wsVars(req: IncomingMessage, opts: VarsOptions): HVars {
   const { path, query } = requestTarget(req.url ?? '/');
+  const client = requestClient(req);
   // Header values are the client's bytes (WS-24): headerText undoes Node's latin1 reading.
   const vars: HVars = {
     TYPE: `WS-${SPEC_VERSION}-${opts.tls ? 'TLS' : 'INSECURE'}`,
     CLIENT: headerText(req.headers['user-agent'] ?? ''),
-    'REMOTE-ADDR': plainAddress(req.socket.remoteAddress),
-    'REMOTE-PORT': req.socket.remotePort === undefined ? '' : String(req.socket.remotePort),
+    'REMOTE-ADDR': client.address,
+    'REMOTE-PORT': client.port === undefined ? '' : String(client.port),
     PATH: path,
     QUERY: query,
     ORIGIN: headerText(req.headers.origin ?? ''),
@@ -47,5 +47,6 @@ export function wsVars(req: IncomingMessage, opts: VarsOptions): HVars {
     if (SECRET_HEADERS.has(name) && !opts.passHeaders.has(name)) continue;
     vars[`HEADER-${name}`] = headerText(Array.isArray(value) ? value.join(', ') : value);
   }
-  return vars;
+  // H-AUTH-USER and the client certificate (FD-18, FD-20), set last: no header can pose as them.
+  return { ...vars, ...frontDoorVars(req.socket, req) };
 }

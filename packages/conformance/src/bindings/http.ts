@@ -31,6 +31,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Send the body chunked, open for writes (default), or this whole body with Content-Length. */
   body?: Buffer | string;
+  /** Each piece of the response body as it is decoded (an SSE client parses events from it). */
+  onBody?: (b: Buffer) => void;
 }
 
 function parseHeaders(block: string): Record<string, string> {
@@ -80,6 +82,7 @@ export function httpConn(socket: Socket, addr: Address, req: RequestSpec = {}): 
 
   const push = (b: Buffer): void => {
     if (b.length === 0) return;
+    req.onBody?.(b);
     body.push(b);
     total += b.length;
   };

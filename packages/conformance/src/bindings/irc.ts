@@ -78,7 +78,7 @@ export class IrcUser {
     socket.on('close', () => (this.closed = true));
   }
 
-  static connect(host: string, port: number, nick: string, timeoutMs = 10_000): Promise<IrcUser> {
+  static connect(host: string, port: number, nick: string, timeoutMs = 10_000, password?: string): Promise<IrcUser> {
     return new Promise((resolve, reject) => {
       const s = connect({ host, port });
       const u = new IrcUser(s, nick);
@@ -88,6 +88,7 @@ export class IrcUser {
         reject(e);
       });
       s.once('connect', () => {
+        if (password !== undefined) u.raw(`PASS ${password}`);
         u.raw(`NICK ${nick}`);
         u.raw(`USER ${nick.slice(0, 9)} 0 * :hamelin-conformance`);
         const poll = setInterval(() => {
@@ -141,9 +142,10 @@ export class IrcUser {
 /** Per IRC server (by port): its observer in the channel. */
 const observers = new Map<number, IrcUser>();
 
-function ngircdConfig(port: number): string {
+function ngircdConfig(port: number, password?: string): string {
   return [
     '[Global]',
+    ...(password === undefined ? [] : [`    Password = ${password}`]),
     '    Name = irc.conformance.local',
     '    Info = hamelin-conformance',
     '    Listen = 127.0.0.1',
@@ -163,11 +165,11 @@ function ngircdConfig(port: number): string {
 }
 
 /** Start ngircd in `dir` (its command line carries `dir`, so the suite's cleanup ends it). */
-async function startNgircd(dir: string): Promise<number> {
+async function startNgircd(dir: string, password?: string): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort('127.0.0.1');
     const conf = join(dir, `ngircd-${port}.conf`);
-    writeFileSync(conf, ngircdConfig(port));
+    writeFileSync(conf, ngircdConfig(port, password));
     const p = spawn('ngircd', ['--nodaemon', '-f', conf], { stdio: ['ignore', 'ignore', 'ignore'], detached: true });
     let failed: string | undefined;
     p.once('error', (e) => (failed = `cannot run ngircd (the irc binding needs it): ${e.message}`));
@@ -186,6 +188,18 @@ export function uniqueNick(prefix: string): string {
   return `${prefix}${process.pid % 1000}x${++serial}`;
 }
 
+/** An IRC server of its own (with this server password, IRC-02), its observer in a fresh channel,
+ * and a fresh nick for the bot. */
+export async function allocateIrc(dir: string, password?: string): Promise<Address> {
+  const port = await startNgircd(dir, password);
+  const nick = uniqueNick('hcbot');
+  const channel = `#hc${serial}`;
+  const observer = await IrcUser.connect('127.0.0.1', port, uniqueNick('hcobs'), 10_000, password);
+  observer.join(channel);
+  observers.set(port, observer);
+  return { host: '127.0.0.1', port, path: '', tls: false, extra: { nick, channel, server: `127.0.0.1:${port}` } };
+}
+
 export const irc: Binding = {
   name: 'irc',
   summary: 'an IRC bot: one process per conversation, spec/bindings/irc.md',
@@ -193,15 +207,7 @@ export const irc: Binding = {
   transport: 'tcp',
   framing: 'message',
   sessionOnConnect: false,
-  async allocate(dir) {
-    const port = await startNgircd(dir);
-    const nick = uniqueNick('hcbot');
-    const channel = `#hc${serial}`;
-    const observer = await IrcUser.connect('127.0.0.1', port, uniqueNick('hcobs'));
-    observer.join(channel);
-    observers.set(port, observer);
-    return { host: '127.0.0.1', port, path: '', tls: false, extra: { nick, channel, server: `127.0.0.1:${port}` } };
-  },
+  allocate: (dir) => allocateIrc(dir),
   /** Ready when the bot has joined the channel (the observer saw it). */
   listening(addr) {
     const nick = addr.extra!.nick!.toLowerCase();

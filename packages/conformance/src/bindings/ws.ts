@@ -158,13 +158,14 @@ export function upgradeRequest(path: string, key: string | undefined, extra: str
   return [...lines, ...extra, '', ''].join('\r\n');
 }
 
-/** Send raw bytes (over TLS when asked) and read the response head, and its body as far as
+/** Send raw bytes (over TLS when asked; from `localAddress` when given) and read the response head, and its body as far as
  * Content-Length says or until the connection ends; a 101 resolves at the end of its head. */
-export function rawRequest(host: string, port: number, request: string | Buffer, tls = false, timeoutMs = 5000): Promise<RawResponse> {
+export function rawRequest(host: string, port: number, request: string | Buffer, tls = false, timeoutMs = 5000, localAddress?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
+    const from = localAddress === undefined ? {} : { localAddress };
     const s: Socket = tls
-      ? tlsConnect({ host, port, servername: 'localhost', rejectUnauthorized: false }, () => s.write(request))
-      : netConnect({ host, port }, () => s.write(request));
+      ? tlsConnect({ host, port, servername: 'localhost', rejectUnauthorized: false, ...from }, () => s.write(request))
+      : netConnect({ host, port, ...from }, () => s.write(request));
     let buf = Buffer.alloc(0);
     let done = false;
     const timer = setTimeout(() => finish(new Error(`no whole response within ${timeoutMs} ms: ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`)), timeoutMs);

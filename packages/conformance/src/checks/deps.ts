@@ -79,6 +79,12 @@ export const DEPENDS_ON: Record<string, string[]> = {
   'HTTP-11': SESSION,
   'HTTP-14': ['CORE-20'],
   'HTTP-19': ['HTTP-18'],
+  // The front door's checks prove each admitted session by its echo.
+  'FD-07': ECHO,
+  'FD-10': ECHO,
+  'FD-13': ECHO,
+  'FD-14': ECHO,
+  'FD-18': ECHO,
 };
 
 /** Mark each failure that a failed check it relies on explains, with the deepest such check. */

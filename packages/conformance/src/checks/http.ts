@@ -295,6 +295,7 @@ export const httpChecks: Check[] = [
       ctx.expect(h['cache-control'] === 'no-cache, no-store' && h['x-accel-buffering'] === 'no', 'Cache-Control: no-cache, no-store and X-Accel-Buffering: no', () => JSON.stringify(h));
       const first = c.received().toString().split('\n\n')[0]!;
       ctx.expect(/^id: 0\nevent: session\ndata: [A-Za-z0-9_-]{24}$/.test(first), 'the event "id: 0, event: session, data: ID" (24 base64url characters)', () => JSON.stringify(first));
+      ctx.expect(h['hamelin-session'] === first.split('data: ')[1], 'Hamelin-Session: the same ID, for load balancers (OPS-19)', () => JSON.stringify(h));
       // A second session's id differs (HTTP-23: 144 random bits each).
       const c2 = await request(ctx, d, { method: 'GET', headers: { Accept: 'text/event-stream' } });
       await c2.waitFor((b) => /\n\n/.test(b.toString()), 'the second session event', ctx.ms(3000)).catch(() => ctx.fail('a second session event', show(c2)));

@@ -1,8 +1,9 @@
 /**
  * IRC binding (spec/bindings/irc.md). A conversation begins with its first line, so these
  * checks drive sessions themselves; each names the core requirements it also covers.
- * Not covered: TLS, SASL, reconnects, nick fallback, splitting, flood timing (IRC-01, 02, 13,
- * 15..20).
+ * Replies, nick changes, splitting, startup errors, flood pacing, reconnects and the nick
+ * fallback are in irc-more.ts; every line through the bucket (IRC-21) and the welcome (IRC-23),
+ * against the suite's scripted server, in irc-wire.ts. Not covered: TLS, SASL.
  */
 import type { Check, Ctx, DaemonRun, StartSpec } from '../runner.js';
 import { within } from '../runner.js';
@@ -12,14 +13,14 @@ import { NASTY_ARGS } from './processes.js';
 import { stderrBytes } from './stderr.js';
 import { b64, clip, eventually, fresh, signalsOf, waitGrandchild, waitSignal } from './common.js';
 
-interface Irc {
+export interface Irc {
   d: DaemonRun;
   bot: string;
   channel: string;
   user: IrcUser;
 }
 
-async function bot(ctx: Ctx, spec: StartSpec = {}): Promise<Irc> {
+export async function bot(ctx: Ctx, spec: StartSpec = {}): Promise<Irc> {
   const d = await ctx.start(spec);
   const user = await IrcUser.connect(d.addr.host, d.addr.port, uniqueNick('hcu'));
   ctxUsers(ctx).push(user);
@@ -27,7 +28,7 @@ async function bot(ctx: Ctx, spec: StartSpec = {}): Promise<Irc> {
 }
 
 const users = new WeakMap<Ctx, IrcUser[]>();
-function ctxUsers(ctx: Ctx): IrcUser[] {
+export function ctxUsers(ctx: Ctx): IrcUser[] {
   let list = users.get(ctx);
   if (!list) {
     list = [];
@@ -42,17 +43,17 @@ function ctxUsers(ctx: Ctx): IrcUser[] {
   return list;
 }
 
-async function joined(ctx: Ctx, u: IrcUser, channel: string): Promise<void> {
+export async function joined(ctx: Ctx, u: IrcUser, channel: string): Promise<void> {
   u.join(channel);
   await eventually(() => u.saw((m) => m.command === 'JOIN' && m.nick === u.nick), `${u.nick} to join ${channel}`, ctx.ms(5000));
 }
 
-async function replies(ctx: Ctx, u: IrcUser, from: string, n: number, to?: string): Promise<string[]> {
+export async function replies(ctx: Ctx, u: IrcUser, from: string, n: number, to?: string): Promise<string[]> {
   await within(() => u.said(from, to).length >= n, ctx.ms(6000));
   return u.said(from, to);
 }
 
-function stdinOf(d: DaemonRun, p: ProbeRun): string {
+export function stdinOf(d: DaemonRun, p: ProbeRun): string {
   return fresh(d, p).stdin().toString();
 }
 

@@ -8,7 +8,7 @@ import { isRunning, PROBE, sleep, within } from '../runner.js';
 import { clip, eventually, howClosed, pingEcho, signalsOf } from './common.js';
 
 /** Start a daemon that must refuse to start: exit non-zero, one stderr line, never listening. */
-async function mustRefuse(ctx: Ctx, what: string, spec: StartSpec): Promise<string> {
+export async function mustRefuse(ctx: Ctx, what: string, spec: StartSpec): Promise<string> {
   const d = await ctx.start({ ...spec, noWait: true });
   let listened = false;
   const exited = await within(() => {

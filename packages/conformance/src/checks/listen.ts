@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Check, Ctx } from '../runner.js';
 import { sleep, within } from '../runner.js';
 import { freePort } from '../bindings/net.js';
-import { unixListening } from '../proc.js';
+import { listenersOf, unixListening } from '../proc.js';
 import { clip, eventually, fresh, howClosed, pingEcho, session } from './common.js';
 
 async function ipv6(): Promise<boolean> {
@@ -38,9 +38,23 @@ export const listenChecks: Check[] = [
     title: 'listens on HOST PORT (IPv4, IPv6, a name) or unix:PATH',
     async run(ctx) {
       if (ctx.binding.transport === 'unix') {
-        const { c } = await session(ctx);
-        await pingEcho(ctx, c);
-        return 'unix socket';
+        // Not ctx.start's own wait: a daemon that runs but listens elsewhere (on TCP, at
+        // another path) fails here, saying where it does listen.
+        const d = await ctx.start({ mode: 'echo', noWait: true });
+        const path = d.addr.path;
+        await within(() => unixListening(path) || d.exitInfo !== undefined, ctx.ms(10_000));
+        if (!unixListening(path)) {
+          const where = listenersOf(d.pid);
+          ctx.fail(
+            `a unix stream socket listening at ${path} (the daemon was given unix:${path})`,
+            d.exitInfo
+              ? `the daemon exited (status ${d.exitInfo.code ?? d.exitInfo.signal}); stderr ${clip(d.stderr().toString())}`
+              : `none after ${ctx.ms(10_000)} ms; the daemon runs, listening on ${where.length ? where.join(', ') : 'nothing'}`,
+          );
+        }
+        const c = await d.dial();
+        await pingEcho(ctx, c).catch((e: Error) => ctx.fail(`an echo through unix:${path}`, e.message));
+        return `served at unix:${path}`;
       }
       const hosts = ['127.0.0.1', 'localhost'];
       if (await ipv6()) hosts.push('::1');

@@ -84,7 +84,7 @@ async function pingsAndDrops(ctx: Ctx): Promise<string> {
  * (a shell would drop the H- variables, whose names are not shell names), with the script's
  * path as the probe's one extra argument.
  */
-function dirTree(ctx: Ctx, runDir: string): string {
+export function dirTree(ctx: Ctx, runDir: string): string {
   const www = join(ctx.dir, 'www');
   mkdirSync(join(www, 'chat'), { recursive: true });
   mkdirSync(join(www, 'sub'), { recursive: true });
