@@ -36,5 +36,5 @@ if [ "$native" = arm64 ]; then
 elif command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || [ "${CI:-}" = true ]; then
   build arm64 aarch64-linux-gnu-gcc
 else
-  echo "spawner: skipped linux-arm64 (aarch64-linux-gnu-gcc not found; apt-get install gcc-aarch64-linux-gnu)"
+  echo "spawner: skipped linux-arm64 (aarch64-linux-gnu-gcc not found; apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)"
 fi
