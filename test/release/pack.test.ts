@@ -57,8 +57,18 @@ function makeToolDir(): void {
 }
 makeToolDir();
 
+/**
+ * How this machine reaches the npm registry: its CA bundle and proxy. npm fetches the packuments
+ * of the umbrella's registry dependencies (npm ci cached only their tarballs), and behind a
+ * TLS-inspecting proxy it fails each fetch with SELF_SIGNED_CERT_IN_CHAIN and retries until the
+ * test times out, unless it is told the CA. None of these is a compiler or a HOME.
+ */
+const NETWORK_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'npm_config_cafile', 'npm_config_registry', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+const networkEnv = Object.fromEntries(NETWORK_ENV.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+
 /** The environment every installed program runs in: no cc, no CC, an empty HOME and cache. */
 const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+  ...networkEnv,
   PATH: tools,
   HOME: home,
   XDG_CACHE_HOME: join(home, '.cache'),
@@ -117,9 +127,10 @@ test('release: npm install -g hamelin (the umbrella tarball, the @hamelin scope 
     const r = await execa(
       'npm',
       ['install', '-g', '--prefix', prefix, `--@hamelin:registry=${registry.url}`, '--prefer-offline', '--no-audit', '--no-fund', umbrella],
-      { cwd: work, env: env(), extendEnv: false, reject: false },
+      // Bounded below the file's 120 s, so a stalled fetch fails here with npm's own words.
+      { cwd: work, env: env(), extendEnv: false, reject: false, timeout: 90_000 },
     );
-    assert.equal(r.exitCode, 0, `npm install failed:\n${r.stdout}\n${r.stderr}`);
+    assert.equal(r.exitCode, 0, `npm install failed${r.timedOut ? ' (timed out after 90 s)' : ''}:\n${r.stdout}\n${r.stderr}`);
     t.diagnostic(`npm install -g: ${Date.now() - installStarted} ms`);
   } finally {
     await registry.close();
