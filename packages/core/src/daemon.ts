@@ -233,6 +233,18 @@ export class Daemon {
     });
   }
 
+  /**
+   * accept() for a client the front door admitted (FD-04): its slot (`release`) is held until
+   * the client's session, or its membership of a hub, has ended, and given back at once when
+   * the client is refused here. One place for every front-end.
+   */
+  acceptAdmitted(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand | undefined, release: () => void): Promise<void> {
+    return this.accept(endpoint, vars, command)
+      .then((joined) => joined?.done)
+      .then(() => undefined)
+      .finally(release);
+  }
+
   /** HUB-01: the client joins its room's shared process instead of getting its own. */
   private joinHub(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand, room: string): Joined | null {
     const hub = this.hubFor(command, room);

@@ -164,10 +164,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
   };
 
   const accept = (ep: RequestEndpoint | SseEndpoint | PollEndpoint, vars: HVars, command: ResolvedCommand | undefined, release: () => void): void => {
-    void daemon
-      .accept(ep, vars, command ?? daemon.config.command)
-      .then((session) => session?.done)
-      .finally(release);
+    void daemon.acceptAdmitted(ep, vars, command ?? daemon.config.command, release);
   };
 
   const plain = (req: IncomingMessage, res: ServerResponse, t: Target, headers: OutgoingHttpHeaders, release: () => void): void => {

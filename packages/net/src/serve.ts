@@ -37,10 +37,7 @@ export async function serve(daemon: Daemon, opts: NetServeOptions): Promise<NetS
     const admitted = target.kind === 'unix' ? { ok: true as const, release: () => {} } : door.admit(socketClient(socket).address);
     if (!admitted.ok) return refuse(socket, label, admitted.refusal);
     const vars = { ...streamVars(socket, target, tls !== undefined), ...frontDoorVars(socket) };
-    void daemon
-      .accept(new SocketEndpoint(socket, label, raw ? 'raw' : 'stream'), vars)
-      .then((session) => session?.done)
-      .finally(admitted.release);
+    void daemon.acceptAdmitted(new SocketEndpoint(socket, label, raw ? 'raw' : 'stream'), vars, daemon.config.command, admitted.release);
   };
   const server: Server = tls ? createTlsServer({ ...tls, allowHalfOpen: false }, onSocket) : createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   if (tls) endFailedHandshakes(server, target, daemon.log);

@@ -144,10 +144,7 @@ export function wsHandlers(daemon: Daemon, opts: Omit<WsServeOptions, 'target'>,
     const ep = new WsEndpoint(ws, label, { binary: opts.binary });
     live.add(ep);
     ep.onClose(() => live.delete(ep));
-    void daemon
-      .accept(ep, vars, command)
-      .then((session) => session?.done)
-      .finally(release);
+    void daemon.acceptAdmitted(ep, vars, command ?? daemon.config.command, release);
   };
 
   // Nothing that lives as long as the connection (listeners, the endpoint) may be created in
