@@ -122,6 +122,29 @@ test('CORE-15 NET-07 a child that prints and exits without reading: the client s
   assert.equal(out.toString(), expected);
 });
 
+test('NET-07 CORE-15 a client that stops reading for 3 s after the child has exited still gets every byte, then the FIN', async () => {
+  // The child exits once its last bytes are in the daemon, behind what fills the socket buffers.
+  // The client sips until the session has ended, pauses for longer than the 2 s linger, then
+  // reads the rest: the linger counts from the FIN, so nothing queued in the daemon is lost.
+  const size = 8 * 1024 * 1024;
+  const d = await startDaemon('net', ['127.0.0.1', '0', 'head', '-c', String(size), '/dev/zero']);
+  const c = await dial(d.port);
+  let sipping = true;
+  c.socket.pause();
+  c.socket.on('data', () => sipping && c.socket.pause());
+  const sip = setInterval(() => c.socket.resume(), 40);
+  await d.waitLog(/ end client=\S+ .*status=0/, 60_000);
+  clearInterval(sip);
+  c.socket.pause();
+  await new Promise((r) => setTimeout(r, 3000));
+  sipping = false;
+  const before = c.received().length;
+  c.socket.resume();
+  const out = await c.closed;
+  assert.ok(before < size, `the client had not read everything before its pause (${before} of ${size})`);
+  assert.equal(out.length, size, `${out.length} of ${size} bytes`);
+});
+
 test('CORE-01 every client gets its own process', async () => {
   const d = await startDaemon('net', ['127.0.0.1', '0', 'sh', '-c', 'echo $$; read x']);
   const a = await dial(d.port);

@@ -9,10 +9,14 @@
 import type { Socket } from 'node:net';
 import type { ClientEndpoint, EndpointEvents, ExitInfo, Framing } from '@hamelin/core';
 
-/** How long a finished session keeps reading (and dropping) client bytes before it
- * destroys the socket. Closing with unread input makes the kernel send RST, which can
- * destroy output the client has not read yet (NET-07). */
+/** How long a finished session keeps reading (and dropping) client bytes after its FIN before it
+ * destroys the socket. Closing with unread input makes the kernel send RST, which can destroy
+ * output the client has not read yet (NET-07). */
 const LINGER_MS = 2000;
+/** How long a client may take none of the output still queued here before the FIN, before the
+ * daemon gives up on it (NET-07). Long, because progress shows only in coarse steps: the kernel
+ * takes more of a full send buffer only once a third of it is free, a megabyte on loopback. */
+const STALL_MS = 30_000;
 
 export class SocketEndpoint implements ClientEndpoint {
   private finished = false;
@@ -80,8 +84,22 @@ export class SocketEndpoint implements ClientEndpoint {
     if (s.destroyed) return;
     s.end();
     s.resume();
-    const timer = setTimeout(() => s.destroy(), LINGER_MS);
-    timer.unref();
+    // The FIN leaves only once the client has taken what is still queued here, and destroying
+    // the socket before that drops the queue's tail (a slow link's last lines, a hub's "closed:
+    // too slow"). So the linger counts from the FIN; before it, a client is given up only when
+    // it takes nothing for STALL_MS. What is queued is bounded, so a trickle ends too.
+    let queued = s.writableLength;
+    const stalled = (): void => {
+      if (s.writableLength > 0 && s.writableLength < queued) {
+        queued = s.writableLength;
+        timer = setTimeout(stalled, STALL_MS).unref();
+      } else s.destroy();
+    };
+    let timer = setTimeout(stalled, STALL_MS).unref();
+    s.once('finish', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => s.destroy(), LINGER_MS).unref();
+    });
     s.once('close', () => clearTimeout(timer));
   }
 }
