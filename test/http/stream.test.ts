@@ -207,10 +207,11 @@ test('HTTP-10 a client that goes away mid-response: SIGTERM to the process group
 });
 
 test('HTTP-10 a client that goes away mid-upload: SIGTERM', async () => {
-  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', `trap 'echo TERM > ${join(tmp, 'trap10b')}; exit 143' TERM; while read l; do :; done`]);
+  // "ready" comes after the trap is set: a SIGTERM that came first would kill sh unrecorded.
+  const d = await startDaemon('http', ['--port', '0', 'sh', '-c', `trap 'echo TERM > ${join(tmp, 'trap10b')}; exit 143' TERM; echo ready; while read l; do :; done`]);
   const l = live(d.port, { method: 'POST', headers: { 'Content-Length': '1000' } });
   l.req.write('partial line\n');
-  await d.waitLog(/start client=/);
+  await l.waitFor('ready\n');
   l.req.destroy();
   await eventually(() => existsSync(join(tmp, 'trap10b')), 'the script to trap SIGTERM');
 });
