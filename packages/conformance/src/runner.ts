@@ -282,11 +282,16 @@ export class Ctx {
     for (let attempt = 1; ; attempt++) {
       const run = await this.startOnce(spec).catch((e: unknown) => e as Error);
       if (!(run instanceof Error)) return run;
-      // Another program took the port between our check and the daemon's bind: try another.
+      // A port is free when we check it and the daemon binds it a moment later; another program
+      // (another run of this suite, say, checking a port of its own) can hold it in between, even
+      // for an instant that is over before we could look. So a daemon that exits before listening
+      // on a port we chose is started again on another, twice at most: one that always exits
+      // still fails, and the report says it was retried and why.
       const last = this.runs[this.runs.length - 1];
-      const stolen = last?.exitInfo && !spec.addr && !spec.port && this.binding.transport === 'tcp' && tcpListening(last.addr.port);
-      if (!stolen || attempt >= 3) throw run;
-      this.note(`port ${last.addr.port} was taken by another program; retried`);
+      const ourPort = last?.exitInfo && !spec.addr && !spec.port && this.binding.transport === 'tcp';
+      if (!ourPort || attempt >= 3) throw run;
+      const why = tcpListening(last.addr.port) ? 'another program listens on it' : clip(last.stderr().toString().split('\n')[0] ?? '');
+      this.note(`the daemon exited before listening on port ${last.addr.port} (${why}); retried on another port`);
     }
   }
 
