@@ -190,13 +190,17 @@ async function startInstalled(args: string[], extraEnv: Record<string, string> =
 
 test('release: the README\'s first example runs as installed (examples/words.txt, no dict), and its listening line says spawn=prebuilt', async (t) => {
   assert.ok(installStarted > 0, 'installed by the test above');
-  // The README's line, on a free port: hamelin-net 127.0.0.1 8080 grep --line-buffered filter
-  const d = await startInstalled(['127.0.0.1', '0', 'grep', '--line-buffered', 'filter']);
+  // The README's line, on a free port: hamelin-net --unbuffer 127.0.0.1 8080 grep filter
+  const d = await startInstalled(['--unbuffer', '127.0.0.1', '0', 'grep', 'filter']);
   const words = readFileSync(join(prefix, 'lib', 'node_modules', 'hamelin', 'examples', 'words.txt'), 'utf8');
   const client = connect(d.port, '127.0.0.1');
   let got = '';
   client.setEncoding('utf8').on('data', (chunk: string) => (got += chunk));
-  client.end(words); // nc -N: the words, then a half-close
+  // Typed first: the answer comes while the input is still open (--unbuffer, CORE-39) ...
+  client.write('prefilter\n');
+  await eventually(() => got === 'prefilter\n', `grep to answer the first line at once; log:\n${d.log()}`, 20_000);
+  got = '';
+  client.end(words); // ... then nc -N: the words, then a half-close
   await new Promise<void>((resolve, reject) => client.once('close', () => resolve()).once('error', reject));
   t.diagnostic(`npm install to first session: ${Date.now() - installStarted} ms (spawn=${d.spawnLayer})`);
   const expected = words.split('\n').filter((w) => w.includes('filter'));

@@ -8,6 +8,8 @@
  * stdin: requests from the daemon, each `u32 length` + payload (little-endian):
  *   'S' u32 id, u32 argc, u32 envc, u32 grace_ms, u32 stdin_slot, u32 stdout_slot,
  *       file NUL, cwd NUL (empty: inherit), argv[0..argc) NUL each, env[0..envc) NUL each
+ *   'U' the same as 'S', but the child's stdout is a pseudo-terminal in raw mode (--unbuffer),
+ *       whose master this helper relays to the stdout slot's connection (see `struct relay`)
  *   'A' u32 pgid, u32 grace_ms   adopt a group an earlier helper started (it died): it is
  *                                ended with the others should the daemon die (CORE-22)
  *   'F' u32 pgid                 forget an adopted group (its session is over)
@@ -50,11 +52,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,6 +181,168 @@ static uint32_t rd32(const unsigned char *p) {
   return v;
 }
 
+/* --unbuffer (CORE-39): the child's stdout is the slave of a pseudo-terminal, so its C library
+   line-buffers as on a terminal; the master is read here and written to the connection the
+   daemon reads as the child's stdout. Raw mode (cfmakeraw): no echo, no CR added, no line
+   discipline, 8-bit clean. A pty and not stdbuf(1): stdbuf's LD_PRELOAD reaches only
+   dynamically linked programs that use glibc's stdio, and python, static binaries and musl do not
+   listen to it. Backpressure holds: a relay reads the master only once its buffer has gone out,
+   so a daemon that stops reading fills the pty and blocks the child's write, as a full pipe
+   would. The relay ends when the master reports EIO (every holder of the slave has closed it;
+   the kernel hands over what it still buffers first), writing what it holds, then closing the
+   connection: that is the daemon's end of output. It also ends when the daemon closes its end. */
+struct relay {
+  int master, out;
+  int reading; /* the master is in the epoll set (waiting for output), else out is (for POLLOUT) */
+  int eof;
+  size_t len, off;
+  char buf[16384];
+};
+static int epfd = -1;
+/* Which relay an fd belongs to (each relay's master and out), indexed by fd. */
+static struct relay **by_fd;
+static size_t by_fd_cap;
+
+static int relay_index(int fd, struct relay *r) {
+  if ((size_t)fd >= by_fd_cap) {
+    size_t cap = by_fd_cap ? by_fd_cap : 256;
+    while (cap <= (size_t)fd) cap *= 2;
+    struct relay **n = realloc(by_fd, cap * sizeof *n);
+    if (!n) return -1;
+    memset(n + by_fd_cap, 0, (cap - by_fd_cap) * sizeof *n);
+    by_fd = n;
+    by_fd_cap = cap;
+  }
+  by_fd[fd] = r;
+  return 0;
+}
+
+static void relay_end(struct relay *r) {
+  epoll_ctl(epfd, EPOLL_CTL_DEL, r->master, NULL);
+  epoll_ctl(epfd, EPOLL_CTL_DEL, r->out, NULL);
+  by_fd[r->master] = by_fd[r->out] = NULL;
+  close(r->master);
+  close(r->out);
+  free(r);
+}
+
+/* Wait for output from the child (reading = 1) or for room on the daemon's side. The master
+   leaves the set while the relay waits to write: its EPOLLHUP (the child is done) cannot be
+   masked, and would wake the loop for nothing until the buffer is out. out stays in the set with
+   no events while reading, so that the daemon closing it (EPOLLHUP) is still seen. */
+static void relay_wait(struct relay *r, int reading) {
+  struct epoll_event ev = {0};
+  if (reading && !r->reading) {
+    ev.events = EPOLLIN;
+    ev.data.fd = r->master;
+    epoll_ctl(epfd, EPOLL_CTL_ADD, r->master, &ev);
+    ev.events = 0;
+    ev.data.fd = r->out;
+    epoll_ctl(epfd, EPOLL_CTL_MOD, r->out, &ev);
+  } else if (!reading && r->reading) {
+    epoll_ctl(epfd, EPOLL_CTL_DEL, r->master, NULL);
+    ev.events = EPOLLOUT;
+    ev.data.fd = r->out;
+    epoll_ctl(epfd, EPOLL_CTL_MOD, r->out, &ev);
+  }
+  r->reading = reading;
+}
+
+/* Move bytes until one side would block; at most 16 buffers a turn, so one busy session cannot
+   hold up the others or the helper's own requests (epoll is level-triggered: it comes back). */
+static void relay_run(struct relay *r) {
+  for (int turn = 0; turn < 16; turn++) {
+    if (r->off < r->len) {
+      ssize_t w = write(r->out, r->buf + r->off, r->len - r->off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) relay_wait(r, 0);
+        else relay_end(r); /* EPIPE: the daemon is done with this session */
+        return;
+      }
+      r->off += (size_t)w;
+      if (r->off < r->len) continue;
+      r->off = r->len = 0;
+    }
+    if (r->eof) {
+      relay_end(r);
+      return;
+    }
+    ssize_t n = read(r->master, r->buf, sizeof r->buf);
+    if (n > 0) {
+      r->len = (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      relay_wait(r, 1);
+      return;
+    }
+    r->eof = 1; /* EIO: no process holds the slave any more */
+  }
+  relay_wait(r, r->off >= r->len);
+}
+
+/* A pty pair for one child: the master (non-blocking, close-on-exec) and the raw slave. */
+static int open_pty(int *master, int *slave) {
+  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) return errno;
+  int unlock = 0;
+  if (ioctl(m, TIOCSPTLCK, &unlock) < 0) {
+    int e = errno;
+    close(m);
+    return e;
+  }
+  /* TIOCGPTPEER (Linux 4.13) opens the slave without a path, so a /dev/pts of another mount
+     namespace cannot be confused for ours; ptsname is the fallback on older kernels. */
+  int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) {
+    char name[64];
+    if (ptsname_r(m, name, sizeof name) == 0) s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  }
+  struct termios t;
+  if (s < 0 || tcgetattr(s, &t) < 0) {
+    int e = errno;
+    if (s >= 0) close(s);
+    close(m);
+    return e;
+  }
+  cfmakeraw(&t);
+  struct winsize ws = {0, 0, 0, 0}; /* no size: a serial line's, spec CORE-39 */
+  if (tcsetattr(s, TCSANOW, &t) < 0 || ioctl(s, TIOCSWINSZ, &ws) < 0 || fcntl(m, F_SETFL, O_NONBLOCK) < 0) {
+    int e = errno;
+    close(s);
+    close(m);
+    return e;
+  }
+  *master = m;
+  *slave = s;
+  return 0;
+}
+
+/* Start relaying `master` to `out`; both are the relay's from here on, whatever happens. */
+static void relay_start(int master, int out) {
+  struct relay *r = malloc(sizeof *r);
+  struct epoll_event ev = {0};
+  ev.data.fd = out;
+  if (!r || fcntl(out, F_SETFL, O_NONBLOCK) < 0 || relay_index(master, r) < 0 || relay_index(out, r) < 0 ||
+      epoll_ctl(epfd, EPOLL_CTL_ADD, out, &ev) < 0) {
+    /* No relay: the child's writes fail with EIO and the daemon sees its stdout end. */
+    if (r && (size_t)master < by_fd_cap) by_fd[master] = NULL;
+    if (r && (size_t)out < by_fd_cap) by_fd[out] = NULL;
+    free(r);
+    close(master);
+    close(out);
+    return;
+  }
+  r->master = master;
+  r->out = out;
+  r->reading = 0;
+  r->eof = 0;
+  r->len = r->off = 0;
+  relay_wait(r, 1);
+}
+
 /* vfork + exec, not posix_spawn: glibc's posix_spawn leaves its two internal signals (32, 33)
    ignored in the child, and a child must start with every signal at its default. The vfork
    child shares our memory until it execs: it only makes system calls and leaves with _exit,
@@ -201,7 +368,7 @@ static pid_t start_child(const char *file, char **argv, char **shargv, char **en
   _exit(127);
 }
 
-static void spawn_one(const unsigned char *p, size_t n) {
+static void spawn_one(const unsigned char *p, size_t n, int unbuffered) {
   if (n < 24) return;
   uint32_t id = rd32(p), argc = rd32(p + 4), envc = rd32(p + 8), grace_ms = rd32(p + 12);
   uint32_t in_slot = rd32(p + 16), out_slot = rd32(p + 20);
@@ -212,7 +379,7 @@ static void spawn_one(const unsigned char *p, size_t n) {
   /* For ENOEXEC: /bin/sh FILE ARGS..., as glibc's execvp builds it (argv[0] is dropped). */
   char **shargv = malloc(((size_t)argc + 2) * sizeof *shargv);
   char **envp = malloc(((size_t)envc + 1) * sizeof *envp);
-  int in = -1, outfd = -1, report[2] = {-1, -1};
+  int in = -1, outfd = -1, master = -1, slave = -1, report[2] = {-1, -1};
   if (!strs || !argv || !shargv || !envp || argc == 0) {
     emit("E %ld %ld\n", (long)id, argc == 0 ? EINVAL : ENOMEM, 0, 0);
     goto done;
@@ -245,6 +412,13 @@ static void spawn_one(const unsigned char *p, size_t n) {
     emit("E %ld %ld\n", (long)id, -outfd, 0, 0);
     goto done;
   }
+  if (unbuffered) {
+    int e = open_pty(&master, &slave);
+    if (e != 0) {
+      emit("E %ld %ld\n", (long)id, e, 0, 0);
+      goto done;
+    }
+  }
   /* A failure in the child comes back as its errno on a close-on-exec pipe: a successful exec
      closes it empty. (Not through shared memory: where vfork is emulated by fork, as under
      qemu-user, the child's memory is its own.) */
@@ -253,7 +427,7 @@ static void spawn_one(const unsigned char *p, size_t n) {
     goto done;
   }
   const char *cwd = strs[1][0] ? strs[1] : NULL;
-  pid_t pid = start_child(strs[0], argv, shargv, envp, cwd, in, outfd, report[1]);
+  pid_t pid = start_child(strs[0], argv, shargv, envp, cwd, in, unbuffered ? slave : outfd, report[1]);
   int rc = pid < 0 ? errno : 0;
   close(report[1]);
   if (pid > 0) {
@@ -272,8 +446,14 @@ static void spawn_one(const unsigned char *p, size_t n) {
     group_add(pid, grace_ms, LIVE);
     if (grace_ms > max_grace_ms) max_grace_ms = grace_ms;
     emit("S %ld %ld\n", (long)id, (long)pid, 0, 0);
+    if (unbuffered) {
+      relay_start(master, outfd);
+      master = outfd = -1;
+    }
   }
 done:
+  if (slave >= 0) close(slave);
+  if (master >= 0) close(master);
   if (in >= 0) close(in);
   if (outfd >= 0) close(outfd);
   free(strs);
@@ -474,19 +654,42 @@ int main(int argc, char **argv) {
   size_t cap = 1 << 16, len = 0;
   unsigned char *buf = malloc(cap);
   if (!buf) return 1;
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {0};
+  ev.events = EPOLLIN;
+  ev.data.fd = 0;
+  int ok = epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) == 0;
+  ev.data.fd = sfd;
+  if (!ok || epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) < 0) {
+    perror("hamelin-spawner: epoll");
+    return 1;
+  }
+  struct epoll_event events[64];
   while (!orphaned) {
-    struct pollfd fds[2] = {{0, POLLIN, 0}, {sfd, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    int nev = epoll_wait(epfd, events, 64, -1);
+    if (nev < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (fds[1].revents) {
+    int from_daemon = 0, chld = 0;
+    for (int i = 0; i < nev; i++) {
+      int fd = events[i].data.fd;
+      if (fd == 0) from_daemon = 1;
+      else if (fd == sfd) chld = 1;
+      else if ((size_t)fd < by_fd_cap && by_fd[fd]) {
+        struct relay *r = by_fd[fd];
+        /* The daemon closed its end of the child's stdout: nothing more can be delivered. */
+        if (fd == r->out && (events[i].events & (EPOLLHUP | EPOLLERR)) && r->reading) relay_end(r);
+        else relay_run(r);
+      }
+    }
+    if (chld) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) > 0) {
       }
       reap();
     }
-    if (fds[0].revents) {
+    if (from_daemon) {
       if (cap - len < 4096) {
         unsigned char *n = realloc(buf, cap * 2);
         if (!n) break;
@@ -513,7 +716,7 @@ int main(int argc, char **argv) {
         }
         if (n > 0) {
           const unsigned char *req = buf + off + 5;
-          if (buf[off + 4] == 'S') spawn_one(req, n - 1);
+          if (buf[off + 4] == 'S' || buf[off + 4] == 'U') spawn_one(req, n - 1, buf[off + 4] == 'U');
           else if (buf[off + 4] == 'A') adopt(req, n - 1);
           else if (buf[off + 4] == 'F') forget(req, n - 1);
         }

@@ -41,6 +41,7 @@ export interface CommonOptions {
   slow?: string;
   replay?: number;
   hubQueue?: number;
+  unbuffer: boolean;
 }
 
 export const commonOptions: Record<string, Options> = {
@@ -53,6 +54,7 @@ export const commonOptions: Record<string, Options> = {
   // nargs 1: an array option must never swallow HOST, PORT or the command that follow it.
   'pass-env': { type: 'string', array: true, nargs: 1, default: [], describe: 'keep this variable with --env-clear (repeatable)', group: 'Session:' },
   cwd: { type: 'string', describe: 'working directory of the child', group: 'Session:' },
+  unbuffer: { type: 'boolean', default: false, describe: "the child's stdout is a raw pseudo-terminal, so programs line-buffer as on a terminal (python, grep, sed, perl need no flag)", group: 'Session:' },
   'log-file': { type: 'string', describe: 'append the daemon log to this file instead of stderr', group: 'Logging:' },
   'log-format': { choices: ['text', 'json'], default: 'text', describe: 'daemon log format', group: 'Logging:' },
   quiet: { type: 'boolean', default: false, describe: 'log only warnings and errors', group: 'Logging:' },
@@ -223,6 +225,7 @@ export function daemonSettings(options: CommonOptions, command: string[]): Omit<
     },
     maxClients: Math.floor(options.maxClients),
     hub: hubRooms(options),
+    unbuffer: options.unbuffer === true,
   };
 }
 

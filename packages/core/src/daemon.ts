@@ -36,6 +36,8 @@ export interface DaemonConfig {
   service?: string | undefined;
   /** Hub mode (HUB-01): the service's rooms, shared by its front-ends' daemons. */
   hub?: HubRooms | undefined;
+  /** --unbuffer (CORE-39): every child's stdout is a raw pseudo-terminal. */
+  unbuffer?: boolean | undefined;
 }
 
 /** A client joined to a process: its own (Session) or a hub's (HubMember). */
@@ -208,6 +210,14 @@ export class Daemon {
     });
   }
 
+  /** The client-independent part of every child's environment. Under --unbuffer, TERM=dumb:
+   * stdout is a terminal, but not one to draw on (no colours, no cursor movement; CORE-39). */
+  private sharedEnv(): SharedEnv {
+    const env = baseEnv(this.config.env);
+    if (this.config.unbuffer) env.TERM = 'dumb';
+    return new SharedEnv(env);
+  }
+
   /** Join a new client to a new process. `vars` are the front-end's H- variables
    * (TYPE, CLIENT, ...); VERSION is set here. Resolves when the session has ended. */
   accept(endpoint: ClientEndpoint, vars: HVars, command: ResolvedCommand | undefined = this.config.command, room = ''): Promise<Joined | null> {
@@ -216,12 +226,12 @@ export class Daemon {
       this.refuse(endpoint);
       return Promise.resolve(null);
     }
-    this.base ??= new SharedEnv(baseEnv(this.config.env));
+    this.base ??= this.sharedEnv();
     if (this.config.hub) return Promise.resolve(this.joinHub(endpoint, vars, command, room));
     const env = new SessionEnv(this.base, hVariables({ VERSION: `${this.config.name}/${VERSION}`, ...vars }));
     const session = new Session(
       endpoint,
-      { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs },
+      { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs, unbuffered: this.config.unbuffer },
       this.config.limits,
       this.config.log,
       { longLine: (direction) => this.emit('longLine', direction) },
@@ -265,8 +275,8 @@ export class Daemon {
     const rooms = this.config.hub!;
     const name = room || command.argv0;
     return rooms.hub(`${room}\0${command.file}`, () => {
-      const env = new SessionEnv(this.base ?? new SharedEnv(baseEnv(this.config.env)), hVariables({ VERSION: `${this.config.name}/${VERSION}`, TYPE: `HUB-${SPEC_VERSION}`, HUB: rooms.settings.mode, 'HUB-ROOM': name }));
-      const request = () => ({ file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs });
+      const env = new SessionEnv((this.base ??= this.sharedEnv()), hVariables({ VERSION: `${this.config.name}/${VERSION}`, TYPE: `HUB-${SPEC_VERSION}`, HUB: rooms.settings.mode, 'HUB-ROOM': name }));
+      const request = () => ({ file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs, unbuffered: this.config.unbuffer });
       return new Hub(name, rooms.settings, request, this.config.limits, this.log);
     });
   }
@@ -280,7 +290,7 @@ export class Daemon {
   startEagerHub(): void {
     const command = this.config.command;
     if (!this.config.hub?.settings.eager || !command) return;
-    this.base ??= new SharedEnv(baseEnv(this.config.env));
+    this.base ??= this.sharedEnv();
     for (const room of this.eagerRooms) this.hubFor(command, room)?.start();
   }
 

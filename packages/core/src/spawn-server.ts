@@ -355,7 +355,7 @@ export class SpawnServer {
     const envCount = env.length + (shared?.count ?? 0);
     const head = Buffer.allocUnsafe(29);
     head.writeUInt32LE(25 + bodyLength, 0);
-    head.write('S', 4, 'latin1');
+    head.write(req.unbuffered ? 'U' : 'S', 4, 'latin1');
     head.writeUInt32LE(id, 5);
     head.writeUInt32LE(1 + req.args.length, 9);
     head.writeUInt32LE(envCount, 13);

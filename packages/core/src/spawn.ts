@@ -40,7 +40,9 @@
  * The child is a session and group leader (setsid), so the whole group can be signalled.
  * stderr is inherited: it reaches the daemon's stderr byte for byte with no relay in
  * between (CORE-12). stdin and stdout are AF_UNIX stream sockets in both layers (libuv
- * makes child_process's "pipes" with socketpair(2)).
+ * makes child_process's "pipes" with socketpair(2)). With --unbuffer (CORE-39) stdout is instead a
+ * pseudo-terminal that the helper opens and relays to that socket (its main loop moves the bytes,
+ * so no process is added per session); Node cannot open one, so the child_process layer refuses.
  */
 import { spawn as cpSpawn, type ChildProcessByStdio } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
@@ -78,6 +80,8 @@ export interface SpawnRequest {
   cwd?: string | undefined;
   /** The session's grace period, for the spawn server's cleanup should the daemon die. */
   killAfterMs?: number | undefined;
+  /** --unbuffer (CORE-39): the child's stdout is a pseudo-terminal (spawn helper only). */
+  unbuffered?: boolean | undefined;
 }
 
 export type SpawnOutcome = { ok: true; child: Child } | { ok: false; code: string; message: string };
@@ -229,6 +233,8 @@ export async function spawnChild(req: SpawnRequest): Promise<SpawnOutcome> {
     // The helper died under this request: the layer that replaces it takes it.
     if (!l.server.alive && (await layerOf()) !== l) return spawnChild(req);
   }
+  // Node cannot open a pseudo-terminal: only the helper can give a child one.
+  if (req.unbuffered) return { ok: false, code: 'ENOTSUP', message: `--unbuffer needs the spawn helper, and this daemon uses ${l.kind} (${l.why ?? 'HAMELIN_SPAWN'})` };
   const outcome = await spawnWithChildProcess(req);
   if (outcome.ok && outcome.child.pid !== undefined) {
     const wd = (await layerOf()).watchdog;
