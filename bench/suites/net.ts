@@ -35,6 +35,8 @@ export const hamelin: Contender = {
 export const peers: Contender[] = [
   // hamelin itself with its old spawn layer, to show what the spawn server buys.
   { name: 'hamelin-cp', needs: 'node', argv: hamelin.argv, env: { ...process.env, HAMELIN_SPAWN: 'child_process' }, churnOnly: true },
+  // hamelin with --unbuffer (CORE-39): what a pseudo-terminal and its relay cost a session.
+  { name: 'hamelin-unbuffer', needs: 'node', argv: (p) => [HAMELIN_NET, '--unbuffer', ...hamelin.argv(p).slice(1)], churnOnly: true },
   // -R -H -l0: no ident and no DNS lookups (with them tcpserver drops to ~9 conn/s); -c: its
   // default of 40 concurrent children would queue the idle-connections run.
   { name: 'tcpserver', needs: 'tcpserver', argv: (p) => ['tcpserver', '-RHl0', '-c', '2000', '127.0.0.1', String(p), 'cat'] },
