@@ -31,36 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clientlib.h"
+
 static struct sockaddr_in addr;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void raise_nofile(int n) {
-  struct rlimit rl;
-  getrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur < (rlim_t)n + 64) {
-    rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max : (rlim_t)n + 64;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
-static int write_all(int fd, const void *p, size_t n) {
-  const char *c = p;
-  while (n > 0) {
-    ssize_t w = write(fd, c, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    c += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
 
 /* Connect and upgrade; the fd, or -1. Nothing after the 101 head is expected yet. */
 static int ws_open(void) {
@@ -157,16 +130,6 @@ static int epoll_all(struct conn *cs, int n) {
     epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
   }
   return ep;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p) {
-  if (n == 0) return 0;
-  return v[(size_t)(p * (double)(n - 1) + 0.5)];
 }
 
 /* Wait until every connection has `want` messages; 0, or -1 after `limit_ms`. */

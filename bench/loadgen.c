@@ -44,13 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct sockaddr_in addr;
+#include "clientlib.h"
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+static struct sockaddr_in addr;
 
 static int dial(void) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -64,19 +60,6 @@ static int dial(void) {
   return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 /* Read until a newline arrives; 0 on success. */
 static int read_line(int fd) {
   char buf[256];
@@ -86,17 +69,6 @@ static int read_line(int fd) {
     if (r <= 0) return -1;
     if (memchr(buf, '\n', (size_t)r)) return 0;
   }
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p) {
-  if (n == 0) return 0;
-  size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-  return v[i];
 }
 
 /* ---- WebSocket (the ws-* modes) ---- */
@@ -415,12 +387,7 @@ static int throughput(double megabytes) {
 
 /* ---- idle ---- */
 static int idle(int count) {
-  struct rlimit rl;
-  getrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur < (rlim_t)count + 64) {
-    rl.rlim_cur = rl.rlim_max < (rlim_t)count + 64 ? rl.rlim_max : (rlim_t)count + 64;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
+  raise_nofile(count);
   int *fds = malloc((size_t)count * sizeof(int));
   int open_ok = 0;
   double t0 = now_ms();
