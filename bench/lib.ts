@@ -230,3 +230,22 @@ export async function waitChildrenGone(pid: number, ms = 10_000, comm = 'cat'): 
 export function exists(p: string): boolean {
   return existsSync(p);
 }
+
+/** utime + stime, in ms, of a daemon's own processes (hamelin: node and its spawner), leaving out
+ * the scripts it runs (by command name): what the daemon itself costs, whatever else loads the
+ * machine. Processes that exited meanwhile are not counted: run with the sessions still alive,
+ * or read it where only scripts come and go. */
+export function daemonCpuMs(pid: number, scripts: ReadonlySet<string>): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    if (scripts.has(p.comm)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}

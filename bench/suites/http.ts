@@ -11,12 +11,12 @@
  * everyone else's load, while the daemon's own CPU per request says what the daemon costs.
  */
 import { Agent, request } from 'node:http';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchRow, Suite } from '../types.js';
-import { log, processTree, ROOT, startDaemon, which, type RunningDaemon } from '../lib.js';
+import { daemonCpuMs, log, ROOT, startDaemon, which, type RunningDaemon } from '../lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE_S = QUICK ? 1 : 4;
@@ -89,29 +89,13 @@ function get(port: number, path: string, agent: Agent): Promise<{ status: number
 /** The scripts the daemons run: their CPU is not the daemon's. */
 const SCRIPT_COMMS = new Set(['one', 'stream', 'sh', 'sleep']);
 
-/** utime + stime, in ms, of the daemon's own processes (hamelin: node and its spawner). */
-function daemonCpuMs(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    if (SCRIPT_COMMS.has(p.comm)) continue;
-    try {
-      const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
 async function rate(port: number, path: string, concurrency: number, seconds: number, pid?: number): Promise<{ rps: number; cpuUs: number | null }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   // Warm up: one request per connection.
   await Promise.all(Array.from({ length: concurrency }, () => get(port, path, agent)));
   let done = 0;
   let failed = 0;
-  const cpu0 = pid === undefined ? 0 : daemonCpuMs(pid);
+  const cpu0 = pid === undefined ? 0 : daemonCpuMs(pid, SCRIPT_COMMS);
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
@@ -124,7 +108,7 @@ async function rate(port: number, path: string, concurrency: number, seconds: nu
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
-  const cpuUs = pid === undefined || done === 0 ? null : Math.round(((daemonCpuMs(pid) - cpu0) * 1000) / done);
+  const cpuUs = pid === undefined || done === 0 ? null : Math.round(((daemonCpuMs(pid, SCRIPT_COMMS) - cpu0) * 1000) / done);
   agent.destroy();
   if (failed > 0) log(`http: ${failed} failed requests at c=${concurrency}`);
   return { rps: Math.round(done / elapsed), cpuUs };

@@ -13,11 +13,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import type { BenchRow, Suite } from '../types.js';
-import { log, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
+import { daemonCpuMs, log, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CHURN_S = QUICK ? 1 : 3;
 const LATENCY_COUNT = QUICK ? 500 : 2000;
+/** Echo runs per daemon: the rows give their median, and the spread (max - min) beside it. */
+const LATENCY_RUNS = QUICK ? 3 : 5;
+/** What the daemons run: its CPU is not the daemon's. */
+const SCRIPT_COMMS = new Set(['cat']);
 const PIPELINE = 20_000;
 /** A second, larger pipelined run, reported in the log: websocketd stalls on it here. */
 const PIPELINE_BIG = QUICK ? 0 : 100_000;
@@ -93,9 +97,12 @@ function closed(ws: WebSocket): Promise<void> {
 
 /** Connect, one message, its echo, the closing handshake: loadgen.c's ws-churn, the same C
  * client as the net rows, so that a Node client does not take the daemon's CPU. */
-async function churn(port: number, concurrency: number, seconds: number): Promise<{ perS: number; p50: number; errors: number }> {
+async function churn(port: number, concurrency: number, seconds: number, pid?: number): Promise<{ perS: number; p50: number; errors: number; cpuUs: number | null }> {
+  const cpu0 = pid === undefined ? 0 : daemonCpuMs(pid, SCRIPT_COMMS);
   const r = await runLoad(['ws-churn', '127.0.0.1', port, concurrency, seconds]);
-  return { perS: r.per_s!, p50: r.p50_ms!, errors: r.errors! };
+  const n = r.connections ?? 0;
+  const cpuUs = pid === undefined || n === 0 ? null : Math.round(((daemonCpuMs(pid, SCRIPT_COMMS) - cpu0) * 1000) / n);
+  return { perS: r.per_s!, p50: r.p50_ms!, errors: r.errors!, cpuUs };
 }
 
 /** Round trips of one message on an open connection (loadgen.c's ws-latency). */
@@ -188,8 +195,10 @@ async function measure(c: Contender): Promise<Figures> {
       if (r.errors) log(`${c.name} churn c=1: ${r.errors} failed connections`);
     });
     await step('churn c=8', async () => {
-      const r = await churn(d.port, 8, CHURN_S);
+      const r = await churn(d.port, 8, CHURN_S, d.proc.pid!);
       f['churn8'] = r.perS;
+      f['cpu8'] = r.cpuUs;
+      log(`${c.name}: churn c=8 ${r.perS} conn/s, daemon CPU ${r.cpuUs} us per connection`);
       if (r.errors) log(`${c.name} churn c=8: ${r.errors} failed connections`);
     });
     await waitChildrenGone(d.proc.pid!);
@@ -197,9 +206,16 @@ async function measure(c: Contender): Promise<Figures> {
     await step('latency', async () => {
       // First pass reported apart: a cold JIT on hamelin's side (see suites/net.ts).
       f['lat_p99_first'] = (await latency(d.port, LATENCY_COUNT)).p99;
-      const r = await latency(d.port, LATENCY_COUNT);
-      f['lat_p50'] = r.p50;
-      f['lat_p99'] = r.p99;
+      // The echo rows swing with the machine's load: the median of several runs, and how far
+      // apart the runs were.
+      const runs: { p50: number; p99: number }[] = [];
+      for (let i = 0; i < LATENCY_RUNS; i++) runs.push(await latency(d.port, LATENCY_COUNT));
+      for (const k of ['p50', 'p99'] as const) {
+        const v = runs.map((r) => r[k]).sort((a, b) => a - b);
+        f[`lat_${k}`] = v[Math.floor(v.length / 2)]!;
+        f[`lat_${k}_spread`] = Number((v[v.length - 1]! - v[0]!).toFixed(3));
+        log(`${c.name}: echo ${k} over ${LATENCY_RUNS} runs: ${v.join(', ')} ms`);
+      }
     });
     log(`${c.name}: pipelined`);
     await step('pipelined', async () => {
@@ -274,8 +290,11 @@ const suite: Suite = async () => {
     row('churn1', 'churn c=1', 'conn/s', true, 'connect, one message, read its echo, closing handshake; 1 client (loadgen.c)'),
     row('churn8', 'churn c=8', 'conn/s', true, 'the same with 8 clients at once'),
     row('churn1_p50', 'churn c=1 p50', 'ms', false, 'one whole connection at c=1'),
-    row('lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT})`),
-    row('lat_p99', 'echo p99', 'ms', false),
+    row('cpu8', 'churn c=8, daemon CPU per connection', 'µs', false, "the daemon's own processes (utime+stime), not cat"),
+    row('lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT}), median of ${LATENCY_RUNS} runs`),
+    row('lat_p50_spread', 'echo p50, spread of the runs', 'ms', false, 'max - min of those runs'),
+    row('lat_p99', 'echo p99', 'ms', false, `median of ${LATENCY_RUNS} runs`),
+    row('lat_p99_spread', 'echo p99, spread of the runs', 'ms', false),
     row('lat_p99_first', 'echo p99, first pass', 'ms', false, 'the same on the connection before, the first of the daemon (cold JIT)'),
     row('pipelined', 'pipelined', 'msg/s', true, `${PIPELINE} messages sent at once on one connection, until the last echo (best of 3)`),
     row('bursts', `bursts of ${BURST_SIZE / 1000}k`, `of ${BURSTS}`, true, `bursts of ${BURST_SIZE} pipelined messages whose echoes all arrive within ${BURST_LIMIT_MS / 1000} s`),
