@@ -7,10 +7,12 @@ import { expectFailures, listed, miniBreaks, miniDaemon, miniOpts, runSuite, sui
 /** The HUB MUSTs the suite checks, on net, unix, ws and http (HUB-16, a SHOULD, has no check). */
 export const HUB_CHECKED = ['HUB-01', 'HUB-02', 'HUB-03', 'HUB-04', 'HUB-05', 'HUB-06', 'HUB-07', 'HUB-08', 'HUB-09', 'HUB-10', 'HUB-11', 'HUB-12', 'HUB-13', 'HUB-14', 'HUB-15'];
 
-/** The HUB MUSTs checked per binding: irc's are its own (checks/hub-irc.ts), the rest not run
+/** The HUB MUSTs checked per binding: irc's and tty's are their own (checks/hub-irc.ts,
+ * checks/hub-tty.ts), the rest not run
  * there for the reasons coverage.test.ts gives. */
 export const HUB_CHECKED_ON: Record<string, string[]> = {
   irc: ['HUB-01', 'HUB-02', 'HUB-03', 'HUB-04', 'HUB-17'],
+  tty: ['HUB-02', 'HUB-03', 'HUB-04', 'HUB-07'],
 };
 const checkedOn = (binding: string): string[] => HUB_CHECKED_ON[binding] ?? HUB_CHECKED;
 
