@@ -38,10 +38,7 @@ const GAPS: Record<string, Record<string, string>> = {
 const HUB_NOT_RUN: Record<string, Record<string, string>> = {
   irc: {
     'HUB-05': "an IRC message is one line by the protocol, and the server cuts it at 512 bytes: two nicks' lines cannot interleave in transit",
-    'HUB-06': 'an IRC message is at most 512 bytes (the protocol): a line over a --max-line set below that is not run yet; the cut is the core\'s, checked on net, unix, ws and http',
-    'HUB-07': 'a nick that leaves (PART, QUIT) is checked in the addressed grammar as leave ID closed: not run yet',
-    'HUB-08': 'the addressed grammar on irc (join with the H-IRC- variables, line, leave): not run yet',
-    'HUB-09': "the addressed grammar's targets on irc (a nick's own line, *, !ID): not run yet",
+    'HUB-06': "an IRC message is at most 512 bytes (the protocol): a line over a --max-line set below that is not run yet; the cut is the core's, checked on net, unix, ws and http",
     'HUB-10': "every line to every client, in order, is HUB-17's once-per-channel check on irc",
     'HUB-11': "the bot has one connection to the server and its flood pacing, not a client's socket: a nick cannot be a slow reader",
     'HUB-12': "a nick's lines come through the server's flood control at a few a second: they cannot fill a process's stdin in a check's time",

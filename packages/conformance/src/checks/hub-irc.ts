@@ -7,8 +7,8 @@
  *
  * Each check keeps to a few replies: the bot's flood pacing (4 at once, then 0.8 a second by
  * default) is waited out, not configured. The HUB checks that need a byte stream's or a
- * client's own backpressure (HUB-05, HUB-06, HUB-11, HUB-12, HUB-15) or many lines (HUB-10,
- * HUB-13) are not run on irc: coverage.test.ts lists them with the reason.
+ * client's own backpressure (HUB-05, HUB-06, HUB-11, HUB-12, HUB-15), HUB-10 (HUB-17 on irc),
+ * --replay and shutdown are not run on irc: coverage.test.ts lists them with the reason.
  */
 import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { within } from '../runner.js';
@@ -135,6 +135,67 @@ export const hubIrcChecks: Check[] = [
     ctx.expect(said[0] === 'before' && said.slice(1).every((l) => sent.includes(l)) && said.includes(first), `in the channel "before", then only the new process's "again K" (nothing about the exit)`, () => clip(JSON.stringify(said)));
     ctx.expect(i.d.startedPids().length === 2, 'a second process after the first exited', () => `${i.d.startedPids().length} processes`);
     return `nothing said about exit status 3; "${first}" started a new process`;
+  }),
+
+  hub('HUB-07', 'a nick that leaves (QUIT) does not signal the shared process; the others go on', false, async (ctx) => {
+    const i = await hubBot(ctx);
+    const [a, b] = [i.user, await nick(ctx, i, 'hcb')];
+    await joined(ctx, a, i.channel);
+    b.privmsg(i.channel, `${i.bot}: from b`);
+    await within(() => inChannel(i, a).includes('from b'), ctx.ms(6000));
+    const [p] = await i.d.waitSessions(1, ctx.ms(5000));
+    b.quit('leaving');
+    await eventually(() => a.saw((m) => m.command === 'QUIT' && m.nick === b.nick), `${b.nick}'s QUIT seen in the channel`, ctx.ms(5000));
+    a.privmsg(i.channel, `${i.bot}: still here`);
+    const served = await within(() => inChannel(i, a).includes('still here'), ctx.ms(6000));
+    ctx.expect(served, 'the nick that stayed served after the other quit', () => `${clip(JSON.stringify(inChannel(i, a)))}; the process got ${fresh(i.d, p!).signals().map((s) => s.sig).join(', ') || 'no signal'}`);
+    const sig = await within(() => fresh(i.d, p!).signals().length > 0, ctx.ms(SETTLE_MS));
+    ctx.expect(!sig, 'no signal to the shared process when a nick leaves', () => fresh(i.d, p!).signals().map((s) => s.sig).join(', '));
+    ctx.expect(i.d.startedPids().length === 1, 'the same process throughout', () => `${i.d.startedPids().length} processes`);
+    return `${b.nick} quit: no signal, the process still served ${a.nick}`;
+  }),
+
+  hub('HUB-08', "addressed: the channel joins as 1, each nick with its H-IRC- variables; line ID TEXT; a nick's PART is leave ID; ids never reused", true, async (ctx) => {
+    const i = await hubBot(ctx, true);
+    const server = i.d.addr.extra!.server!;
+    const [p] = await i.d.waitSessions(1, ctx.ms(5000));
+    const events = (): string[] => stdinOf(i.d, p!).split('\n');
+    const joinOf = (id: number): Promise<string> => eventually(() => events().find((l) => l.startsWith(`join ${id} `)), `the event "join ${id} ..."`, ctx.ms(6000));
+    const words = (l: string): string[] => l.split(' ').slice(2);
+    const chan = await joinOf(1);
+    const wantChan = [`H-CLIENT=${server}//${i.channel}`, 'H-IRC-NICK=', `H-IRC-CHANNEL=${i.channel}`];
+    ctx.expect(wantChan.every((w) => words(chan).includes(w)), `join 1 (the channel's own client, at the bot's JOIN) carries ${wantChan.join(' ')}`, () => clip(chan));
+    const [a, b] = [i.user, await nick(ctx, i, 'hcb')];
+    await joined(ctx, a, i.channel);
+    a.privmsg(i.channel, `${i.bot}: * hello all`);
+    const ja = await joinOf(2);
+    const wantA = [`H-CLIENT=${server}/${a.nick}/${i.channel}`, `H-IRC-NICK=${a.nick}`, `H-IRC-CHANNEL=${i.channel}`];
+    ctx.expect(wantA.every((w) => words(ja).includes(w)), `join 2 (${a.nick}, with its first line) carries ${wantA.join(' ')}`, () => clip(ja));
+    await eventually(() => events().includes('line 2 * hello all'), 'the event "line 2 * hello all"', ctx.ms(5000));
+    a.raw(`PART ${i.channel}`);
+    const leave = await eventually(() => events().find((l) => l.startsWith('leave 2 ')), 'the event "leave 2 REASON" after the PART', ctx.ms(6000));
+    ctx.expect(['leave 2 closed', 'leave 2 reset'].includes(leave), 'leave 2 closed (or reset)', () => leave);
+    b.privmsg(i.channel, `${i.bot}: * next`);
+    const jb = await joinOf(3).catch(() => undefined);
+    const joins = events().filter((l) => l.startsWith('join ')).map((l) => l.split(' ').slice(0, 2).join(' '));
+    ctx.expect(jb !== undefined && words(jb).includes(`H-IRC-NICK=${b.nick}`), `the next nick to join as 3 (an id is never reused)`, () => joins.join(', '));
+    return `join 1 the channel, join 2 ${a.nick} with its variables, its line, "${leave}", the next nick joined as 3`;
+  }),
+
+  hub('HUB-09', "addressed: ID TEXT to a nick is said to it in the channel (NICK: TEXT), to the channel's own client without a prefix, * once; bad lines dropped", true, async (ctx) => {
+    const i = await hubBot(ctx, true);
+    const [a, b] = [i.user, await nick(ctx, i, 'hcb')];
+    await joined(ctx, a, i.channel);
+    a.privmsg(i.channel, `${i.bot}: * one`);
+    await within(() => inChannel(i, a).includes('one'), ctx.ms(6000));
+    b.privmsg(i.channel, `${i.bot}: * two`);
+    await within(() => inChannel(i, a).includes('two'), ctx.ms(6000));
+    // The channel is client 1, a is 2, b is 3: what a sends, the process writes as its own line.
+    for (const l of ['3 to b', 'bad line', '1 to the channel', '9999 nobody', '* end']) a.privmsg(i.channel, `${i.bot}: ${l}`);
+    const want = ['one', 'two', `${b.nick}: to b`, 'to the channel', 'end'];
+    const got = await channelLines(ctx, i, a, want.length);
+    ctx.expect(got.join('|') === want.join('|'), `the channel reads exactly ${JSON.stringify(want)}`, () => clip(JSON.stringify(got)));
+    return `3 said to ${b.nick} with its prefix, 1 to the channel without, * once each; "bad line" and an unknown id said nowhere`;
   }),
 
   hub('HUB-17', 'a line for every client is said once to the channel, not once per nick, in order', false, async (ctx) => {
