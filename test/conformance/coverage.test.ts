@@ -51,7 +51,6 @@ const HUB_NOT_RUN: Record<string, Record<string, string>> = {
     'HUB-01': 'one terminal per daemon: a room of one client shows no sharing (the other bindings check it)',
     'HUB-05': 'one client: no second line to mix with',
     'HUB-06': "one client: no other client's line to land inside a long one; the cut is the core's, checked on net, unix, ws and http",
-    'HUB-08': 'the addressed grammar with one client (join, line, leave on tty): not run yet',
     'HUB-09': "the addressed grammar's targets need several clients; close ID on tty: not run yet",
     'HUB-10': "one client: every line to every client is the terminal's own output (TTY checks)",
     'HUB-11': 'the daemon writes to its own terminal, which the suite reads at once: no slow reader to make',

@@ -25,7 +25,7 @@ const hub = (id: string, title: string, needs: OptionName[], run: (ctx: Ctx) => 
   level: 'MUST',
   title,
   bindings: ['tty'],
-  needs: ['hub-broadcast', ...needs],
+  needs: needs.includes('hub-addressed') ? needs : ['hub-broadcast', ...needs],
   optIn: 'hub',
   timeoutMs: 40_000,
   run,
@@ -76,6 +76,25 @@ export const hubTtyChecks: Check[] = [
     ctx.expect(t.screen().trimEnd().endsWith(line), `the line "${line}" last on the screen`, () => clip(JSON.stringify(t.screen().slice(-120))));
     ctx.expect(exit?.code === 3, 'the daemon to exit with the status of the process, 3 (TTY-13)', () => (exit ? `status ${exit.code ?? exit.signal}` : 'still running after 8 s'));
     return `"${line}" shown, the daemon exited 3`;
+  }),
+
+  hub('HUB-08', "addressed: the terminal joins as 1 with its H- variables, its lines come as line 1 TEXT, ^D brings leave 1 closed", ['hub-addressed', 'kill-after'], async (ctx) => {
+    const t = await onTerminal(ctx, { mode: 'hub=addressed', options: { 'hub-addressed': '', 'kill-after': '1' } });
+    const events = (): string[] => stdinOf(t.d, t.p).split('\n');
+    const join = await eventually(() => events().find((l) => l === 'join 1' || l.startsWith('join 1 ')), 'the event "join 1 ..."', ctx.ms(5000));
+    const words = join.split(' ').slice(2);
+    const want = [`H-CLIENT=${t.device()}`, 'H-TTY-SESSION=1', `H-TYPE=${ctx.binding.hType(t.d.addr)}`];
+    ctx.expect(want.every((w) => words.includes(w)), `join 1 carries ${want.join(' ')}`, () => clip(join));
+    ctx.expect(words.every((w) => /^H-[A-Za-z0-9-]+=[^\s%]*(%[0-9A-F]{2}[^\s%]*)*$/.test(w)), 'join 1: words H-NAME=VALUE, VALUE percent-encoded', () => clip(join));
+    // The process writes what it reads as its own line: `1 TEXT` is TEXT for the terminal.
+    t.type('1 to me\r');
+    await eventually(() => events().includes('line 1 1 to me'), 'the event "line 1 1 to me"', ctx.ms(5000));
+    const shown = await within(() => t.screen().includes('1 to me\r\nto me\r\n'), ctx.ms(5000));
+    ctx.expect(shown, 'the line typed, then "to me" from the process, on the screen', () => clip(JSON.stringify(t.screen().slice(-120))));
+    t.type('\x04');
+    const leave = await eventually(() => events().find((l) => l.startsWith('leave 1 ')), 'the event "leave 1 REASON" after ^D and --kill-after', ctx.ms(8000));
+    ctx.expect(leave === 'leave 1 closed', 'leave 1 closed', () => leave);
+    return `${clip(join, 100)}; "line 1 1 to me" answered "to me"; ^D: ${leave}`;
   }),
 
   hub('HUB-07', "after ^D and --kill-after the terminal leaves, told so; the shared process is not signalled; the daemon exits 0", ['kill-after'], async (ctx) => {
