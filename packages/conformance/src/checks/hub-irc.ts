@@ -198,7 +198,7 @@ export const hubIrcChecks: Check[] = [
     return `3 said to ${b.nick} with its prefix, 1 to the channel without, * once each; "bad line" and an unknown id said nowhere`;
   }),
 
-  hub('HUB-17', 'a line for every client is said once to the channel, not once per nick, in order', false, async (ctx) => {
+  hub('HUB-17', 'a line for every client is said once to the channel, not once per nick, in order; addressed: !ID leaving out a client on the channel is not said there', false, async (ctx) => {
     const i = await hubBot(ctx);
     const [a, b] = [i.user, await nick(ctx, i, 'hcb')];
     await joined(ctx, a, i.channel);
@@ -211,6 +211,21 @@ export const hubIrcChecks: Check[] = [
     ctx.expect(got.join('|') === want.join('|'), `the channel reads ${JSON.stringify(want)}, each once, without a nick's prefix`, () => clip(JSON.stringify(got)));
     const private_ = [a, b].flatMap((u) => u.said(i.bot, u.nick));
     ctx.expect(private_.length === 0, 'nothing said to a nick in private', () => JSON.stringify(private_));
-    return `three lines from two nicks said once each to ${i.channel} (3 clients in the room)`;
+    const note = `three lines from two nicks said once each to ${i.channel} (3 clients in the room)`;
+    if (!ctx.has('hub-addressed')) return `${note} (the addressed half not checked: give --opt hub-addressed=...)`;
+    // Addressed: the channel is client 1, c is 2, e is 3. A !ID line whose left-out client is
+    // on the channel (a nick there, or the channel's own client) is not said there at all.
+    const j = await hubBot(ctx, true);
+    const [c, e] = [j.user, await nick(ctx, j, 'hce')];
+    await joined(ctx, c, j.channel);
+    c.privmsg(j.channel, `${j.bot}: * one`);
+    await within(() => inChannel(j, c).includes('one'), ctx.ms(6000));
+    e.privmsg(j.channel, `${j.bot}: * two`);
+    await within(() => inChannel(j, c).includes('two'), ctx.ms(6000));
+    for (const l of ['!2 not for c', '!1 not for the channel', '* end']) c.privmsg(j.channel, `${j.bot}: ${l}`);
+    const wantAddressed = ['one', 'two', 'end'];
+    const saw = await channelLines(ctx, j, c, wantAddressed.length);
+    ctx.expect(saw.join('|') === wantAddressed.join('|'), `addressed: the channel reads exactly ${JSON.stringify(wantAddressed)} (no !2, no !1 line)`, () => clip(JSON.stringify(saw)));
+    return `${note}; addressed: * once each, !2 and !1 not said in the channel`;
   }),
 ];
