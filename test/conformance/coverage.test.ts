@@ -56,7 +56,6 @@ const HUB_NOT_RUN: Record<string, Record<string, string>> = {
     'HUB-11': 'the daemon writes to its own terminal, which the suite reads at once: no slow reader to make',
     'HUB-12': "the terminal's input queue is the kernel's, 4 KiB in canonical mode: no bound of the daemon's to measure",
     'HUB-13': '--replay needs a client that joins after lines were said: one terminal joins once',
-    'HUB-14': "SIGTERM to hamelin-tty: the process's last line then the end on the terminal: not run yet",
     'HUB-15': 'as HUB-11: no slow client on a terminal',
     'HUB-17': "irc's: a medium several clients share",
   },

@@ -11,7 +11,8 @@ import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { sleep, within } from '../runner.js';
 import type { ProbeRun } from '../probe-report.js';
 import type { OptionName } from '../types.js';
-import { clip, eventually, fresh, SETTLE_MS } from './common.js';
+import { kill } from '../proc.js';
+import { b64, clip, eventually, fresh, SETTLE_MS } from './common.js';
 import { onTerminal } from './tty.js';
 
 const stdinOf = (d: DaemonRun, p: ProbeRun): string => fresh(d, p).stdin().toString('latin1');
@@ -95,6 +96,21 @@ export const hubTtyChecks: Check[] = [
     const leave = await eventually(() => events().find((l) => l.startsWith('leave 1 ')), 'the event "leave 1 REASON" after ^D and --kill-after', ctx.ms(8000));
     ctx.expect(leave === 'leave 1 closed', 'leave 1 closed', () => leave);
     return `${clip(join, 100)}; "line 1 1 to me" answered "to me"; ^D: ${leave}`;
+  }),
+
+  hub('HUB-14', "SIGTERM to the daemon: SIGTERM to the hub's process, its last line shown, then its end, and the daemon exits", [], async (ctx) => {
+    const t = await onTerminal(ctx, { mode: `hub+stay+termsay=${b64('last words\n')}`, options: HUB });
+    t.type('ready\r');
+    await eventually(() => stdinOf(t.d, t.p) === 'ready\n', 'the process to read "ready"', ctx.ms(5000));
+    kill(t.daemonPid(), 'SIGTERM');
+    const sig = await within(() => fresh(t.d, t.p).firstSignal('SIGTERM') !== undefined, ctx.ms(5000));
+    ctx.expect(sig, "SIGTERM to the hub's process at the daemon's shutdown", () => fresh(t.d, t.p).signals().map((s) => s.sig).join(', ') || 'no signal');
+    const exit = await exitWithin(t.d, ctx.ms(8000));
+    ctx.expect(exit !== undefined, 'the daemon to exit once its hub has ended', () => 'still running after 8 s');
+    const tail = t.screen().trimEnd().split('\r\n').slice(-2);
+    const want = ['last words', 'hamelin: hub ended: exit status 0'];
+    ctx.expect(tail.join('|') === want.join('|'), `the process's last line, then its end, last on the screen: ${JSON.stringify(want)}`, () => clip(JSON.stringify(t.screen().slice(-120))));
+    return `SIGTERM to the process; "last words", then "${want[1]}"; the daemon exited ${exit?.code ?? exit?.signal}`;
   }),
 
   hub('HUB-07', "after ^D and --kill-after the terminal leaves, told so; the shared process is not signalled; the daemon exits 0", ['kill-after'], async (ctx) => {
