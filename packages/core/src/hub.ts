@@ -81,15 +81,16 @@ export class Hub implements MemberHub {
     const m = new HubMember(this.nextId++, endpoint, vars, this, this.settings, this.limits.maxLine);
     this.members.set(m.id, m);
     this.log.info('hub-join', { client: endpoint.label, hub: this.room, id: m.id, clients: this.members.size });
+    // HUB-03: the child is starting before the member starts, so that input the endpoint hands
+    // over at once (a terminal's first line under --wait, TTY-04) is held, not dropped.
+    const running = this.child !== undefined;
+    if (!running) this.start();
     m.start();
     for (const { line, copy } of this.replayed) m.send(line, false, copy);
-    if (this.child) {
+    if (running) {
       if (this.settings.mode === 'addressed') this.toChild(joinEvent(m.id, vars));
       if (this.stdinBlocked) m.pauseInput();
-    } else {
-      m.pauseInput();
-      this.start();
-    }
+    } else m.pauseInput();
     return m;
   }
 

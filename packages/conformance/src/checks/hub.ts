@@ -1,7 +1,8 @@
 /**
  * Hub mode (spec/hub.md), opt-in: the clients of a room share one process. The checks run when a
  * hub protocol's spelling is given with --opt (`hub-broadcast`, `hub-addressed`), on the net, unix,
- * ws and http bindings (an http client is an SSE session with its POSTs, http-sse.ts). The shared
+ * ws and http bindings (an http client is an SSE session with its POSTs, http-sse.ts; irc and
+ * tty have checks of their own, hub-irc.ts and hub-tty.ts). The shared
  * process is the probe in its `hub` mode (probe-hub.ts): it records what it reads and obeys its
  * clients' lines (`!exit N`, `!flood N SIZE`, `!partial TEXT`, any other line written back), so a
  * check drives it from a client and asserts exact values: the bytes each client got, the close and its reason, the events the process read, the process

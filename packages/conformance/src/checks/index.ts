@@ -23,6 +23,8 @@ import { ttyChecks } from './tty.js';
 import { opsChecks } from './ops.js';
 import { frontDoorChecks } from './front-door.js';
 import { hubChecks } from './hub.js';
+import { hubIrcChecks } from './hub-irc.js';
+import { hubTtyChecks } from './hub-tty.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
@@ -56,6 +58,8 @@ export const allChecks: Check[] = [
   ...opsChecks,
   ...frontDoorChecks,
   ...hubChecks,
+  ...hubIrcChecks,
+  ...hubTtyChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);

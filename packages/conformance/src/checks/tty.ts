@@ -28,7 +28,7 @@ import { NASTY_ARGS } from './processes.js';
 import { pattern } from '../pattern.js';
 import { aliasMismatches, b64, clip, eventually, expectVars, fresh, signalsOf, waitGrandchild, waitSignal } from './common.js';
 
-interface Term {
+export interface Term {
   d: DaemonRun;
   p: ProbeRun;
   type(keys: string): void;
@@ -42,7 +42,7 @@ interface Term {
   hangup(): void;
 }
 
-async function onTerminal(ctx: Ctx, spec: StartSpec = {}): Promise<Term> {
+export async function onTerminal(ctx: Ctx, spec: StartSpec = {}): Promise<Term> {
   const d = await ctx.start(spec);
   const [p] = await d.waitSessions(1, ctx.ms(8000));
   return {
