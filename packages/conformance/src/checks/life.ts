@@ -93,7 +93,10 @@ function runFor(argv: string[], ms: number): Promise<{ code: number | null; out:
     let err = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), ms);
+    const timer = setTimeout(() => {
+      err += `[killed by the suite: no exit within ${ms} ms]`;
+      p.kill('SIGKILL');
+    }, ms);
     p.once('error', (e) => {
       clearTimeout(timer);
       resolve({ code: null, out, err: e.message });
