@@ -20,6 +20,8 @@ export const httpOptions: Record<string, Options> = {
   'abandon-timeout': duration({ default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' }),
   heartbeat: duration({ default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' }),
   console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
+  cgi: { type: 'boolean', default: false, describe: "the script's output starts with CGI header lines (Status:, Content-Type:, Location:, ...) and a blank line; query parameters reach it as H-QUERY-NAME", group: 'HTTP:' },
+  'max-cgi-header': integer({ default: 16384, describe: 'largest --cgi header section in bytes, else 502', group: 'HTTP:' }, 1, 1048576),
   'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
   ...httpFrontDoorOptions,
 };

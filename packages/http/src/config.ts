@@ -34,6 +34,10 @@ export interface HttpConfig {
   passHeaders: Set<string>;
   /** Longest line, from the common options: POST bodies are cut into messages this long. */
   maxLine: number;
+  /** `--cgi`: a plain request's output starts with a CGI header section (HTTP-37 .. HTTP-40). */
+  cgi: boolean;
+  /** `--max-cgi-header`: the largest header section in bytes (HTTP-38). */
+  maxCgiHeader: number;
 }
 
 /** The URL prefix the daemon keeps for itself (HTTP-22). A `--dir` route never starts with a dot. */

@@ -27,6 +27,8 @@ export interface HttpOptions extends FrontDoorArgs {
   heartbeat: number;
   console: boolean;
   passHeader: string[];
+  cgi: boolean;
+  maxCgiHeader: number;
 }
 
 const ms = (seconds: number): number => Math.round(seconds * 1000);
@@ -74,5 +76,7 @@ export function normalizeHttp(options: HttpOptions & { maxLine: number }, timeou
     console: options.console,
     passHeaders: new Set(options.passHeader.map((h) => String(h).toLowerCase())),
     maxLine: Math.floor(options.maxLine),
+    cgi: options.cgi,
+    maxCgiHeader: Math.floor(options.maxCgiHeader),
   };
 }

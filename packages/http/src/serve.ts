@@ -171,7 +171,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     const label = clientLabel(req, cfg);
     const ep = new RequestEndpoint(req, res, label, cfg, headers, (o) => {
       // LOG-04: http_status is the answer's, status the child's exit status.
-      log.info('request', { client: label, method: req.method, path: t.parts.path, http_status: o.status, status: o.exit.code ?? undefined, signal: o.exit.signal ?? undefined, bytes_in: o.bytesIn });
+      log.info('request', { client: label, method: req.method, path: t.parts.path, http_status: o.status, status: o.exit.code ?? undefined, signal: o.exit.signal ?? undefined, bytes_in: o.bytesIn, error: o.error });
     });
     accept(ep, requestVars(req, cfg, 'request', t.parts), t.command, release);
   };
