@@ -26,6 +26,7 @@ export { originRefusal, parseOriginOption, type OriginEntry, type OriginPolicy, 
 export { requestTarget } from './request-target.js';
 export { headerText } from './header-text.js';
 export { CgiHeadReader, daemonOwnsHeader, parseCgiHead, type CgiHead, type CgiHeadStep } from './cgi-head.js';
+export { resolveStaticFile, sendStaticFile } from './static-files.js';
 export { answerClientError, headerDeadline, socketLabel, UnfinishedRequests } from './http-guard.js';
 export { cliManPage, renderMan, roffText, manFileName, type ManPage, type ManSection, type ManExtras } from './man-page.js';
 export { examplesBlock, helpWidth, manualPointer, wrapProse } from './help-text.js';

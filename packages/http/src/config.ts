@@ -8,6 +8,8 @@ export interface HttpConfig {
   frontDoor: FrontDoorConfig;
   /** `--dir DIR`: URL paths name executables in DIR; the daemon's CMD is unused. */
   dir: string | undefined;
+  /** `--static DIR`: files for GET and HEAD, after --dir scripts (HTTP-41). */
+  static: string | undefined;
   /** `--cors ORIGIN` (repeatable; `*` for any origin). Empty: no CORS headers. */
   cors: string[];
   /** Which pages may run the command or use a session (HTTP-34): `--origin`, plus `--cors`. */
