@@ -2,40 +2,20 @@
  * parameters as H-QUERY-NAME (HTTP-40). Real curl and a real Chromium. */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { fixture } from '../helpers/paths.js';
-import { requireTool } from '../helpers/tools.js';
+import { curl } from '../helpers/curl.js';
 import { launchChromium } from '../helpers/foreign-page.js';
 import { live } from './client.js';
 
 after(stopAll);
-const CURL = requireTool('curl', 'curl');
 let d: Running;
 before(async () => {
   d = await startDaemon('http', ['--port', '0', '--cgi', '--pass-header', 'cookie', '--dir', fixture('http/cgi-form')]);
 });
-
-interface Curled {
-  status: string;
-  head: string;
-  body: string;
-}
-
-/** `curl -i`: the status line, the head, and the body as curl got it. */
-function curl(port: number, path: string, args: string[] = []): Promise<Curled> {
-  return new Promise((resolve, reject) => {
-    execFile(CURL, ['-sS', '-i', '--max-time', '30', ...args, `http://127.0.0.1:${port}${path}`], { encoding: 'latin1' }, (err, out) => {
-      if (err) return reject(err);
-      const cut = out.indexOf('\r\n\r\n');
-      const head = out.slice(0, cut);
-      resolve({ status: head.split('\r\n')[0]!, head, body: out.slice(cut + 4) });
-    });
-  });
-}
 
 const headerValues = (head: string, name: string): string[] =>
   head
