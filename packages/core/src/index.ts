@@ -25,6 +25,8 @@ export { removeStaleSpawnDirs } from './spawn-dirs.js';
 export { originRefusal, parseOriginOption, type OriginEntry, type OriginPolicy, type RequestOrigin } from './origin-policy.js';
 export { requestTarget } from './request-target.js';
 export { headerText } from './header-text.js';
+export { CgiHeadReader, daemonOwnsHeader, parseCgiHead, type CgiHead, type CgiHeadStep } from './cgi-head.js';
+export { resolveStaticFile, sendStaticFile } from './static-files.js';
 export { answerClientError, headerDeadline, socketLabel, UnfinishedRequests } from './http-guard.js';
 export { cliManPage, renderMan, roffText, manFileName, type ManPage, type ManSection, type ManExtras } from './man-page.js';
 export { examplesBlock, helpWidth, manualPointer, wrapProse } from './help-text.js';

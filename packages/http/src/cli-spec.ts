@@ -11,6 +11,7 @@ export const httpOptions: Record<string, Options> = {
   'tls-cert': { type: 'string', describe: 'serve HTTPS with this PEM certificate (chain)', group: 'Listening:' },
   'tls-key': { type: 'string', describe: 'the PEM private key for --tls-cert', group: 'Listening:' },
   dir: { type: 'string', describe: 'run the executable in DIR that the URL path names (no CMD)', group: 'HTTP:' },
+  static: { type: 'string', describe: 'answer a GET or HEAD naming a file in DIR with it (index.html for a directory; no listings); a --dir script comes first', group: 'HTTP:' },
   cors: { type: 'string', array: true, nargs: 1, default: [], describe: 'let pages of this origin read the answers, and send requests (repeatable; * for any)', group: 'HTTP:' },
   origin: { type: 'string', array: true, nargs: 1, default: [], describe: "also let pages from this origin run the command (scheme://host[:port], host[:port], *.domain; repeatable; '*' for any); others get 403", group: 'HTTP:' },
   'max-body': integer({ default: 67108864, describe: 'largest request body in bytes, else 413 (0: no limit)', group: 'HTTP:' }, 0, Number.MAX_SAFE_INTEGER),
@@ -20,6 +21,8 @@ export const httpOptions: Record<string, Options> = {
   'abandon-timeout': duration({ default: 60, describe: 'seconds a long-poll session may go without any request naming it, then SIGTERM (0: never)', group: 'HTTP:' }),
   heartbeat: duration({ default: 15, describe: 'seconds between SSE heartbeat comments (0: none)', group: 'HTTP:' }),
   console: { type: 'boolean', default: false, describe: 'serve a browser console page to browsers', group: 'HTTP:' },
+  cgi: { type: 'boolean', default: false, describe: "the script's output starts with CGI header lines (Status:, Content-Type:, Location:, ...) and a blank line; query parameters reach it as H-QUERY-NAME", group: 'HTTP:' },
+  'max-cgi-header': integer({ default: 16384, describe: 'largest --cgi header section in bytes, else 502', group: 'HTTP:' }, 1, 1048576),
   'pass-header': { type: 'string', array: true, nargs: 1, default: [], describe: 'pass Authorization, Cookie or Proxy* to the child anyway (repeatable)', group: 'HTTP:' },
   ...httpFrontDoorOptions,
 };

@@ -8,6 +8,8 @@ export interface HttpConfig {
   frontDoor: FrontDoorConfig;
   /** `--dir DIR`: URL paths name executables in DIR; the daemon's CMD is unused. */
   dir: string | undefined;
+  /** `--static DIR`: files for GET and HEAD, after --dir scripts (HTTP-41). */
+  static: string | undefined;
   /** `--cors ORIGIN` (repeatable; `*` for any origin). Empty: no CORS headers. */
   cors: string[];
   /** Which pages may run the command or use a session (HTTP-34): `--origin`, plus `--cors`. */
@@ -34,6 +36,10 @@ export interface HttpConfig {
   passHeaders: Set<string>;
   /** Longest line, from the common options: POST bodies are cut into messages this long. */
   maxLine: number;
+  /** `--cgi`: a plain request's output starts with a CGI header section (HTTP-37 .. HTTP-40). */
+  cgi: boolean;
+  /** `--max-cgi-header`: the largest header section in bytes (HTTP-38). */
+  maxCgiHeader: number;
 }
 
 /** The URL prefix the daemon keeps for itself (HTTP-22). A `--dir` route never starts with a dot. */

@@ -17,6 +17,7 @@ export interface HttpOptions extends FrontDoorArgs {
   tlsCert?: string;
   tlsKey?: string;
   dir?: string;
+  static?: string;
   cors: string[];
   origin: string[];
   maxBody: number;
@@ -27,6 +28,8 @@ export interface HttpOptions extends FrontDoorArgs {
   heartbeat: number;
   console: boolean;
   passHeader: string[];
+  cgi: boolean;
+  maxCgiHeader: number;
 }
 
 const ms = (seconds: number): number => Math.round(seconds * 1000);
@@ -53,6 +56,15 @@ export function normalizeHttp(options: HttpOptions & { maxLine: number }, timeou
     }
     if (!ok) throw new StartupError(`--dir ${options.dir}: not a directory`);
   }
+  if (options.static !== undefined) {
+    let ok = false;
+    try {
+      ok = options.static !== '' && statSync(options.static).isDirectory();
+    } catch {
+      /* reported below */
+    }
+    if (!ok) throw new StartupError(`--static ${options.static}: not a directory`);
+  }
   // HTTP-34: an origin --cors lets read the answers may also send the requests.
   const origin = parseOriginOption(options.origin.map(String));
   const cors = parseOriginOption(options.cors.map(String), '--cors');
@@ -62,6 +74,7 @@ export function normalizeHttp(options: HttpOptions & { maxLine: number }, timeou
     tls: readTlsFiles(options.tlsCert, options.tlsKey, frontDoor.tlsCa),
     frontDoor,
     dir: options.dir,
+    static: options.static,
     cors: options.cors.map(String),
     origin: { any: origin.any || cors.any, allowed: [...origin.allowed, ...cors.allowed], requireOrigin: false, ownOnly: false },
     maxBody: Math.floor(options.maxBody),
@@ -74,5 +87,7 @@ export function normalizeHttp(options: HttpOptions & { maxLine: number }, timeou
     console: options.console,
     passHeaders: new Set(options.passHeader.map((h) => String(h).toLowerCase())),
     maxLine: Math.floor(options.maxLine),
+    cgi: options.cgi,
+    maxCgiHeader: Math.floor(options.maxCgiHeader),
   };
 }

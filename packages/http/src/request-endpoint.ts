@@ -10,7 +10,7 @@
  * ends when the connection closes and has no trailer.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { exitDescription, type ClientEndpoint, type EndpointEvents, type ExitInfo } from '@hamelin/core';
+import { CgiHeadReader, exitDescription, type CgiHead, type ClientEndpoint, type EndpointEvents, type ExitInfo } from '@hamelin/core';
 import type { HttpConfig } from './config.js';
 import { answer, exitValue, STREAM_HEAD, STREAM_HEAD_TRAILER } from './respond.js';
 
@@ -18,6 +18,8 @@ export interface RequestOutcome {
   status: number;
   exit: ExitInfo;
   bytesIn: number;
+  /** Why the script's CGI header section was refused (HTTP-38): the one log line says it. */
+  error?: string | undefined;
 }
 
 export class RequestEndpoint implements ClientEndpoint {
@@ -34,6 +36,11 @@ export class RequestEndpoint implements ClientEndpoint {
   private readTimer: NodeJS.Timeout | undefined;
   private status = 0;
   private goneEarly = false;
+  /** With --cgi, until the blank line ending the script's header section (HTTP-37). */
+  private cgi: CgiHeadReader | undefined;
+  /** The response is chunked and announced the Hamelin-Exit trailer. */
+  private trailer = false;
+  private error: string | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -45,6 +52,7 @@ export class RequestEndpoint implements ClientEndpoint {
   ) {
     req.on('error', () => {});
     res.on('error', () => {});
+    if (cfg.cgi) this.cgi = new CgiHeadReader(cfg.maxCgiHeader);
     // Listening from the start: the client may leave while the process is being spawned.
     res.on('close', () => {
       // 'close' before our own end() means the connection went away under us (HTTP-10).
@@ -84,6 +92,18 @@ export class RequestEndpoint implements ClientEndpoint {
 
   write(chunk: Buffer): boolean {
     if (this.answered || this.res.destroyed) return true;
+    if (this.cgi) {
+      const step = this.cgi.push(chunk);
+      if (step === undefined) return true;
+      this.cgi = undefined;
+      if ('error' in step) {
+        this.badGateway(step.error);
+        this.events?.gone('protocol', 'invalid CGI header section');
+        return true;
+      }
+      if (!this.sendCgiHead(step.head)) return true;
+      return step.rest.length === 0 || this.res.write(step.rest);
+    }
     if (!this.streaming) this.sendHead();
     return this.res.write(chunk);
   }
@@ -106,6 +126,12 @@ export class RequestEndpoint implements ClientEndpoint {
     const { res } = this;
     // Already answered (413/408 before any output), or the client is gone.
     if (res.destroyed || res.writableEnded) return this.report(exit);
+    // Output that never finished its header section (HTTP-38); no output at all is told as
+    // without --cgi, by how the script ended.
+    if (this.cgi?.started) {
+      this.badGateway(this.cgi.ended());
+      return this.report(exit);
+    }
     if (!this.streaming) {
       // No output: the status tells how the child ended. --timeout is the core's: it ended
       // the child, and a silent child gets 504 (HTTP-15).
@@ -116,7 +142,7 @@ export class RequestEndpoint implements ClientEndpoint {
       this.sendWhole(this.status, ok ? EMPTY : Buffer.from(`hamelin: ${text}\n`), exit);
       return this.report(exit);
     }
-    if (this.chunked) res.addTrailers({ 'Hamelin-Exit': exitValue(exit) });
+    if (this.trailer) res.addTrailers({ 'Hamelin-Exit': exitValue(exit) });
     res.end();
     this.report(exit);
   }
@@ -161,8 +187,51 @@ export class RequestEndpoint implements ClientEndpoint {
   private sendHead(): void {
     this.streaming = true;
     this.status = 200;
-    const head = this.chunked ? STREAM_HEAD_TRAILER : STREAM_HEAD;
+    this.trailer = this.chunked;
+    const head = this.trailer ? STREAM_HEAD_TRAILER : STREAM_HEAD;
     this.res.writeHead(200, hasAny(this.headers) ? { ...this.headers, ...head } : head);
+  }
+
+  /** The script's own status and headers over the daemon's defaults (HTTP-37). False when
+   * Node refused them, answered as a bad header section. */
+  private sendCgiHead(head: CgiHead): boolean {
+    // 204 and 304 have no body, so no chunks and no trailer (RFC 9110 sections 15.3.5, 15.4.5).
+    this.trailer = this.chunked && head.status !== 204 && head.status !== 304;
+    const merged = new Map<string, [string, string[]]>();
+    const base = { ...this.headers, ...(this.trailer ? STREAM_HEAD_TRAILER : STREAM_HEAD) };
+    for (const [name, value] of Object.entries(base)) merged.set(name.toLowerCase(), [name, [String(value)]]);
+    const mine = new Set<string>();
+    for (const [name, value] of head.headers) {
+      const lower = name.toLowerCase();
+      const had = merged.get(lower);
+      // The script's first line of a name replaces the daemon's default; later ones add.
+      if (had && mine.has(lower)) had[1].push(value);
+      else merged.set(lower, [name, [value]]);
+      mine.add(lower);
+    }
+    try {
+      for (const [name, values] of merged.values()) this.res.setHeader(name, values.length === 1 ? values[0]! : values);
+      if (head.reason === undefined) this.res.writeHead(head.status);
+      else this.res.writeHead(head.status, head.reason);
+    } catch (err) {
+      for (const name of this.res.getHeaderNames()) this.res.removeHeader(name);
+      this.badGateway(`header refused: ${(err as Error).message}`);
+      this.events?.gone('protocol', 'invalid CGI header section');
+      return false;
+    }
+    this.streaming = true;
+    this.status = head.status;
+    return true;
+  }
+
+  /** The script's header section is refused: 502, and nothing of its output is sent (HTTP-38). */
+  private badGateway(error: string): void {
+    this.answered = true;
+    this.status = 502;
+    this.error = error;
+    clearTimeout(this.readTimer);
+    answer(this.res, 502, 'bad gateway: invalid CGI header section from the script', this.headers, !this.bodyDone);
+    if (!this.bodyDone) this.req.resume();
   }
 
   private sendWhole(status: number, body: Buffer, exit: ExitInfo): void {
@@ -185,7 +254,7 @@ export class RequestEndpoint implements ClientEndpoint {
   }
 
   private report(exit: ExitInfo): void {
-    this.done({ status: this.status, exit, bytesIn: this.bodyBytes });
+    this.done({ status: this.status, exit, bytesIn: this.bodyBytes, error: this.error });
   }
 }
 

@@ -9,7 +9,7 @@
  *                                     a plain request, or an SSE session when the client
  *                                     accepts text/event-stream
  */
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
@@ -27,6 +27,8 @@ import {
   requestClient,
   requestTarget,
   resolveDirRoute,
+  resolveStaticFile,
+  sendStaticFile,
   describeTarget,
   type Daemon,
   type FrontDoorRefusal,
@@ -171,7 +173,7 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
     const label = clientLabel(req, cfg);
     const ep = new RequestEndpoint(req, res, label, cfg, headers, (o) => {
       // LOG-04: http_status is the answer's, status the child's exit status.
-      log.info('request', { client: label, method: req.method, path: t.parts.path, http_status: o.status, status: o.exit.code ?? undefined, signal: o.exit.signal ?? undefined, bytes_in: o.bytesIn });
+      log.info('request', { client: label, method: req.method, path: t.parts.path, http_status: o.status, status: o.exit.code ?? undefined, signal: o.exit.signal ?? undefined, bytes_in: o.bytesIn, error: o.error });
     });
     accept(ep, requestVars(req, cfg, 'request', t.parts), t.command, release);
   };
@@ -299,6 +301,16 @@ export function handler(daemon: Daemon, cfg: HttpConfig, registry: SessionRegist
       req.resume();
       log.info('sse-reconnect', { client: clientLabel(req, cfg), path, last_event_id: String(req.headers['last-event-id']) });
       return answer(res, 204, '', headers);
+    }
+    // HTTP-41: a file of --static for a GET or HEAD, unless a --dir script has the path.
+    if (cfg.static && (method === 'GET' || method === 'HEAD') && !wantsEvents && !(cfg.dir && !('error' in resolveDirRoute(cfg.dir, path)))) {
+      const file = resolveStaticFile(cfg.static, path);
+      if (file) {
+        if (!(await gate(req, res, headers, false))) return;
+        const label = clientLabel(req, cfg);
+        res.on('finish', () => log.info('request', { client: label, method, path, http_status: res.statusCode, ran: 'static' }));
+        return sendStaticFile(req, res, file, headers, (status) => answer(res, status, STATUS_CODES[status] ?? 'error', headers));
+      }
     }
     // Routing first: with --dir, a path that names no script is 404 for the console page,
     // HEAD and OPTIONS alike (HTTP-30, HTTP-31, HTTP-33).

@@ -18,6 +18,27 @@ export function withheld(name: string, pass: Set<string>): boolean {
  * would slip past the withheld list as `H-HEADER-PROXY-AUTHORIZATION`. */
 const HEADER_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
+/** A query parameter name that maps onto an H- name: `_` and `-` both become `-` there. */
+const QUERY_NAME = /^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$/;
+
+/**
+ * `--cgi`: each query parameter as `H-QUERY-NAME`, decoded as a form is (`+` is a space,
+ * percent-escapes are UTF-8), HTTP-40. Names are upper-cased with `_` read as `-`, so `user_id`
+ * and `User-Id` are one name; their values are joined with `,` in the query's order, as
+ * repeated headers are (HTTP-08). A name with any other character is left out: H-QUERY has
+ * the whole query as sent.
+ */
+export function queryVars(query: string): HVars {
+  const vars: HVars = {};
+  if (!query) return vars;
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (!QUERY_NAME.test(name)) continue;
+    const key = `QUERY-${name.toUpperCase().replace(/_/g, '-')}`;
+    vars[key] = key in vars ? `${vars[key]},${value}` : value;
+  }
+  return vars;
+}
+
 export function plainAddress(addr: string | undefined): string {
   if (!addr) return '';
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
@@ -71,6 +92,7 @@ export function requestVars(req: IncomingMessage, cfg: HttpConfig, mode: Mode, p
     seen.set(name, list);
   }
   for (const [name, values] of seen) vars[`HEADER-${name}`] = headerText(values.join(name === 'cookie' ? '; ' : ', '));
+  if (cfg.cgi) Object.assign(vars, queryVars(parts.query));
   // H-AUTH-USER and the client certificate (FD-18, FD-20), set last: no header can pose as them.
   return { ...vars, ...frontDoorVars(req.socket, req) };
 }

@@ -18,6 +18,7 @@ export const wsOptions: Record<string, Options> = {
   'header-timeout': seconds({ default: 10, describe: 'seconds to receive a handshake request, else 408', group: 'WebSocket:' }, 0.1),
   'max-handshakes': integer({ default: 256, describe: 'connections at once whose handshake request has not arrived in full; more are refused (0: no limit)', group: 'WebSocket:' }, 0, 1 << 20),
   dir: { type: 'string', describe: 'serve every executable in DIR, chosen by URL path (no CMD)', group: 'WebSocket:' },
+  static: { type: 'string', describe: 'answer a plain GET or HEAD naming a file in DIR with it (index.html for a directory; no listings)', group: 'WebSocket:' },
   console: { type: 'boolean', default: false, describe: 'answer a plain GET with a browser console page', group: 'WebSocket:' },
   'pass-header': { type: 'string', requiresArg: true, describe: 'also pass this request header (Authorization, Cookie, Proxy are withheld otherwise)', group: 'WebSocket:' },
   ...httpFrontDoorOptions,

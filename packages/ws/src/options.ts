@@ -24,6 +24,7 @@ export interface WsOptions extends FrontDoorArgs {
   headerTimeout: number;
   maxHandshakes: number;
   dir?: string;
+  static?: string;
   console: boolean;
   passHeader?: string | string[];
 }
@@ -34,19 +35,21 @@ function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String);
 }
 
-export function checkDir(dir: string | undefined): void {
+export function checkDir(dir: string | undefined, flag = '--dir'): void {
   if (dir === undefined) return;
+  if (!dir) throw new StartupError(`${flag} needs a directory`);
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
     /* below */
   }
-  if (!isDir) throw new StartupError(`--dir ${dir}: not a directory`);
+  if (!isDir) throw new StartupError(`${flag} ${dir}: not a directory`);
 }
 
 export function normalizeWs(options: WsOptions): WsServeOptions {
   checkDir(options.dir);
+  checkDir(options.static, '--static');
   let target: ListenTarget;
   if (options.unix !== undefined) {
     if (!options.unix) throw new StartupError('--unix needs a path');
@@ -77,6 +80,7 @@ export function normalizeWs(options: WsOptions): WsServeOptions {
     maxMessage: options.maxMessage,
     pingInterval: options.pingInterval,
     dir: options.dir,
+    static: options.static,
     console: options.console,
     passHeaders: new Set(list(options.passHeader).map((h) => h.toLowerCase())),
   };

@@ -18,6 +18,8 @@ import {
   refusalHttp,
   requestTarget,
   resolveDirRoute,
+  resolveStaticFile,
+  sendStaticFile,
   UnfinishedRequests,
   type Daemon,
   type HVars,
@@ -49,11 +51,21 @@ export interface WsServeOptions {
   maxHandshakes: number;
   /** Serve executables from this directory by URL path (WS-17). */
   dir?: string | undefined;
+  /** `--static DIR`: files for plain GET and HEAD requests (WS-29). */
+  static?: string | undefined;
   console: boolean;
   passHeaders: Set<string>;
 }
 
 const noop = (): void => {};
+
+/** A status from `send` (a 416, a 412, a read error) with its phrase as the body. */
+function answerStatus(req: IncomingMessage, res: ServerResponse, status: number): void {
+  if (res.headersSent) return void res.destroy();
+  const body = `${status} ${STATUS_CODES[status] ?? ''}\n`;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
 
 type Route = { command?: ResolvedCommand; scriptName?: string; pathInfo?: string } | { status: 400 | 404; reason: string };
 
@@ -101,6 +113,11 @@ export function wsHandlers(daemon: Daemon, opts: Omit<WsServeOptions, 'target'>,
   };
 
   const onPlainRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // WS-29: a file of --static first; a plain request never runs a --dir script anyway.
+    if (opts.static && (req.method === 'GET' || req.method === 'HEAD')) {
+      const file = resolveStaticFile(opts.static, requestTarget(req.url ?? '/').path);
+      if (file) return sendStaticFile(req, res, file, {}, (status) => answerStatus(req, res, status));
+    }
     const r = route(req);
     const answer = (status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
