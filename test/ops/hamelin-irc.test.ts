@@ -9,6 +9,8 @@ import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { IrcUser, startNgircd, stopAllNgircd } from '../helpers/ngircd.js';
 import { roundTrip } from '../helpers/tcp.js';
 import { bin } from '../helpers/paths.js';
+import { eventually } from '../helpers/poll.js';
+import { connect } from 'node:net';
 
 after(async () => {
   await stopAll();
@@ -67,4 +69,29 @@ test('OPS-01 OPS-11 hamelin --check-config rejects a bad irc key: one line namin
     assert.ok(r.stderr.startsWith(`hamelin: ${file}:`), r.stderr);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
   }
+});
+
+test('HUB-18 HUB-17 irc hub-room: service puts the channel in the room net clients join: one process, lines both ways, once each', async () => {
+  const irc = await startNgircd();
+  const file = join(tmp, 'hub.yaml');
+  writeFileSync(
+    file,
+    `services:\n  room:\n    command: [cat]\n    hub: broadcast\n    net: { listen: 127.0.0.1:0 }\n    irc:\n      server: 127.0.0.1:${irc.port}\n      nick: roombot\n      channel: '#r'\n      listen-all: true\n      hub-room: service\n`,
+  );
+  const d = await startDaemon('hamelin', ['--config', file], { ready: /room\/irc info joined channel=#r/ });
+  const alice = await IrcUser.connect(irc.port, 'alice');
+  await alice.join('#r');
+  const sock = connect({ port: ports(d)['room/net']!, host: '127.0.0.1' });
+  let heard = '';
+  sock.on('data', (b: Buffer) => (heard += b.toString()));
+  sock.write('from-net\n');
+  await alice.waitPrivmsg('roombot', /^from-net$/);
+  alice.say('#r', 'from-irc');
+  await eventually(() => heard.includes('from-irc\n'), 'the net client hears the IRC line');
+  assert.equal(heard.split('\n').filter((l) => l === 'from-net').length, 1);
+  assert.equal(alice.privmsgs('roombot').filter((m) => m.text === 'from-net').length, 1, 'the channel hears a line once (HUB-17)');
+  assert.equal([...d.stderr().matchAll(/ info hub-start /g)].length, 1, `one room process: ${d.stderr()}`);
+  sock.destroy();
+  alice.close();
+  assert.equal(await d.stop(), 0);
 });

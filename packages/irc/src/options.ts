@@ -35,6 +35,7 @@ export interface IrcOptions {
   reconnectMax: number;
   nickRetry: number;
   maxLine: number;
+  hubRoom?: 'channel' | 'service';
 }
 
 export interface IrcConfig {
@@ -118,7 +119,9 @@ export function normalizeIrc(options: IrcOptions): IrcConfig {
       pingTimeout: options.pingTimeout,
       reconnectMax: options.reconnectMax,
       nickRetry: options.nickRetry,
+      hubRoom: options.hubRoom ?? 'channel',
     },
-    rooms: channels.map((c) => c.name),
+    // --hub-eager: each channel's room, or the service's own.
+    rooms: options.hubRoom === 'service' ? [''] : channels.map((c) => c.name),
   };
 }
