@@ -5,6 +5,7 @@
  */
 import { daemonSettings, describeTarget, StartupError, type DaemonConfig, type KeyPath, type ListenTarget } from '@hamelin/core';
 import { normalizeHttp, type HttpConfig, type HttpOptions } from '@hamelin/http';
+import { normalizeIrc, type IrcConfig, type IrcOptions } from '@hamelin/irc';
 import { normalizeNet, type NetServeOptions } from '@hamelin/net';
 import { normalizeWs, checkDir, type WsOptions, type WsServeOptions } from '@hamelin/ws';
 import type { Fail, FrontEndKind, ProcessSpec, ServiceSpec } from './model.js';
@@ -14,7 +15,8 @@ export type Settings = Omit<DaemonConfig, 'name' | 'log'>;
 export type PreparedFrontEnd =
   | { kind: 'net'; where: KeyPath; target: ListenTarget; serve: NetServeOptions }
   | { kind: 'ws'; where: KeyPath; target: ListenTarget; serve: WsServeOptions }
-  | { kind: 'http'; where: KeyPath; target: ListenTarget; serve: HttpConfig };
+  | { kind: 'http'; where: KeyPath; target: ListenTarget; serve: HttpConfig }
+  | { kind: 'irc'; where: KeyPath; target: undefined; serve: IrcConfig };
 
 export interface PreparedService {
   spec: ServiceSpec;
@@ -29,6 +31,25 @@ function locate(e: unknown, service: ServiceSpec, where: KeyPath, fail: Fail): E
   const fe = service.frontEnds.find((f) => f.where === where);
   const path = flag && fe && flag in fe.raw ? [...where, flag] : flag && flag in service.raw ? [...where.slice(0, 2), flag] : where;
   return fail(path, e.message);
+}
+
+/** Secrets taken from the environment at startup: normalizeIrc deletes them from it (CORE-23),
+ * and a reload (OPS-08) checks the file again, so it must find them once more. */
+const envSecrets = new Map<string, string>();
+
+function withEnvSecrets<T>(names: (string | undefined)[], check: () => T): T {
+  for (const name of names) {
+    if (name === undefined) continue;
+    const v = process.env[name];
+    if (v !== undefined) envSecrets.set(name, v);
+    else if (envSecrets.has(name)) process.env[name] = envSecrets.get(name);
+  }
+  // Synchronous: nothing is spawned before normalizeIrc deletes them again.
+  try {
+    return check();
+  } finally {
+    for (const name of names) if (name !== undefined) delete process.env[name];
+  }
 }
 
 export function prepare(spec: ProcessSpec, fail: Fail): PreparedService[] {
@@ -57,6 +78,14 @@ export function prepare(spec: ProcessSpec, fail: Fail): PreparedService[] {
             const serve = normalizeHttp({ ...(o as unknown as HttpOptions), dir: service.dir, maxLine: service.common.maxLine }, settings.limits.timeoutMs ?? 0);
             return { kind: 'http', where: fe.where, target: serve.target, serve };
           }
+          case 'irc': {
+            // Reads the secrets and deletes password-env / sasl-password-env from this
+            // process's environment: prepare runs before startServices, so before any child
+            // or the spawn server (CORE-23).
+            const irc = o as unknown as IrcOptions;
+            const serve = withEnvSecrets([irc.passwordEnv, irc.saslPasswordEnv], () => normalizeIrc({ ...irc, maxLine: service.common.maxLine }));
+            return { kind: 'irc', where: fe.where, target: undefined, serve };
+          }
         }
       } catch (e) {
         throw locate(e, service, fe.where, fail);
@@ -72,6 +101,7 @@ export function listenerGroups(services: PreparedService[], fail: Fail): Map<str
   const groups = new Map<string, { service: PreparedService; fe: PreparedFrontEnd }[]>();
   for (const service of services) {
     for (const fe of service.frontEnds) {
+      if (fe.kind === 'irc') continue; // a bot dials out: no address of its own
       const key = describeTarget(fe.target);
       const group = groups.get(key) ?? [];
       if (!(fe.target.kind === 'tcp' && fe.target.port === 0)) {
@@ -83,7 +113,7 @@ export function listenerGroups(services: PreparedService[], fail: Fail): Map<str
     }
   }
   for (const group of groups.values()) {
-    const tls = new Set(group.map((g) => (g.fe.kind === 'net' ? '' : String(g.fe.serve.tls?.cert.toString('base64') ?? ''))));
+    const tls = new Set(group.map((g) => (g.fe.kind === 'ws' || g.fe.kind === 'http' ? String(g.fe.serve.tls?.cert.toString('base64') ?? '') : '')));
     if (tls.size > 1) throw fail([...group[1]!.fe.where, 'tls-cert'], 'ws and http sharing an address need the same tls-cert and tls-key');
   }
   return groups;

@@ -59,7 +59,7 @@ export function makeReload(load: () => Loaded, initial: Loaded, started: Started
       for (const fe of service.frontEnds) {
         const live = started.byKey.get(`${service.spec.name}/${fe.kind}`)!;
         live.daemon.reconfigure(service.settings);
-        if (fe.serve.tls) live.handle.setTls?.(fe.serve.tls);
+        if ('tls' in fe.serve && fe.serve.tls) live.handle.setTls?.(fe.serve.tls);
       }
     }
     current = next;

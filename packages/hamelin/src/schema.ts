@@ -5,7 +5,7 @@
  */
 import { MAX_SECONDS, optionRule } from '@hamelin/core';
 import type { Options } from 'yargs';
-import { FRONT_ENDS, frontEndOptions, processOptions, serviceOptions } from './model.js';
+import { FRONT_ENDS, frontEndOptions, listens, processOptions, serviceOptions } from './model.js';
 
 type Schema = Record<string, unknown>;
 
@@ -39,7 +39,8 @@ export function configSchema(): Schema {
     type: 'object',
     description: `served by hamelin-${kind}; the keys are its flags`,
     additionalProperties: false,
-    properties: { listen, ...properties(frontEndOptions[kind]) },
+    properties: { ...(listens(kind) ? { listen } : {}), ...properties(frontEndOptions[kind]) },
+    ...(listens(kind) ? {} : { required: ['server', 'nick'] }),
   });
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -5,6 +5,7 @@
  */
 import { Daemon, Logger, type ProcessControl, type ServeHandle } from '@hamelin/core';
 import { serve as serveHttp } from '@hamelin/http';
+import { serve as serveIrc } from '@hamelin/irc';
 import { serve as serveNet } from '@hamelin/net';
 import { serve as serveWs, wsHandlers } from '@hamelin/ws';
 import type { ProcessSpec } from './model.js';
@@ -50,8 +51,17 @@ export async function startServices(spec: ProcessSpec, services: PreparedService
       const handle =
         fe.kind === 'net' ? await serveNet(daemon, fe.serve)
         : fe.kind === 'ws' ? await serveWs(daemon, fe.serve)
-        : await serveHttp(daemon, fe.serve);
+        : fe.kind === 'http' ? await serveHttp(daemon, fe.serve)
+        : fail();
       add(service, fe, daemon, handle);
+    }
+  }
+  // Bots dial out, so they have no listener group; each is one more front-end of its service.
+  for (const service of services) {
+    for (const fe of service.frontEnds) {
+      if (fe.kind !== 'irc') continue;
+      const daemon = daemonFor(service, fe);
+      add(service, fe, daemon, await serveIrc(daemon, fe.serve));
     }
   }
   return { byKey };

@@ -41,6 +41,9 @@ export interface BotConfig {
   pingTimeout: number;
   reconnectMax: number;
   nickRetry: number;
+  /** Hub mode: each channel is its own room, or every channel joins the service's room ''
+   * (HUB-18), the one its other front-ends join in the hamelin command. */
+  hubRoom?: 'channel' | 'service' | undefined;
 }
 
 /** A connection that stayed registered this long resets the backoff. */
@@ -420,7 +423,7 @@ export class IrcBot implements BotLink {
       this.conversations.set(key, conv);
       // HUB-01: with --hub a channel is a room, each nick in it a client; a private
       // conversation is a room of its own.
-      void this.daemon.accept(conv, this.vars(channel, nick), undefined, hub ? (voice?.channel ?? this.lower(nick)) : '');
+      void this.daemon.accept(conv, this.vars(channel, nick), undefined, hub ? (voice ? this.roomOf(voice) : this.lower(nick)) : '');
     }
     conv.input(text);
   }
@@ -436,7 +439,12 @@ export class IrcBot implements BotLink {
       if (this.listeners.get(k) === over) this.listeners.delete(k);
     });
     this.listeners.set(k, l);
-    void this.daemon.accept(l, this.vars(channel, ''), undefined, this.voiceOf(channel).channel);
+    void this.daemon.accept(l, this.vars(channel, ''), undefined, this.roomOf(this.voiceOf(channel)));
+  }
+
+  /** The hub room a channel's members join (HUB-01, HUB-18). */
+  private roomOf(voice: ChannelVoice): string {
+    return this.cfg.hubRoom === 'service' ? '' : voice.channel;
   }
 
   /** The channel's voice, named as --channel spells it, made on first use. */

@@ -34,6 +34,7 @@ export const cliSpec: CliSpec = {
     'nick-retry': seconds({ default: 60, describe: 'seconds between attempts to reclaim the nick', group: C }, 1),
     trigger: { type: 'string', describe: 'also take channel lines starting with this prefix, such as "!"; one ending in a letter or digit ("!quote") only as a whole word', group: B },
     'listen-all': { type: 'boolean', default: false, describe: 'take every channel line, addressed or not', group: B },
+    'hub-room': { choices: ['channel', 'service'], default: 'channel', describe: "with --hub: each channel is its own room (channel), or every channel joins the service's one room (service), as net, ws and http clients do", group: B },
     prefix: { type: 'boolean', default: true, describe: 'start channel replies with "nick: " (--no-prefix: do not)', group: B },
     // Every line counts, PINGs, PONGs and registration included, JOIN and NICK as two (IRC-21).
     // 0.8/s stays under InspIRCd's default allowance (1/s, 10 in hand), with room to spare.

@@ -7,3 +7,6 @@ export { lineCost, MAX_PROTOCOL, Sender, TokenBucket, type Bucket, type SenderSt
 export { afterTrigger } from './trigger.js';
 export { readSecret } from './secret.js';
 export { assumedMaskLength, buildLine, clean, cleanText, heldAtCut, MAX_LINE, middle, parseServer, splitUtf8, textBudget, validChannel, validNick, WireError } from './wire.js';
+export { normalizeIrc, type IrcConfig, type IrcOptions } from './options.js';
+export { serve } from './serve.js';
+export { cliSpec as ircCliSpec } from './cli-spec.js';
