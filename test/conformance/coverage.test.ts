@@ -48,6 +48,7 @@ const HUB_NOT_RUN: Record<string, Record<string, string>> = {
     'HUB-05': "an IRC message is one line by the protocol, and the server cuts it at 512 bytes: two nicks' lines cannot interleave in transit",
     'HUB-06': "an IRC message is at most 512 bytes (the protocol): a line over a --max-line set below that is not run yet; the cut is the core's, checked on net, unix, ws and http",
     'HUB-10': "every line to every client, in order, is HUB-17's once-per-channel check on irc",
+    'HUB-18': "--hub-room service joins a channel to the service's room across front-ends: it needs a second front-end beside the bot, which the suite's irc binding does not start (test/ops/hamelin-irc checks it)",
     'HUB-11': "the bot has one connection to the server and its flood pacing, not a client's socket: a nick cannot be a slow reader",
     'HUB-12': "a nick's lines come through the server's flood control at a few a second: they cannot fill a process's stdin in a check's time",
     'HUB-13': '--replay is said to the channel once when its own client joins: not run yet',
@@ -56,6 +57,7 @@ const HUB_NOT_RUN: Record<string, Record<string, string>> = {
   },
   // One terminal is one client: what needs two clients or a second client's view has no tty check.
   tty: {
+    'HUB-18': "irc's: a terminal is one client, in no room but the service's",
     'HUB-01': 'one terminal per daemon: a room of one client shows no sharing (the other bindings check it)',
     'HUB-05': 'one client: no second line to mix with',
     'HUB-06': "one client: no other client's line to land inside a long one; the cut is the core's, checked on net, unix, ws and http",
