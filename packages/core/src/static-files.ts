@@ -1,5 +1,5 @@
 /**
- * `--static DIR` for hamelin-http and hamelin-ws (HTTP-41, WS-29): a GET or HEAD naming a file
+ * `--static DIR` for hamelin-http and hamelin-ws (HTTP-41, WS-27): a GET or HEAD naming a file
  * inside DIR is answered with it by `send` (ETag, Last-Modified, Range, conditional requests,
  * the MIME type, HEAD), so the daemon does not grow its own HTTP file server.
  *

@@ -97,8 +97,7 @@ export class RequestEndpoint implements ClientEndpoint {
       if (step === undefined) return true;
       this.cgi = undefined;
       if ('error' in step) {
-        this.badGateway(step.error);
-        this.events?.gone('protocol', 'invalid CGI header section');
+        this.refuseCgi(step.error);
         return true;
       }
       if (!this.sendCgiHead(step.head)) return true;
@@ -215,13 +214,19 @@ export class RequestEndpoint implements ClientEndpoint {
       else this.res.writeHead(head.status, head.reason);
     } catch (err) {
       for (const name of this.res.getHeaderNames()) this.res.removeHeader(name);
-      this.badGateway(`header refused: ${(err as Error).message}`);
-      this.events?.gone('protocol', 'invalid CGI header section');
+      this.refuseCgi(`header refused: ${(err as Error).message}`);
       return false;
     }
     this.streaming = true;
     this.status = head.status;
     return true;
+  }
+
+  /** A refused header section while the script still runs: the 502, and the session ends
+   * (the script is told as a client gone, CORE-13). */
+  private refuseCgi(error: string): void {
+    this.badGateway(error);
+    this.events?.gone('protocol', 'invalid CGI header section');
   }
 
   /** The script's header section is refused: 502, and nothing of its output is sent (HTTP-38). */

@@ -51,7 +51,7 @@ export interface WsServeOptions {
   maxHandshakes: number;
   /** Serve executables from this directory by URL path (WS-17). */
   dir?: string | undefined;
-  /** `--static DIR`: files for plain GET and HEAD requests (WS-29). */
+  /** `--static DIR`: files for plain GET and HEAD requests (WS-27). */
   static?: string | undefined;
   console: boolean;
   passHeaders: Set<string>;
@@ -113,7 +113,7 @@ export function wsHandlers(daemon: Daemon, opts: Omit<WsServeOptions, 'target'>,
   };
 
   const onPlainRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    // WS-29: a file of --static first; a plain request never runs a --dir script anyway.
+    // WS-27: a file of --static first; a plain request never runs a --dir script anyway.
     if (opts.static && (req.method === 'GET' || req.method === 'HEAD')) {
       const file = resolveStaticFile(opts.static, requestTarget(req.url ?? '/').path);
       if (file) return sendStaticFile(req, res, file, {}, (status) => answerStatus(req, res, status));
