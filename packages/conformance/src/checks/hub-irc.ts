@@ -52,6 +52,20 @@ const hub = (id: string, title: string, addressed: boolean, run: (ctx: Ctx) => P
   run,
 });
 
+
+/** An addressed hub bot whose channel is client 1, its user client 2 and a second nick client 3:
+ * each nick says `* one`, `* two` in turn, and it is seen in the channel before the next. */
+async function addressedPair(ctx: Ctx, second: string): Promise<{ i: Awaited<ReturnType<typeof hubBot>>; a: Awaited<ReturnType<typeof nick>>; b: Awaited<ReturnType<typeof nick>> }> {
+  const i = await hubBot(ctx, true);
+  const [a, b] = [i.user, await nick(ctx, i, second)];
+  await joined(ctx, a, i.channel);
+  a.privmsg(i.channel, `${i.bot}: * one`);
+  await within(() => inChannel(i, a).includes('one'), ctx.ms(6000));
+  b.privmsg(i.channel, `${i.bot}: * two`);
+  await within(() => inChannel(i, a).includes('two'), ctx.ms(6000));
+  return { i, a, b };
+}
+
 export const hubIrcChecks: Check[] = [
   hub('HUB-01', "a channel is one room: its nicks share one process; a private conversation is a room of its own", false, async (ctx) => {
     const i = await hubBot(ctx);
@@ -188,13 +202,7 @@ export const hubIrcChecks: Check[] = [
   }),
 
   hub('HUB-09', "addressed: ID TEXT to a nick is said to it in the channel (NICK: TEXT), to the channel's own client without a prefix, * once; bad lines dropped", true, async (ctx) => {
-    const i = await hubBot(ctx, true);
-    const [a, b] = [i.user, await nick(ctx, i, 'hcb')];
-    await joined(ctx, a, i.channel);
-    a.privmsg(i.channel, `${i.bot}: * one`);
-    await within(() => inChannel(i, a).includes('one'), ctx.ms(6000));
-    b.privmsg(i.channel, `${i.bot}: * two`);
-    await within(() => inChannel(i, a).includes('two'), ctx.ms(6000));
+    const { i, a, b } = await addressedPair(ctx, 'hcb');
     // The channel is client 1, a is 2, b is 3: what a sends, the process writes as its own line.
     for (const l of ['3 to b', 'bad line', '1 to the channel', '9999 nobody', '* end']) a.privmsg(i.channel, `${i.bot}: ${l}`);
     const want = ['one', 'two', `${b.nick}: to b`, 'to the channel', 'end'];
@@ -220,13 +228,7 @@ export const hubIrcChecks: Check[] = [
     if (!ctx.has('hub-addressed')) return `${note} (the addressed half not checked: give --opt hub-addressed=...)`;
     // Addressed: the channel is client 1, c is 2, e is 3. A !ID line whose left-out client is
     // on the channel (a nick there, or the channel's own client) is not said there at all.
-    const j = await hubBot(ctx, true);
-    const [c, e] = [j.user, await nick(ctx, j, 'hce')];
-    await joined(ctx, c, j.channel);
-    c.privmsg(j.channel, `${j.bot}: * one`);
-    await within(() => inChannel(j, c).includes('one'), ctx.ms(6000));
-    e.privmsg(j.channel, `${j.bot}: * two`);
-    await within(() => inChannel(j, c).includes('two'), ctx.ms(6000));
+    const { i: j, a: c } = await addressedPair(ctx, 'hce');
     for (const l of ['!2 not for c', '!1 not for the channel', '* end']) c.privmsg(j.channel, `${j.bot}: ${l}`);
     const wantAddressed = ['one', 'two', 'end'];
     const saw = await channelLines(ctx, j, c, wantAddressed.length);
