@@ -295,7 +295,10 @@ static int open_pty(int *master, int *slave) {
   }
   /* TIOCGPTPEER (Linux 4.13) opens the slave without a path, so a /dev/pts of another mount
      namespace cannot be confused for ours; ptsname is the fallback on older kernels. */
-  int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int s = -1;
+#ifdef TIOCGPTPEER /* headers older than Linux 4.13 lack it: the helper is compiled from here there */
+  s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+#endif
   if (s < 0) {
     char name[64];
     if (ptsname_r(m, name, sizeof name) == 0) s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
