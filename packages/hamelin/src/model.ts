@@ -11,6 +11,7 @@
  *       ws:   { listen: ..., <hamelin-ws keys> }
  *       http: { listen: ..., <hamelin-http keys> }
  *       irc:  { server: HOST[:PORT], nick: NICK, channel: [...], <hamelin-irc keys> }
+ *       tty:  { device: PATH, <hamelin-tty keys> }
  *
  * Every key is the flag of the same name, checked by the same table and normalizer.
  */
@@ -18,14 +19,18 @@ import { camel, checkConfigValues, commonOptions, type CommonOptions, type KeyPa
 import { httpOptions } from '@hamelin/http';
 import { ircCliSpec } from '@hamelin/irc';
 import { netOptions } from '@hamelin/net';
+import { ttyCliSpec } from '@hamelin/tty';
 import { wsOptions } from '@hamelin/ws';
 import type { Options } from 'yargs';
 
-export type FrontEndKind = 'net' | 'ws' | 'http' | 'irc';
-export const FRONT_ENDS: readonly FrontEndKind[] = ['net', 'ws', 'http', 'irc'];
+export type FrontEndKind = 'net' | 'ws' | 'http' | 'irc' | 'tty';
+export const FRONT_ENDS: readonly FrontEndKind[] = ['net', 'ws', 'http', 'irc', 'tty'];
 
-/** A bot dials out to its server: it has no `listen`. */
-export const listens = (kind: FrontEndKind): boolean => kind !== 'irc';
+/** A bot dials out to its server and a terminal is a device: neither has a `listen`. */
+export const listens = (kind: FrontEndKind): boolean => kind !== 'irc' && kind !== 'tty';
+
+/** The keys a front-end without `listen` must have. */
+export const REQUIRED: Partial<Record<FrontEndKind, string[]>> = { irc: ['server', 'nick'], tty: ['device'] };
 
 /** hamelin-irc's flags, but idle-timeout and max-line are the service's keys here; a channel
  * list may be a YAML list. */
@@ -34,6 +39,10 @@ const ircOptions: Record<string, Options> = Object.fromEntries(
     .filter(([k]) => k !== 'idle-timeout' && k !== 'max-line')
     .map(([k, o]) => [k, k === 'channel' ? { ...o, array: true } : o]),
 );
+
+/** hamelin-tty's flags but term: TERM is the hamelin process's own, passed on to the child
+ * (TTY-11), since a child's environment is the service's, not one front-end's. */
+const ttyOptions: Record<string, Options> = Object.fromEntries(Object.entries(ttyCliSpec.options ?? {}).filter(([k]) => k !== 'term'));
 
 /** Keys of the whole process; the rest of the common options belong to a service. */
 export const PROCESS_KEYS = ['log-file', 'log-format', 'quiet', 'admin', 'agent', 'drain-timeout', 'user', 'group', 'workers'] as const;
@@ -54,6 +63,7 @@ export const frontEndOptions: Record<FrontEndKind, Record<string, Options>> = {
   ws: Object.fromEntries(Object.entries(wsOptions).filter(([k]) => k !== 'dir')) as Record<string, Options>,
   http: Object.fromEntries(Object.entries(httpOptions).filter(([k]) => k !== 'dir')),
   irc: ircOptions,
+  tty: ttyOptions,
 };
 
 /** Keys that a SIGHUP may change (OPS-08); any other change needs a restart. */
@@ -113,8 +123,7 @@ export function buildSpec(data: Record<string, unknown>, fail: Fail): ProcessSpe
     const at: KeyPath = ['services', name];
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw fail(at, 'a service name is letters, digits, ".", "_" and "-"');
     if (!isMap(body)) throw fail(at, 'must be a map of keys');
-    const checked = checkConfigValues(body, serviceOptions, (k, m) => fail([...at, k], m), ['command', 'dir', ...FRONT_ENDS, 'tty']);
-    if ('tty' in body) throw fail([...at, 'tty'], 'the hamelin command does not serve tty: run hamelin-tty beside it');
+    const checked = checkConfigValues(body, serviceOptions, (k, m) => fail([...at, k], m), ['command', 'dir', ...FRONT_ENDS]);
     const command = body.command;
     const dir = body.dir;
     if (command !== undefined && (!Array.isArray(command) || command.length === 0 || command.some((w) => typeof w !== 'string'))) {
@@ -127,16 +136,20 @@ export function buildSpec(data: Record<string, unknown>, fail: Fail): ProcessSpe
       const fe = body[kind];
       if (fe === undefined) continue;
       const where: KeyPath = [...at, kind];
-      if (!isMap(fe)) throw fail(where, listens(kind) ? 'must be a map of keys (listen: HOST:PORT, ...)' : 'must be a map of keys (server: HOST[:PORT], nick: NICK, ...)');
-      if ((kind === 'net' || kind === 'irc') && dir !== undefined) throw fail(where, `${kind} has no URL path to choose a script by: a service with dir is served over ws or http`);
+      const keysHint = listens(kind) ? 'listen: HOST:PORT, ...' : kind === 'irc' ? 'server: HOST[:PORT], nick: NICK, ...' : 'device: PATH, ...';
+      if (!isMap(fe)) throw fail(where, `must be a map of keys (${keysHint})`);
+      if ((kind === 'net' || kind === 'irc' || kind === 'tty') && dir !== undefined) throw fail(where, `${kind} has no URL path to choose a script by: a service with dir is served over ws or http`);
       const listen = fe.listen === undefined || !listens(kind) ? {} : listenKeys(kind, fe.listen, (m) => fail([...where, 'listen'], m));
       const own = checkConfigValues(fe, frontEndOptions[kind], (k, m) => fail([...where, k], m), listens(kind) ? ['listen'] : []);
       if (kind === 'net' && own.host === undefined && listen.host === undefined) throw fail(where, 'needs listen: HOST:PORT or unix:PATH');
+      // The hamelin command's own terminal carries its log: only a device is served.
+      if (kind === 'tty' && own.device === undefined) throw fail(where, 'needs device: PATH, the terminal to serve (a serial line or a pty)');
       frontEnds.push({ kind, options: { ...defaultsOf(frontEndOptions[kind]), ...listen, ...own }, raw: fe, where });
     }
-    if (frontEnds.length === 0) throw fail(at, 'needs at least one front-end: net, ws, http or irc');
+    if (frontEnds.length === 0) throw fail(at, 'needs at least one front-end: net, ws, http, irc or tty');
     // Each worker would run its own bot: N connections, N nicks, each line answered N times.
     if ('irc' in body && 'workers' in data && String(data.workers) !== '1') throw fail(['workers'], 'a service with irc runs in one process: one bot is one connection to its server');
+    if ('tty' in body && 'workers' in data && String(data.workers) !== '1') throw fail(['workers'], 'a service with tty runs in one process: one terminal is one line, served by one process');
     out.push({
       name,
       command: (command as string[] | undefined) ?? [],

@@ -7,6 +7,7 @@ import { daemonSettings, describeTarget, StartupError, type DaemonConfig, type K
 import { normalizeHttp, type HttpConfig, type HttpOptions } from '@hamelin/http';
 import { normalizeIrc, type IrcConfig, type IrcOptions } from '@hamelin/irc';
 import { normalizeNet, type NetServeOptions } from '@hamelin/net';
+import { normalizeTty, type TtyConfig, type TtyOptions } from '@hamelin/tty';
 import { normalizeWs, checkDir, type WsOptions, type WsServeOptions } from '@hamelin/ws';
 import type { Fail, FrontEndKind, ProcessSpec, ServiceSpec } from './model.js';
 
@@ -16,7 +17,8 @@ export type PreparedFrontEnd =
   | { kind: 'net'; where: KeyPath; target: ListenTarget; serve: NetServeOptions }
   | { kind: 'ws'; where: KeyPath; target: ListenTarget; serve: WsServeOptions }
   | { kind: 'http'; where: KeyPath; target: ListenTarget; serve: HttpConfig }
-  | { kind: 'irc'; where: KeyPath; target: undefined; serve: IrcConfig };
+  | { kind: 'irc'; where: KeyPath; target: undefined; serve: IrcConfig }
+  | { kind: 'tty'; where: KeyPath; target: undefined; serve: TtyConfig };
 
 export interface PreparedService {
   spec: ServiceSpec;
@@ -86,6 +88,8 @@ export function prepare(spec: ProcessSpec, fail: Fail): PreparedService[] {
             const serve = withEnvSecrets([irc.passwordEnv, irc.saslPasswordEnv], () => normalizeIrc({ ...irc, maxLine: service.common.maxLine }));
             return { kind: 'irc', where: fe.where, target: undefined, serve };
           }
+          case 'tty':
+            return { kind: 'tty', where: fe.where, target: undefined, serve: normalizeTty(o as unknown as TtyOptions) };
         }
       } catch (e) {
         throw locate(e, service, fe.where, fail);
@@ -99,9 +103,15 @@ export function prepare(spec: ProcessSpec, fail: Fail): PreparedService[] {
  * http); any other pair on one address is an error here rather than a busy port later. */
 export function listenerGroups(services: PreparedService[], fail: Fail): Map<string, { service: PreparedService; fe: PreparedFrontEnd }[]> {
   const groups = new Map<string, { service: PreparedService; fe: PreparedFrontEnd }[]>();
+  const lines = new Map<string, KeyPath>();
   for (const service of services) {
     for (const fe of service.frontEnds) {
-      if (fe.kind === 'irc') continue; // a bot dials out: no address of its own
+      if (fe.kind === 'tty') {
+        const other = lines.get(fe.serve.path);
+        if (other) throw fail([...fe.where, 'device'], `${fe.serve.path} is already served by ${other.join('.')} (one terminal, one session at a time)`);
+        lines.set(fe.serve.path, fe.where);
+      }
+      if (fe.kind === 'irc' || fe.kind === 'tty') continue; // a bot dials out, a terminal is a device: no address
       const key = describeTarget(fe.target);
       const group = groups.get(key) ?? [];
       if (!(fe.target.kind === 'tcp' && fe.target.port === 0)) {

@@ -7,7 +7,7 @@
 import type { KeyPath, Logger } from '@hamelin/core';
 import { FRONT_ENDS, RELOADABLE, type ProcessSpec } from './model.js';
 import type { PreparedService } from './prepare.js';
-import type { Started } from './start.js';
+import { settingsFor, type Started } from './start.js';
 
 export interface Loaded {
   spec: ProcessSpec;
@@ -58,7 +58,7 @@ export function makeReload(load: () => Loaded, initial: Loaded, started: Started
     for (const service of next.services) {
       for (const fe of service.frontEnds) {
         const live = started.byKey.get(`${service.spec.name}/${fe.kind}`)!;
-        live.daemon.reconfigure(service.settings);
+        live.daemon.reconfigure(settingsFor(service, fe));
         if ('tls' in fe.serve && fe.serve.tls) live.handle.setTls?.(fe.serve.tls);
       }
     }

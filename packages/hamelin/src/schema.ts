@@ -5,7 +5,7 @@
  */
 import { MAX_SECONDS, optionRule } from '@hamelin/core';
 import type { Options } from 'yargs';
-import { FRONT_ENDS, frontEndOptions, listens, processOptions, serviceOptions } from './model.js';
+import { FRONT_ENDS, frontEndOptions, listens, processOptions, REQUIRED, serviceOptions } from './model.js';
 
 type Schema = Record<string, unknown>;
 
@@ -40,7 +40,7 @@ export function configSchema(): Schema {
     description: `served by hamelin-${kind}; the keys are its flags`,
     additionalProperties: false,
     properties: { ...(listens(kind) ? { listen } : {}), ...properties(frontEndOptions[kind]) },
-    ...(listens(kind) ? {} : { required: ['server', 'nick'] }),
+    ...(REQUIRED[kind] ? { required: REQUIRED[kind] } : {}),
   });
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

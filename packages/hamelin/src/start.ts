@@ -7,6 +7,7 @@ import { Daemon, Logger, type ProcessControl, type ServeHandle } from '@hamelin/
 import { serve as serveHttp } from '@hamelin/http';
 import { serve as serveIrc } from '@hamelin/irc';
 import { serve as serveNet } from '@hamelin/net';
+import { serve as serveTty } from '@hamelin/tty';
 import { serve as serveWs, wsHandlers } from '@hamelin/ws';
 import type { ProcessSpec } from './model.js';
 import { listenerGroups, type PreparedFrontEnd, type PreparedService } from './prepare.js';
@@ -20,11 +21,19 @@ export function loggerFor(spec: ProcessSpec, name: string): Logger {
   return new Logger({ daemon: name, format: spec.options.logFormat, file: spec.options.logFile, quiet: spec.options.quiet });
 }
 
+/** A service's settings as one front-end's daemon takes them: a terminal's child always gets
+ * TERM, even with env-clear (TTY-11). A reload applies the same. */
+export function settingsFor(service: PreparedService, fe: PreparedFrontEnd): PreparedService['settings'] {
+  const s = service.settings;
+  if (fe.kind !== 'tty' || s.env.passEnv.includes('TERM')) return s;
+  return { ...s, env: { ...s.env, passEnv: [...s.env.passEnv, 'TERM'] } };
+}
+
 export async function startServices(spec: ProcessSpec, services: PreparedService[], control: ProcessControl): Promise<Started> {
   const byKey = new Map<string, { daemon: Daemon; handle: ServeHandle }>();
   const daemonFor = (service: PreparedService, fe: PreparedFrontEnd): Daemon => {
     const key = `${service.spec.name}/${fe.kind}`;
-    return new Daemon({ name: `hamelin-${fe.kind}`, ...service.settings, log: loggerFor(spec, key) });
+    return new Daemon({ name: `hamelin-${fe.kind}`, ...settingsFor(service, fe), log: loggerFor(spec, key) });
   };
   const add = (service: PreparedService, fe: PreparedFrontEnd, daemon: Daemon, handle: ServeHandle): void => {
     byKey.set(`${service.spec.name}/${fe.kind}`, { daemon, handle });
@@ -62,6 +71,17 @@ export async function startServices(spec: ProcessSpec, services: PreparedService
       if (fe.kind !== 'irc') continue;
       const daemon = daemonFor(service, fe);
       add(service, fe, daemon, await serveIrc(daemon, fe.serve));
+    }
+  }
+  // Terminals, getty-style: a line served without respawn ends with its session (or a hangup),
+  // and the other front-ends go on.
+  for (const service of services) {
+    for (const fe of service.frontEnds) {
+      if (fe.kind !== 'tty') continue;
+      const daemon = daemonFor(service, fe);
+      const handle = await serveTty(daemon, fe.serve);
+      void handle.ended.then((status) => daemon.log.info('line-done', { client: fe.serve.path, status }));
+      add(service, fe, daemon, handle);
     }
   }
   return { byKey };

@@ -1,24 +1,15 @@
 #!/usr/bin/env node
 /** hamelin-tty [options] CMD [ARGS...]: serve a command to the user at a terminal, like getty. */
-import { readlinkSync, fstatSync, realpathSync } from 'node:fs';
+import { readlinkSync, fstatSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { isatty } from 'node:tty';
 import { createDaemon, die, parseCli, refuseWorkers, StartupError } from '@hamelin/core';
 import { cliSpec } from './cli-spec.js';
-import { TtyLine } from './line.js';
-import { serveTty } from './serve.js';
-import { applySettings, BAUDS, saveSettings } from './stty.js';
+import { checkBaud, devicePath, type TtyOptions } from './options.js';
+import { installProcessHooks } from './process-hooks.js';
+import { serve } from './serve.js';
 
 const NAME = 'hamelin-tty';
-
-interface TtyOptions {
-  device?: string;
-  baud?: number;
-  wait: boolean;
-  respawn: boolean;
-  banner?: string;
-  term?: string;
-}
 
 const { options, command } = parseCli<TtyOptions>(cliSpec);
 
@@ -42,18 +33,11 @@ function sameDevice(a: number, b: number): boolean {
 }
 
 try {
-  if (options.baud !== undefined && !BAUDS.includes(options.baud)) {
-    throw new StartupError(`--baud must be a standard line speed such as 9600 or 115200, not ${options.baud}`);
-  }
+  checkBaud(options.baud);
+  const own = options.device === undefined;
   let path: string;
-  if (options.device !== undefined) {
-    if (!options.device) throw new StartupError('--device needs a path');
-    try {
-      path = realpathSync(options.device);
-    } catch (e) {
-      throw new StartupError(`cannot open ${options.device}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
-    }
-  } else {
+  if (options.device !== undefined) path = devicePath(options.device);
+  else {
     if (!isatty(0)) throw new StartupError('stdin is not a terminal: run it in a terminal, or serve a device with --device PATH');
     if (!isatty(1) || !sameDevice(0, 1)) throw new StartupError('stdout is not the terminal on stdin: the served terminal must be both');
     path = ttyPath(0);
@@ -69,18 +53,23 @@ try {
   for (const o of ['admin', 'agent', 'user', 'group'] as const) if (options[o] !== undefined) throw new StartupError(`--${o} is not offered by ${NAME}`);
   refuseWorkers(NAME, options.workers, 'one terminal is one line, served by one process');
   const daemon = createDaemon(NAME, options, command);
-  let line: TtyLine;
-  try {
-    line = TtyLine.open(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new StartupError(err.code === 'ENOTTY' ? err.message : `cannot open ${path}: ${err.code ?? err.message}`, err.code === 'ENOTTY' ? 2 : 1);
-  }
-  // The descriptor is open before stty runs: closing stty's own descriptor must never be
-  // the last close of a pty's slave, which the other side would see as a hangup.
-  const saved = saveSettings(path);
-  applySettings(path, options.baud);
-  await serveTty(daemon, line, { path, saved, baud: options.baud, wait: options.wait, respawn: options.respawn, banner: options.banner, own: options.device === undefined });
+  const handle = await serve(daemon, { path, baud: options.baud, wait: options.wait, respawn: options.respawn, banner: options.banner, own });
+  installProcessHooks({ path, own, log: daemon.log, reapply: handle.reapply, hangup: handle.hangup });
+  // ^\ on the served terminal stops the daemon like ^C (TTY-14).
+  daemon.exitOnSignals(() => {
+    handle.halt();
+    // After the echoed ^C, the shell's prompt begins on a line of its own.
+    if (own) {
+      try {
+        writeSync(1, '\n');
+      } catch {
+        /* hung up */
+      }
+    }
+  }, ['SIGINT', 'SIGTERM', 'SIGQUIT']);
+  const status = await handle.ended;
+  daemon.log.close();
+  process.exit(status);
 } catch (e) {
   if (e instanceof StartupError) die(NAME, e.message, e.status);
   throw e;

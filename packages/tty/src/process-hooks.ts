@@ -10,8 +10,6 @@ export interface ProcessHooks {
   /** Serving the daemon's own terminal (not --device). */
   own: boolean;
   log: Logger;
-  /** Put the line's saved settings back (TTY-05). */
-  restore(): void;
   /** Apply the session settings again (TTY-05), after a ^Z and `fg`. */
   reapply(): void;
   /** The user hung up: end the current session as a hangup; false when none runs. */
@@ -19,10 +17,8 @@ export interface ProcessHooks {
 }
 
 export function installProcessHooks(h: ProcessHooks): void {
-  process.on('exit', () => {
-    h.restore();
-    releaseHungUpStdio();
-  });
+  // The line's settings are put back by serve()'s own exit hook (TTY-05).
+  process.on('exit', releaseHungUpStdio);
   // Back from ^Z (a shell's `fg`): the shell may have changed the line meanwhile.
   process.on('SIGCONT', () => h.reapply());
   process.on('SIGHUP', () => {
