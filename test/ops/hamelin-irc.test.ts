@@ -41,7 +41,7 @@ test('OPS-03 OPS-01 CORE-23 one service over net and irc: a line over IRC reache
     `services:\n  echo:\n    command: [${script}]\n    net: { listen: 127.0.0.1:0 }\n    irc:\n      server: 127.0.0.1:${irc.port}\n      nick: echobot\n      channel: ['#t']\n      password-env: HAMIRC_TEST_PW\n`,
   );
   assert.deepEqual([check(file).status, check(file).stdout], [0, `${file}: ok (echo: net+irc)\n`]);
-  const d = await startDaemon('hamelin', ['--config', file], { env: { ...process.env, HAMIRC_TEST_PW: 'sesame' }, ready: /echo\/irc info joined channel=#t/ });
+  const d = await startDaemon('hamelin', ['--config', file], { env: { ...process.env, HAMIRC_TEST_PW: 'sesame' }, ready: /echo\/irc info joined channel=#t/, timeoutMs: 45_000 });
   const alice = await IrcUser.connect(irc.port, 'alice', { password: 'sesame' });
   await alice.join('#t');
   alice.say('#t', 'echobot: hi there');
@@ -78,7 +78,7 @@ test('HUB-18 HUB-17 irc hub-room: service puts the channel in the room net clien
     file,
     `services:\n  room:\n    command: [cat]\n    hub: broadcast\n    net: { listen: 127.0.0.1:0 }\n    irc:\n      server: 127.0.0.1:${irc.port}\n      nick: roombot\n      channel: '#r'\n      listen-all: true\n      hub-room: service\n`,
   );
-  const d = await startDaemon('hamelin', ['--config', file], { ready: /room\/irc info joined channel=#r/ });
+  const d = await startDaemon('hamelin', ['--config', file], { ready: /room\/irc info joined channel=#r/, timeoutMs: 45_000 });
   const alice = await IrcUser.connect(irc.port, 'alice');
   await alice.join('#r');
   const sock = connect({ port: ports(d)['room/net']!, host: '127.0.0.1' });
