@@ -187,6 +187,8 @@ export const LOG_EVENTS: Readonly<Record<string, EventRule>> = {
   hangup: { levels: info, required: ['client', 'signal', 'had_session'] },
   reopened: { levels: info, required: ['client'] },
   'line-gone': { levels: warn, required: ['client', 'status'] },
+  // The hamelin command: a tty front-end without respawn has served its line (OPS-03).
+  'line-done': { levels: info, required: ['client', 'status'] },
   'stty-failed': { levels: warn, required: ['client', 'error'] },
   'respawn-too-fast': { levels: warn, required: ['client', 'sessions', 'within_ms', 'pause_ms'] },
 };
