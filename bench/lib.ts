@@ -59,6 +59,35 @@ export async function runLoad(args: (string | number)[], timeoutMs = 60_000): Pr
   return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
 }
 
+/** A load client run that holds something open (loadgen idle, ws-idle): its first JSON line,
+ * and release(), which ends its stdin and resolves with its last JSON line and exit code. */
+export interface HeldLoad {
+  first: Record<string, number>;
+  release(): Promise<{ last: Record<string, number>; code: number | null }>;
+}
+
+export async function holdLoad(args: (string | number)[]): Promise<HeldLoad> {
+  const p = spawn(await loadgen(), args.map(String), { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => p.once('close', (code) => resolve(code)));
+  const first = await new Promise<string>((resolve, reject) => {
+    p.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    void exited.then((code) => reject(new Error(`load client ${args[0]} exited (${code}) before its first line: ${out}`)));
+  });
+  return {
+    first: JSON.parse(first) as Record<string, number>,
+    release: async () => {
+      p.stdin!.end();
+      const code = await exited;
+      const lines = out.trim().split('\n');
+      return { last: JSON.parse(lines[lines.length - 1]!) as Record<string, number>, code };
+    },
+  };
+}
+
 /** A TCP port that is free now, outside the ephemeral range (so client sockets cannot hold it). */
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 200; i++) {

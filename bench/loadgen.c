@@ -33,11 +33,14 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -45,6 +48,7 @@
 #include <unistd.h>
 
 #include "clientlib.h"
+#include "wsclient.h"
 
 static struct sockaddr_in addr;
 
@@ -76,118 +80,10 @@ static int ws_mode;
 /* http-churn: the churn loop, one HTTP request per connection */
 static int http_mode;
 
-/* Bytes read past the 101 response or past a frame, for the next frame. One per thread. */
-struct wsbuf {
-  unsigned char b[4096];
-  size_t len;
-};
-
-static int ws_fill(int fd, struct wsbuf *w, size_t want) {
-  while (w->len < want) {
-    ssize_t r = read(fd, w->b + w->len, sizeof w->b - w->len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    w->len += (size_t)r;
-  }
-  return 0;
-}
-
-static void ws_consume(struct wsbuf *w, size_t n) {
-  memmove(w->b, w->b + n, w->len - n);
-  w->len -= n;
-}
-
-static int ws_handshake(int fd, struct wsbuf *w) {
-  char req[256];
-  int n = snprintf(req, sizeof req,
-                   "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                   ntohs(addr.sin_port));
-  if (write_all(fd, req, (size_t)n) < 0) return -1;
-  w->len = 0;
-  for (;;) {
-    if (w->len == sizeof w->b) return -1;
-    ssize_t r = read(fd, w->b + w->len, sizeof w->b - w->len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    w->len += (size_t)r;
-    unsigned char *end = memmem(w->b, w->len, "\r\n\r\n", 4);
-    if (!end) continue;
-    if (w->len < 12 || memcmp(w->b, "HTTP/1.1 101", 12) != 0) return -1;
-    ws_consume(w, (size_t)(end + 4 - w->b));
-    return 0;
-  }
-}
-
-/* One masked frame from the client (RFC 6455 5.3); payloads here are under 126 bytes. */
-static int ws_send(int fd, int opcode, const char *p, size_t n) {
-  unsigned char f[6 + 125];
-  static const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
-  if (n > 125) return -1;
-  f[0] = (unsigned char)(0x80 | opcode);
-  f[1] = (unsigned char)(0x80 | n);
-  memcpy(f + 2, key, 4);
-  for (size_t i = 0; i < n; i++) f[6 + i] = (unsigned char)p[i] ^ key[i % 4];
-  return write_all(fd, (const char *)f, 6 + n);
-}
-
-/* Read one whole frame; returns its opcode, or -1. */
-static int ws_read_frame(int fd, struct wsbuf *w) {
-  if (ws_fill(fd, w, 2) < 0) return -1;
-  int opcode = w->b[0] & 0x0f;
-  uint64_t len = w->b[1] & 0x7f;
-  size_t head = 2;
-  if (len == 126) {
-    if (ws_fill(fd, w, 4) < 0) return -1;
-    len = ((uint64_t)w->b[2] << 8) | w->b[3];
-    head = 4;
-  } else if (len == 127) {
-    if (ws_fill(fd, w, 10) < 0) return -1;
-    len = 0;
-    for (int i = 0; i < 8; i++) len = (len << 8) | w->b[2 + i];
-    head = 10;
-  }
-  if (w->b[1] & 0x80) head += 4; /* a server never masks, but skip a key if one is there */
-  if (ws_fill(fd, w, head) < 0) return -1;
-  ws_consume(w, head);
-  while (len > 0) { /* payloads are not looked at, only counted */
-    if (w->len == 0 && ws_fill(fd, w, 1) < 0) return -1;
-    size_t take = w->len < len ? w->len : (size_t)len;
-    ws_consume(w, take);
-    len -= take;
-  }
-  return opcode;
-}
-
-/* The next text (or binary) message, skipping pings and pongs. */
-static int ws_read_message(int fd, struct wsbuf *w) {
-  for (;;) {
-    int op = ws_read_frame(fd, w);
-    if (op == 1 || op == 2) return 0;
-    if (op == 8 || op < 0) return -1;
-  }
-}
-
-/* Our close frame (1000), then wait for the server's close and the end of TCP. */
-static int ws_close(int fd, struct wsbuf *w) {
-  static const char code[2] = {0x03, (char)0xe8};
-  if (ws_send(fd, 8, code, 2) < 0) return -1;
-  for (;;) {
-    int op = ws_read_frame(fd, w);
-    if (op < 0) return 0; /* the TCP close */
-    if (op == 8) {
-      char c;
-      while (read(fd, &c, 1) > 0) {
-      }
-      return 0;
-    }
-  }
-}
-
 /* One churn connection over WebSocket; 0 when it went through. */
 static int ws_session(int fd) {
   struct wsbuf w;
-  if (ws_handshake(fd, &w) < 0) return -1;
+  if (ws_handshake(fd, &w, ntohs(addr.sin_port)) < 0) return -1;
   if (ws_send(fd, 1, "hello", 5) < 0 || ws_read_message(fd, &w) < 0) return -1;
   return ws_close(fd, &w);
 }
@@ -220,7 +116,7 @@ static int http_session(int fd) {
 static int ws_latency(int count) {
   int fd = dial();
   struct wsbuf w;
-  if (fd < 0 || ws_handshake(fd, &w) < 0) {
+  if (fd < 0 || ws_handshake(fd, &w, ntohs(addr.sin_port)) < 0) {
     fprintf(stderr, "loadgen: WebSocket handshake failed\n");
     return 1;
   }
@@ -412,9 +308,258 @@ static int idle(int count) {
   return answered == count ? 0 : 1;
 }
 
+/* ---- ws-pipelined ---- */
+struct pl_writer {
+  int fd;
+  const unsigned char *buf;
+  size_t len;
+};
+
+static void *pl_write(void *arg) {
+  struct pl_writer *pw = arg;
+  write_all(pw->fd, pw->buf, pw->len);
+  return NULL;
+}
+
+/*
+ * COUNT text messages ("<i> " and 40 x's) sent at once on a fresh connection, by a writer
+ * thread while this one counts the echoes, as the bench's Node `ws` client did (its send()
+ * never blocks): the time from the first byte sent to the last echo, or, after LIMIT_MS, the
+ * run is incomplete ("complete":0). Reading and writing at once is what lets a daemon that
+ * applies backpressure finish at all. Then the closing handshake, at most 2 s of it.
+ * Exit 0 when the run took place, complete or not; 1 when the connection or upgrade failed.
+ */
+static int ws_pipelined(int count, double limit_ms) {
+  signal(SIGPIPE, SIG_IGN); /* an incomplete run ends with the writer cut off */
+  int fd = dial();
+  struct wsbuf w;
+  if (fd < 0 || ws_handshake(fd, &w, ntohs(addr.sin_port)) < 0) {
+    fprintf(stderr, "loadgen: WebSocket handshake failed\n");
+    return 1;
+  }
+  /* every frame built before the clock starts: the client's own work is not the daemon's */
+  unsigned char *buf = malloc((size_t)count * (6 + 64));
+  size_t len = 0;
+  uint64_t expected = 0;
+  for (int i = 0; i < count; i++) {
+    char msg[64];
+    int n = snprintf(msg, sizeof msg, "%d xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i);
+    len += ws_frame(buf + len, 1, msg, (size_t)n);
+    expected += (uint64_t)n;
+  }
+  struct wscount c = {0};
+  ws_count(&c, w.b, w.len);
+  double t0 = now_ms(), deadline = t0 + limit_ms;
+  struct pl_writer pw = {fd, buf, len};
+  pthread_t writer;
+  pthread_create(&writer, NULL, pl_write, &pw);
+  static unsigned char rb[1 << 16];
+  while (c.messages < count && !c.closed) {
+    int wait = (int)(deadline - now_ms());
+    if (wait <= 0) break;
+    struct pollfd p = {fd, POLLIN, 0};
+    int k = poll(&p, 1, wait);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    ssize_t r = read(fd, rb, sizeof rb);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    ws_count(&c, rb, (size_t)r);
+  }
+  double elapsed = now_ms() - t0;
+  int complete = c.messages == count;
+  if (!complete) shutdown(fd, SHUT_RDWR); /* unblock the writer */
+  pthread_join(writer, NULL);
+  if (complete) {
+    struct timeval tv = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    w.len = 0;
+    ws_close(fd, &w);
+  }
+  close(fd);
+  free(buf);
+  printf("{\"mode\":\"ws-pipelined\",\"messages\":%d,\"received\":%ld,\"bytes_expected\":%llu,\"bytes_received\":%llu,"
+         "\"complete\":%d,\"elapsed_ms\":%.1f,\"per_s\":%.1f}\n",
+         count, c.messages, (unsigned long long)expected, (unsigned long long)c.bytes, complete, elapsed,
+         complete ? count * 1e3 / elapsed : 0.0);
+  return 0;
+}
+
+/* ---- ws-idle ---- */
+enum { IC_CONNECTING, IC_UPGRADING, IC_ECHO, IC_HELD, IC_CLOSING, IC_DONE };
+
+struct iconn {
+  int fd, state;
+  char head[1024];
+  size_t hlen;
+  struct wscount c;
+};
+
+#define IDLE_WINDOW 50        /* connections being opened at once, as the Node client's batches */
+#define IDLE_STALL_MS 15000.0 /* no connection got further for this long: give up */
+#define STDIN_TAG UINT32_MAX
+
+static void ic_drop(int ep, struct iconn *ic) {
+  epoll_ctl(ep, EPOLL_CTL_DEL, ic->fd, NULL);
+  close(ic->fd);
+  ic->state = IC_DONE;
+}
+
+/* Read what is there; -1 when the connection ended (EOF, error, a close frame). */
+static int ic_read(struct iconn *ic) {
+  unsigned char b[2048];
+  for (;;) {
+    ssize_t r = read(ic->fd, b, sizeof b);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) return ic->c.closed ? -1 : 0;
+    if (r <= 0) return -1;
+    size_t off = 0;
+    if (ic->state == IC_UPGRADING) {
+      size_t take = sizeof ic->head - ic->hlen < (size_t)r ? sizeof ic->head - ic->hlen : (size_t)r;
+      memcpy(ic->head + ic->hlen, b, take);
+      ic->hlen += take;
+      char *end = memmem(ic->head, ic->hlen, "\r\n\r\n", 4);
+      if (!end) {
+        if (ic->hlen == sizeof ic->head) return -1;
+        continue;
+      }
+      if (ic->hlen < 12 || memcmp(ic->head, "HTTP/1.1 101", 12) != 0) return -1;
+      size_t after = ic->hlen - (size_t)(end + 4 - ic->head); /* frame bytes read with the head */
+      off = take - after;
+      ic->state = IC_ECHO;
+      static const char msg[] = "idle";
+      if (ws_send(ic->fd, 1, msg, sizeof msg - 1) < 0) return -1;
+    }
+    ws_count(&ic->c, b + off, (size_t)r - off);
+  }
+}
+
+/*
+ * COUNT WebSocket connections, at most 50 being opened at once; each sends one message and
+ * waits for its echo, so its child is running. Then one JSON line, and the connections are
+ * held in one epoll set (a few hundred bytes each here) until stdin ends, watching for any the
+ * daemon drops; then each sends its close frame and waits up to 5 s for the server's, and a
+ * second JSON line says how many were dropped while held.
+ */
+static int ws_idle(int count) {
+  signal(SIGPIPE, SIG_IGN);
+  raise_nofile(count);
+  struct iconn *cs = calloc((size_t)count, sizeof *cs);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  char req[256];
+  int reqlen = ws_request(req, sizeof req, ntohs(addr.sin_port));
+  int next = 0, inflight = 0, answered = 0, failed = 0;
+  double t0 = now_ms(), progress = t0;
+  struct epoll_event evs[256];
+  while (answered + failed < count) {
+    while (inflight < IDLE_WINDOW && next < count) {
+      struct iconn *ic = &cs[next];
+      ic->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      int one = 1;
+      setsockopt(ic->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (ic->fd < 0 || (connect(ic->fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS)) {
+        if (ic->fd >= 0) close(ic->fd);
+        ic->state = IC_DONE;
+        failed++;
+        next++;
+        continue;
+      }
+      ic->state = IC_CONNECTING;
+      struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.u32 = (uint32_t)next};
+      epoll_ctl(ep, EPOLL_CTL_ADD, ic->fd, &ev);
+      inflight++;
+      next++;
+    }
+    if (now_ms() - progress > IDLE_STALL_MS) break;
+    int k = epoll_wait(ep, evs, 256, 1000);
+    for (int e = 0; e < k; e++) {
+      struct iconn *ic = &cs[evs[e].data.u32];
+      int bad = 0;
+      if (ic->state == IC_CONNECTING) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        getsockopt(ic->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        /* the request is small: a fresh socket takes it whole */
+        if (err || write(ic->fd, req, (size_t)reqlen) != reqlen) bad = 1;
+        else {
+          ic->state = IC_UPGRADING;
+          struct epoll_event ev = {.events = EPOLLIN, .data.u32 = evs[e].data.u32};
+          epoll_ctl(ep, EPOLL_CTL_MOD, ic->fd, &ev);
+        }
+      } else if (ic_read(ic) < 0) bad = 1;
+      if (bad) {
+        ic_drop(ep, ic);
+        failed++;
+        inflight--;
+        progress = now_ms();
+      } else if (ic->state == IC_ECHO && ic->c.messages >= 1) {
+        ic->state = IC_HELD;
+        answered++;
+        inflight--;
+        progress = now_ms();
+      }
+    }
+  }
+  printf("{\"mode\":\"ws-idle\",\"requested\":%d,\"answered\":%d,\"failed\":%d,\"setup_ms\":%.1f}\n", count, answered, failed,
+         now_ms() - t0);
+  fflush(stdout);
+
+  /* hold: until stdin ends, a connection that becomes readable is one the daemon may drop */
+  struct epoll_event sev = {.events = EPOLLIN, .data.u32 = STDIN_TAG};
+  epoll_ctl(ep, EPOLL_CTL_ADD, 0, &sev);
+  int dropped = 0, holding = 1;
+  while (holding) {
+    int k = epoll_wait(ep, evs, 256, -1);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) break;
+    for (int e = 0; e < k; e++) {
+      if (evs[e].data.u32 == STDIN_TAG) {
+        char b[256];
+        if (read(0, b, sizeof b) <= 0) holding = 0;
+        continue;
+      }
+      struct iconn *ic = &cs[evs[e].data.u32];
+      if (ic->state != IC_DONE && ic_read(ic) < 0) {
+        if (ic->state == IC_HELD) dropped++;
+        ic_drop(ep, ic);
+      }
+    }
+  }
+  epoll_ctl(ep, EPOLL_CTL_DEL, 0, NULL);
+
+  /* release: the closing handshake on each, at most 5 s for all */
+  static const char code[2] = {0x03, (char)0xe8};
+  int closing = 0, clean = 0;
+  for (int i = 0; i < count; i++) {
+    if (cs[i].state == IC_DONE) continue;
+    if (ws_send(cs[i].fd, 8, code, 2) < 0) {
+      ic_drop(ep, &cs[i]);
+      continue;
+    }
+    cs[i].state = IC_CLOSING;
+    closing++;
+  }
+  double until = now_ms() + 5000;
+  while (closing > 0 && now_ms() < until) {
+    int k = epoll_wait(ep, evs, 256, 200);
+    for (int e = 0; e < k; e++) {
+      struct iconn *ic = &cs[evs[e].data.u32];
+      if (ic->state == IC_CLOSING && ic_read(ic) < 0) {
+        if (ic->c.closed) clean++;
+        ic_drop(ep, ic);
+        closing--;
+      }
+    }
+  }
+  for (int i = 0; i < count; i++)
+    if (cs[i].state != IC_DONE) close(cs[i].fd);
+  printf("{\"mode\":\"ws-idle-released\",\"dropped\":%d,\"closed_by_server\":%d,\"left_open\":%d}\n", dropped, clean, closing);
+  return answered == count && dropped == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle|ws-churn|ws-latency|http-churn HOST PORT ARG [SECONDS]\n");
+    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle|ws-churn|ws-latency|ws-pipelined|ws-idle|http-churn HOST PORT ARG [SECONDS]\n");
     return 2;
   }
   addr.sin_family = AF_INET;
@@ -433,6 +578,8 @@ int main(int argc, char **argv) {
     return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
   }
   if (!strcmp(mode, "ws-latency")) return ws_latency(atoi(argv[4]));
+  if (!strcmp(mode, "ws-pipelined")) return ws_pipelined(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 15000.0);
+  if (!strcmp(mode, "ws-idle")) return ws_idle(atoi(argv[4]));
   if (!strcmp(mode, "http-churn")) {
     http_mode = 1;
     return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);

@@ -2,8 +2,9 @@
  * `npm run bench`: every suite in bench/suites/ (net, ws, http, ...) plus the spawn-layer
  * rows, printed as one table and written to bench/results/latest.json.
  * BENCH_QUICK=1 shortens every run (for trying the bench, not for figures).
- * BENCH_ONLY=net,spawn runs only those groups (suite file names; `spawn` is bench/spawn-cost;
- * `workers` is the --workers 2 / --workers 1 churn rows).
+ * `npm run bench -- net spawn` (or BENCH_ONLY=net,spawn) runs only those groups (suite file
+ * names; `spawn` is bench/spawn-cost; `workers` is the --workers 2 / --workers 1 churn rows), and
+ * `npm run bench -- ws:pipelined,idle` only those parts of a group that has parts (select.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -11,10 +12,31 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, loadgen, log, RESULTS_DIR, ROOT } from './lib.js';
+import { parseSelection } from './select.js';
 import { spawnCostRows } from './spawn-cost.js';
 import type { BenchRow, Suite } from './types.js';
 
-const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const suiteDir = join(BENCH_DIR, 'dist', 'suites');
+const files = readdirSync(suiteDir)
+  .filter((f) => f.endsWith('.js'))
+  .sort((a, b) => (a === 'net.js' ? -1 : b === 'net.js' ? 1 : a.localeCompare(b)));
+const suites = new Map<string, { run?: Suite; parts: readonly string[]; error?: Error }>();
+for (const f of files) {
+  try {
+    const mod = (await import(pathToFileURL(join(suiteDir, f)).href)) as { default?: Suite; parts?: readonly string[] };
+    suites.set(f.slice(0, -3), { run: mod.default, parts: mod.parts ?? [] });
+  } catch (e) {
+    suites.set(f.slice(0, -3), { parts: [], error: e as Error }); // reported as that suite's failure
+  }
+}
+const groups = new Map<string, readonly string[]>([...[...suites].map(([g, s]) => [g, s.parts] as const), ['spawn', []]]);
+let only: ReturnType<typeof parseSelection>;
+try {
+  only = parseSelection([process.env.BENCH_ONLY ?? '', ...process.argv.slice(2)], groups);
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(2);
+}
 const started = Date.now();
 const loadBefore = loadavg()[0]!;
 const rows: BenchRow[] = [];
@@ -22,19 +44,15 @@ const failures: string[] = [];
 
 await loadgen();
 
-const suiteDir = join(BENCH_DIR, 'dist', 'suites');
-const files = readdirSync(suiteDir)
-  .filter((f) => f.endsWith('.js'))
-  .sort((a, b) => (a === 'net.js' ? -1 : b === 'net.js' ? 1 : a.localeCompare(b)));
-for (const f of files) {
-  const name = f.slice(0, -3);
+for (const [name, s] of suites) {
   if (only && !only.has(name)) continue;
-  log(`suite ${name}`);
+  const parts = only?.get(name) ?? null;
+  log(`suite ${name}${parts ? ` (${[...parts].join(', ')})` : ''}`);
   const t0 = Date.now();
   try {
-    const mod = (await import(pathToFileURL(join(suiteDir, f)).href)) as { default?: Suite };
-    if (typeof mod.default !== 'function') throw new Error('no default-exported Suite');
-    rows.push(...(await mod.default()));
+    if (s.error) throw s.error;
+    if (typeof s.run !== 'function') throw new Error('no default-exported Suite');
+    rows.push(...(await s.run(parts)));
   } catch (e) {
     failures.push(`${name}: ${(e as Error).message}`);
     log(`suite ${name} failed: ${(e as Error).stack ?? e}`);

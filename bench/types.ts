@@ -14,5 +14,9 @@ export interface BenchRow {
   note?: string;
 }
 
-/** A bench suite: bench/suites/NAME.ts default-exports one of these. */
-export type Suite = () => Promise<BenchRow[]>;
+/**
+ * A bench suite: bench/suites/NAME.ts default-exports one of these. A suite that can measure
+ * pieces of itself alone also exports `parts` (their names); it is then called with the parts
+ * asked for (`npm run bench -- ws:idle`), or null for all of them.
+ */
+export type Suite = (parts: ReadonlySet<string> | null) => Promise<BenchRow[]>;

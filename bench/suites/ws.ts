@@ -1,8 +1,8 @@
 /**
- * hamelin-ws against websocketd, both serving `cat` on loopback, driven by the same clients:
- * loadgen.c (ws-churn, ws-latency) for churn and latency, where a Node client would take a
- * core's worth of CPU from the daemon, and the `ws` package in this process for the pipelined,
- * burst and idle rows. One daemon at a time, started and stopped here.
+ * hamelin-ws against websocketd, both serving `cat` on loopback, driven by the same C client,
+ * loadgen.c (ws-churn, ws-latency, ws-pipelined, ws-idle), for every row: a Node client would
+ * take CPU from the daemon on the same 2 cores and be part of what is measured. One daemon at
+ * a time, started and stopped here.
  *
  * Rows: connection churn at concurrency 1 and 8; echo latency p50/p99 on an open
  * connection; pipelined throughput in messages per second; how many of 10 bursts of 10,000
@@ -10,10 +10,12 @@
  * connections (RSS of the daemon's process tree, `cat` excluded).
  */
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { WebSocket } from 'ws';
 import type { BenchRow, Suite } from '../types.js';
-import { daemonCpuMs, log, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
+import { daemonCpuMs, holdLoad, log, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
+
+/** What `npm run bench -- ws:PART,...` can pick; each row below belongs to one. */
+export const parts = ['churn', 'echo', 'pipelined', 'bursts', 'idle', 'fresh'] as const;
+type Part = (typeof parts)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CHURN_S = QUICK ? 1 : 3;
@@ -55,46 +57,6 @@ const websocketd: Contender = {
 
 type Figures = Record<string, number | null>;
 
-function open(port: number): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 16 << 20 });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-  });
-}
-
-function nextMessage(ws: WebSocket, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      cleanup();
-      reject(new Error('no echo within 5 s'));
-    }, timeoutMs);
-    const onMsg = (d: Buffer): void => {
-      cleanup();
-      resolve(d.toString());
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error('closed before the echo'));
-    };
-    const cleanup = (): void => {
-      clearTimeout(t);
-      ws.off('message', onMsg);
-      ws.off('close', onClose);
-    };
-    ws.on('message', onMsg);
-    ws.once('close', onClose);
-  });
-}
-
-function closed(ws: WebSocket): Promise<void> {
-  return new Promise((resolve) => {
-    if (ws.readyState === ws.CLOSED) resolve();
-    else ws.once('close', () => resolve());
-  });
-}
-
 /** Connect, one message, its echo, the closing handshake: loadgen.c's ws-churn, the same C
  * client as the net rows, so that a Node client does not take the daemon's CPU. */
 async function churn(port: number, concurrency: number, seconds: number, pid?: number): Promise<{ perS: number; p50: number; errors: number; cpuUs: number | null }> {
@@ -111,72 +73,53 @@ async function latency(port: number, count: number): Promise<{ p50: number; p99:
   return { p50: r.p50_ms!, p99: r.p99_ms! };
 }
 
-/** Send `n` messages at once on a fresh connection; resolve with the ms until all came back,
- * or null when they did not within `limitMs`. */
-async function pipelined(port: number, n: number, limitMs: number): Promise<number | null> {
-  const ws = await open(port);
-  try {
-    const t0 = performance.now();
-    const done = new Promise<number | null>((resolve) => {
-      let got = 0;
-      const t = setTimeout(() => resolve(null), limitMs);
-      ws.on('message', () => {
-        if (++got === n) {
-          clearTimeout(t);
-          resolve(performance.now() - t0);
-        }
-      });
-      ws.once('close', () => {
-        clearTimeout(t);
-        resolve(got === n ? performance.now() - t0 : null);
-      });
-    });
-    const line = 'x'.repeat(40);
-    for (let i = 0; i < n; i++) ws.send(`${i} ${line}`);
-    return await done;
-  } finally {
-    ws.close(1000);
-    await Promise.race([closed(ws), sleep(2000)]);
-    ws.terminate();
+/** Send `n` messages at once on a fresh connection (loadgen.c's ws-pipelined: a writer thread
+ * sends while the main one counts echoes); resolve with the ms until all came back, or null
+ * when they did not within `limitMs`. */
+async function pipelined(name: string, port: number, n: number, limitMs: number): Promise<number | null> {
+  const r = await runLoad(['ws-pipelined', '127.0.0.1', port, n, limitMs], limitMs + 30_000);
+  if (r.complete && r.bytes_received !== r.bytes_expected) {
+    log(`${name}: ${n} pipelined: ${r.bytes_received} payload bytes came back for ${r.bytes_expected} sent`);
   }
+  if (!r.complete) log(`${name}: ${n} pipelined: ${r.received} of ${n} echoes within ${limitMs / 1000} s`);
+  return r.complete ? r.elapsed_ms! : null;
 }
 
-/** RSS sum of the daemon's tree before and with `n` idle connections. */
+/** RSS sum of the daemon's tree before and with `n` idle connections, held by loadgen.c's
+ * ws-idle (one epoll set, each connection answered once so its child runs). */
 async function idleMemory(d: RunningDaemon, n: number): Promise<{ before: number; after: number }> {
   const before = treeMemory(d.proc.pid!).rssMiB;
-  const conns: WebSocket[] = [];
+  const held = await holdLoad(['ws-idle', '127.0.0.1', d.port, n]);
+  let m: ReturnType<typeof treeMemory> | undefined;
   try {
-    for (let i = 0; i < n; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(50, n - i) }, async () => {
-          const ws = await open(d.port);
-          const echo = nextMessage(ws, 15_000);
-          ws.send('idle');
-          await echo;
-          return ws;
-        }),
-      );
-      conns.push(...batch);
-    }
+    if (held.first.answered !== n) throw new Error(`only ${held.first.answered} of ${n} connections answered (${held.first.failed} failed)`);
+    log(`${d.name}: ${n} connections open and answered in ${held.first.setup_ms} ms`);
     await sleep(500); // let allocations settle
-    const m = treeMemory(d.proc.pid!);
-    log(`${d.name}: ${n} idle: RSS sum ${m.rssMiB.toFixed(1)} MiB, PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} processes (cat excluded)`);
-    return { before, after: m.rssMiB };
+    m = treeMemory(d.proc.pid!);
   } finally {
-    for (const ws of conns) ws.close(1000);
-    await Promise.race([Promise.all(conns.map(closed)), sleep(5000)]);
-    for (const ws of conns) ws.terminate();
+    const { last } = await held.release();
+    // a connection the daemon dropped while held would make the figure a lower one
+    if (m && last.dropped) throw new Error(`${last.dropped} of ${n} idle connections were dropped by the daemon while held`);
+    if (m) log(`${d.name}: ${n} idle: RSS sum ${m.rssMiB.toFixed(1)} MiB, PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} processes (cat excluded); released: ${JSON.stringify(last)}`);
   }
+  return { before, after: m!.rssMiB };
 }
 
-async function measure(c: Contender): Promise<Figures> {
+async function measure(c: Contender, want: (p: Part) => boolean): Promise<Figures> {
   const f: Figures = {};
+  if ((['churn', 'echo', 'pipelined', 'bursts', 'idle'] as const).some(want)) await measureOne(c, want, f);
+  if (want('fresh')) await measureFresh(c, f);
+  return f;
+}
+
+/** The rows measured one after the other on one daemon, in this order. */
+async function measureOne(c: Contender, want: (p: Part) => boolean, f: Figures): Promise<void> {
   let d: RunningDaemon;
   try {
     d = await startDaemon(c.name, c.argv);
   } catch (e) {
     log(`${c.name}: ${(e as Error).message}`);
-    return f;
+    return;
   }
   const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
     try {
@@ -186,74 +129,87 @@ async function measure(c: Contender): Promise<Figures> {
     }
   };
   try {
-    log(`${c.name}: churn`);
-    await churn(d.port, 1, 0.5).catch(() => undefined); // warm-up
-    await step('churn c=1', async () => {
-      const r = await churn(d.port, 1, CHURN_S);
-      f['churn1'] = r.perS;
-      f['churn1_p50'] = r.p50;
-      if (r.errors) log(`${c.name} churn c=1: ${r.errors} failed connections`);
-    });
-    await step('churn c=8', async () => {
-      const r = await churn(d.port, 8, CHURN_S, d.proc.pid!);
-      f['churn8'] = r.perS;
-      f['cpu8'] = r.cpuUs;
-      log(`${c.name}: churn c=8 ${r.perS} conn/s, daemon CPU ${r.cpuUs} us per connection`);
-      if (r.errors) log(`${c.name} churn c=8: ${r.errors} failed connections`);
-    });
-    await waitChildrenGone(d.proc.pid!);
-    log(`${c.name}: latency`);
-    await step('latency', async () => {
-      // First pass reported apart: a cold JIT on hamelin's side (see suites/net.ts).
-      f['lat_p99_first'] = (await latency(d.port, LATENCY_COUNT)).p99;
-      // The echo rows swing with the machine's load: the median of several runs, and how far
-      // apart the runs were.
-      const runs: { p50: number; p99: number }[] = [];
-      for (let i = 0; i < LATENCY_RUNS; i++) runs.push(await latency(d.port, LATENCY_COUNT));
-      for (const k of ['p50', 'p99'] as const) {
-        const v = runs.map((r) => r[k]).sort((a, b) => a - b);
-        f[`lat_${k}`] = v[Math.floor(v.length / 2)]!;
-        f[`lat_${k}_spread`] = Number((v[v.length - 1]! - v[0]!).toFixed(3));
-        log(`${c.name}: echo ${k} over ${LATENCY_RUNS} runs: ${v.join(', ')} ms`);
-      }
-    });
-    log(`${c.name}: pipelined`);
-    await step('pipelined', async () => {
-      // Best of 3 completed runs: one connection's figure is at the mercy of the scheduler on
-      // 2 cores. A run whose echoes do not all come back within 15 s counts as failed.
-      let best: number | null = null;
-      let failed = 0;
-      for (let i = 0; i < 3; i++) {
-        const ms = await pipelined(d.port, PIPELINE, 15_000);
-        if (ms === null) failed++;
-        else best = Math.max(best ?? 0, PIPELINE / (ms / 1000));
-      }
-      f['pipelined'] = best;
-      if (failed) log(`${c.name}: ${failed} of 3 runs of ${PIPELINE} pipelined messages did not complete within 15 s`);
-      if (PIPELINE_BIG) {
-        const ms = await pipelined(d.port, PIPELINE_BIG, 15_000);
-        log(`${c.name}: ${PIPELINE_BIG} pipelined: ${ms === null ? 'did not complete within 15 s' : `${Math.round(PIPELINE_BIG / (ms / 1000))} msg/s`}`);
-      }
-    });
-    log(`${c.name}: bursts`);
-    await step('bursts', async () => {
-      let ok = 0;
-      for (let i = 0; i < BURSTS; i++) if ((await pipelined(d.port, BURST_SIZE, BURST_LIMIT_MS)) !== null) ok++;
-      f['bursts'] = ok;
-      log(`${c.name}: ${ok} of ${BURSTS} bursts of ${BURST_SIZE} completed within ${BURST_LIMIT_MS / 1000} s`);
-    });
-    await waitChildrenGone(d.proc.pid!);
-    log(`${c.name}: ${IDLE} idle connections`);
-    await step('idle', async () => {
-      f['idle_rss'] = (await idleMemory(d, IDLE)).after;
-    });
+    if (want('churn')) {
+      log(`${c.name}: churn`);
+      await churn(d.port, 1, 0.5).catch(() => undefined); // warm-up
+      await step('churn c=1', async () => {
+        const r = await churn(d.port, 1, CHURN_S);
+        f['churn1'] = r.perS;
+        f['churn1_p50'] = r.p50;
+        if (r.errors) log(`${c.name} churn c=1: ${r.errors} failed connections`);
+      });
+      await step('churn c=8', async () => {
+        const r = await churn(d.port, 8, CHURN_S, d.proc.pid!);
+        f['churn8'] = r.perS;
+        f['cpu8'] = r.cpuUs;
+        log(`${c.name}: churn c=8 ${r.perS} conn/s, daemon CPU ${r.cpuUs} us per connection`);
+        if (r.errors) log(`${c.name} churn c=8: ${r.errors} failed connections`);
+      });
+      await waitChildrenGone(d.proc.pid!);
+    }
+    if (want('echo')) {
+      log(`${c.name}: latency`);
+      await step('latency', async () => {
+        // First pass reported apart: a cold JIT on hamelin's side (see suites/net.ts).
+        f['lat_p99_first'] = (await latency(d.port, LATENCY_COUNT)).p99;
+        // The echo rows swing with the machine's load: the median of several runs, and how far
+        // apart the runs were.
+        const runs: { p50: number; p99: number }[] = [];
+        for (let i = 0; i < LATENCY_RUNS; i++) runs.push(await latency(d.port, LATENCY_COUNT));
+        for (const k of ['p50', 'p99'] as const) {
+          const v = runs.map((r) => r[k]).sort((a, b) => a - b);
+          f[`lat_${k}`] = v[Math.floor(v.length / 2)]!;
+          f[`lat_${k}_spread`] = Number((v[v.length - 1]! - v[0]!).toFixed(3));
+          log(`${c.name}: echo ${k} over ${LATENCY_RUNS} runs: ${v.join(', ')} ms`);
+        }
+      });
+    }
+    if (want('pipelined')) {
+      log(`${c.name}: pipelined`);
+      await step('pipelined', async () => {
+        // Best of 3 completed runs: one connection's figure is at the mercy of the scheduler on
+        // 2 cores. A run whose echoes do not all come back within 15 s counts as failed.
+        let best: number | null = null;
+        let failed = 0;
+        for (let i = 0; i < 3; i++) {
+          const ms = await pipelined(c.name, d.port, PIPELINE, 15_000);
+          if (ms === null) failed++;
+          else best = Math.max(best ?? 0, PIPELINE / (ms / 1000));
+        }
+        f['pipelined'] = best;
+        if (failed) log(`${c.name}: ${failed} of 3 runs of ${PIPELINE} pipelined messages did not complete within 15 s`);
+        if (PIPELINE_BIG) {
+          const ms = await pipelined(c.name, d.port, PIPELINE_BIG, 15_000);
+          log(`${c.name}: ${PIPELINE_BIG} pipelined: ${ms === null ? 'did not complete within 15 s' : `${Math.round(PIPELINE_BIG / (ms / 1000))} msg/s`}`);
+        }
+      });
+    }
+    if (want('bursts')) {
+      log(`${c.name}: bursts`);
+      await step('bursts', async () => {
+        let ok = 0;
+        for (let i = 0; i < BURSTS; i++) if ((await pipelined(c.name, d.port, BURST_SIZE, BURST_LIMIT_MS)) !== null) ok++;
+        f['bursts'] = ok;
+        log(`${c.name}: ${ok} of ${BURSTS} bursts of ${BURST_SIZE} completed within ${BURST_LIMIT_MS / 1000} s`);
+      });
+    }
+    if (want('idle')) {
+      await waitChildrenGone(d.proc.pid!);
+      log(`${c.name}: ${IDLE} idle connections`);
+      await step('idle', async () => {
+        f['idle_rss'] = (await idleMemory(d, IDLE)).after;
+      });
+    }
   } finally {
     await waitChildrenGone(d.proc.pid!);
     await d.stop();
   }
-  // The same on a daemon that has served nothing yet: its baseline, and what each idle
-  // connection adds to it. After the load above, a daemon's heap has grown and part of it
-  // stays, so the row above is the higher figure for a garbage-collected daemon.
+}
+
+/** The same idle run on a daemon that has served nothing yet: its baseline, and what each idle
+ * connection adds to it. After the load above, a daemon's heap has grown and part of it stays,
+ * so the `idle` row is the higher figure for a garbage-collected daemon. */
+async function measureFresh(c: Contender, f: Figures): Promise<void> {
   try {
     const fresh = await startDaemon(c.name, c.argv);
     try {
@@ -268,16 +224,17 @@ async function measure(c: Contender): Promise<Figures> {
   } catch (e) {
     log(`${c.name} fresh idle failed: ${(e as Error).message.split('\n')[0]}`);
   }
-  return f;
 }
 
-const suite: Suite = async () => {
+const suite: Suite = async (picked) => {
+  const want = (p: Part): boolean => picked === null || picked.has(p);
   const peers = [websocketd];
   const contenders = [hamelin, ...peers.filter((p) => which(p.needs) !== null)];
   for (const p of peers) if (!which(p.needs)) log(`${p.name} is not installed: its column stays empty`);
   const figures = new Map<string, Figures>();
-  for (const c of contenders) figures.set(c.name, await measure(c));
-  const row = (key: string, metric: string, unit: string, higherIsBetter: boolean, note?: string): BenchRow => ({
+  for (const c of contenders) figures.set(c.name, await measure(c, want));
+  const row = (part: Part, key: string, metric: string, unit: string, higherIsBetter: boolean, note?: string): BenchRow & { part: Part } => ({
+    part,
     group: 'ws',
     metric,
     unit,
@@ -286,22 +243,24 @@ const suite: Suite = async () => {
     peers: Object.fromEntries(peers.map((p) => [p.name, figures.get(p.name)?.[key] ?? null])),
     ...(note ? { note } : {}),
   });
-  return [
-    row('churn1', 'churn c=1', 'conn/s', true, 'connect, one message, read its echo, closing handshake; 1 client (loadgen.c)'),
-    row('churn8', 'churn c=8', 'conn/s', true, 'the same with 8 clients at once'),
-    row('churn1_p50', 'churn c=1 p50', 'ms', false, 'one whole connection at c=1'),
-    row('cpu8', 'churn c=8, daemon CPU per connection', 'µs', false, "the daemon's own processes (utime+stime), not cat"),
-    row('lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT}), median of ${LATENCY_RUNS} runs`),
-    row('lat_p50_spread', 'echo p50, spread of the runs', 'ms', false, 'max - min of those runs'),
-    row('lat_p99', 'echo p99', 'ms', false, `median of ${LATENCY_RUNS} runs`),
-    row('lat_p99_spread', 'echo p99, spread of the runs', 'ms', false),
-    row('lat_p99_first', 'echo p99, first pass', 'ms', false, 'the same on the connection before, the first of the daemon (cold JIT)'),
-    row('pipelined', 'pipelined', 'msg/s', true, `${PIPELINE} messages sent at once on one connection, until the last echo (best of 3)`),
-    row('bursts', `bursts of ${BURST_SIZE / 1000}k`, `of ${BURSTS}`, true, `bursts of ${BURST_SIZE} pipelined messages whose echoes all arrive within ${BURST_LIMIT_MS / 1000} s`),
-    row('idle_rss', `${IDLE} idle conns`, 'MiB', false, 'RSS sum of the daemon process tree, cat processes excluded, after the rows above'),
-    row('fresh_base', 'fresh daemon, no client', 'MiB', false, 'RSS sum of a daemon that has served nothing yet'),
-    row('fresh_per_conn', 'each idle conn adds', 'KiB', false, `RSS growth of that daemon with ${IDLE} idle connections, per connection`),
+  const rows = [
+    row('churn', 'churn1', 'churn c=1', 'conn/s', true, 'connect, one message, read its echo, closing handshake; 1 client (loadgen.c)'),
+    row('churn', 'churn8', 'churn c=8', 'conn/s', true, 'the same with 8 clients at once'),
+    row('churn', 'churn1_p50', 'churn c=1 p50', 'ms', false, 'one whole connection at c=1'),
+    row('churn', 'cpu8', 'churn c=8, daemon CPU per connection', 'µs', false, "the daemon's own processes (utime+stime), not cat"),
+    row('echo', 'lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT}), median of ${LATENCY_RUNS} runs`),
+    row('echo', 'lat_p50_spread', 'echo p50, spread of the runs', 'ms', false, 'max - min of those runs'),
+    row('echo', 'lat_p99', 'echo p99', 'ms', false, `median of ${LATENCY_RUNS} runs`),
+    row('echo', 'lat_p99_spread', 'echo p99, spread of the runs', 'ms', false),
+    row('echo', 'lat_p99_first', 'echo p99, first pass', 'ms', false, 'the same on the connection before, the first of the daemon (cold JIT)'),
+    row('pipelined', 'pipelined', 'pipelined', 'msg/s', true, `${PIPELINE} messages sent at once on one connection, until the last echo (best of 3)`),
+    row('bursts', 'bursts', `bursts of ${BURST_SIZE / 1000}k`, `of ${BURSTS}`, true, `bursts of ${BURST_SIZE} pipelined messages whose echoes all arrive within ${BURST_LIMIT_MS / 1000} s`),
+    row('idle', 'idle_rss', `${IDLE} idle conns`, 'MiB', false, 'RSS sum of the daemon process tree, cat processes excluded, after the rows above'),
+    row('fresh', 'fresh_base', 'fresh daemon, no client', 'MiB', false, 'RSS sum of a daemon that has served nothing yet'),
+    row('fresh', 'fresh_per_conn', 'each idle conn adds', 'KiB', false, `RSS growth of that daemon with ${IDLE} idle connections, per connection`),
   ];
+  // the rows of the parts measured, without the part tag
+  return rows.filter((r) => want(r.part)).map(({ part: _part, ...r }) => r);
 };
 
 export default suite;
