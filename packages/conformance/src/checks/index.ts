@@ -25,6 +25,8 @@ import { frontDoorChecks } from './front-door.js';
 import { hubChecks } from './hub.js';
 import { hubIrcChecks } from './hub-irc.js';
 import { hubTtyChecks } from './hub-tty.js';
+import { cgiChecks } from './cgi.js';
+import { staticChecks } from './static.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
@@ -60,6 +62,8 @@ export const allChecks: Check[] = [
   ...hubChecks,
   ...hubIrcChecks,
   ...hubTtyChecks,
+  ...cgiChecks,
+  ...staticChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);
