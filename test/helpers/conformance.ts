@@ -105,8 +105,8 @@ export type MiniBinding = 'net' | 'unix' | 'ws' | 'http' | 'irc' | 'tty';
 /** How the mini daemon spells every option a check may ask for, per binding. */
 export function miniOpts(binding: MiniBinding): string[] {
   const common = ['kill-after=--kill-after={n}', 'max-clients=--max-clients={n}', 'idle-timeout=--idle-timeout={n}', 'timeout=--timeout={n}', 'max-line=--max-line={n}', 'cwd=--cwd={dir}'];
-  const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}', 'header-timeout=--header-timeout={n}', 'max-handshakes=--max-handshakes={n}'];
-  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}', 'origin=--origin={value}', 'tls=--tls-cert={cert} --tls-key={key}', 'dir=--dir={dir}', 'poll-timeout=--poll-timeout={n}', 'abandon-timeout=--abandon-timeout={n}'];
+  const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}', 'header-timeout=--header-timeout={n}', 'max-handshakes=--max-handshakes={n}', 'static=--static={dir}'];
+  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}', 'origin=--origin={value}', 'tls=--tls-cert={cert} --tls-key={key}', 'dir=--dir={dir}', 'poll-timeout=--poll-timeout={n}', 'abandon-timeout=--abandon-timeout={n}', 'cgi=--cgi', 'static=--static={dir}'];
   const irc = ['trigger=--trigger={value}', 'password-env=--password-env={value}'];
   const tty = ['wait=--wait', 'banner=--banner={value}', 'device=--device={value}'];
   const more: Record<MiniBinding, string[]> = { net: [], unix: [], ws, http, irc, tty };
