@@ -53,7 +53,9 @@ export type OptionName =
   | 'hub-eager'
   // http: CGI-style answers (a header section first), and ws and http: a directory of files
   | 'cgi'
-  | 'static';
+  | 'static'
+  // the child's stdout a terminal in raw mode (CORE-39)
+  | 'unbuffer';
 
 /** Where a daemon listens: what fills {host}, {port} and {path}. */
 export interface Address {

@@ -27,6 +27,7 @@ import { hubIrcChecks } from './hub-irc.js';
 import { hubTtyChecks } from './hub-tty.js';
 import { cgiChecks } from './cgi.js';
 import { staticChecks } from './static.js';
+import { unbufferChecks } from './unbuffer.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
@@ -64,6 +65,7 @@ export const allChecks: Check[] = [
   ...hubTtyChecks,
   ...cgiChecks,
   ...staticChecks,
+  ...unbufferChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);
