@@ -7,18 +7,21 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Check, Ctx, DaemonRun } from '../runner.js';
-import { b64, expectVars } from './common.js';
+import { b64, expectVars, showBytes, within } from './common.js';
+import { dialHttp } from '../bindings/http.js';
 import { header, rawAnswer, showAnswer, values, type RawAnswer } from './raw-answer.js';
 
-/** Start the daemon with --cgi on a script that prints out-NAME for the query NAME. */
-async function startCgi(ctx: Ctx, outputs: Record<string, string>): Promise<DaemonRun> {
+/** Start the daemon with --cgi on a script that prints out-NAME for the query NAME, and when
+ * there is a then-NAME, reads a line of input and prints that too. */
+async function startCgi(ctx: Ctx, outputs: Record<string, string>, then: Record<string, string> = {}): Promise<DaemonRun> {
   return ctx.start({
     options: { cgi: '' },
     commandFor: (runDir) => {
       for (const [name, text] of Object.entries(outputs)) writeFileSync(join(runDir, `out-${name}`), text, 'latin1');
+      for (const [name, text] of Object.entries(then)) writeFileSync(join(runDir, `then-${name}`), text, 'latin1');
       const script = join(runDir, 'cgi.sh');
       // H_QUERY is CORE-11's alias of H-QUERY: a shell cannot name a variable with a dash.
-      writeFileSync(script, `#!/bin/sh\nexec cat "${runDir}/out-$H_QUERY"\n`);
+      writeFileSync(script, `#!/bin/sh\ncat "${runDir}/out-$H_QUERY"\n[ -f "${runDir}/then-$H_QUERY" ] || exit 0\nread line\nexec cat "${runDir}/then-$H_QUERY"\n`);
       chmodSync(script, 0o755);
       return [script];
     },
@@ -54,7 +57,8 @@ export const cgiChecks: Check[] = [
         location: 'Location: /elsewhere\r\n\r\nmoved\n',
         plain: 'X-One: 1\n\nhello\n',
         empty: 'Status: 204 No Content\n\nDROPPED\n',
-      });
+        stream: 'Status: 201 Created\n\nfirst\n',
+      }, { stream: 'second\n' });
       const a = await get(ctx, d, 'status');
       ctx.expect(a.statusLine === 'HTTP/1.1 404 Not Found', 'Status: 404 Not Found gives the status line "HTTP/1.1 404 Not Found"', () => showAnswer(a));
       ctx.expect(values(a, 'content-type').join(' | ') === 'application/json', "one Content-Type, the script's application/json", () => showAnswer(a));
@@ -71,7 +75,16 @@ export const cgiChecks: Check[] = [
       ctx.expect(p.body.toString() === 'hello\n', 'the body "hello\\n"', () => showAnswer(p));
       const e = await get(ctx, d, 'empty');
       ctx.expect(e.status === 204 && !e.raw.includes('DROPPED'), 'Status: 204: a 204 with no body (the output after the section dropped)', () => showAnswer(e));
-      return '404 with its headers and trailer, 302 for Location, 200 with the default type, 204 without body';
+      // The body streams after the section: its first line arrives while the script waits for input.
+      const c = await dialHttp(d.addr, { method: 'POST', path: '/?stream' });
+      await c.waitFor((b) => b.includes('first\n'), 'first', ctx.ms(5000)).catch(() => ctx.fail("the body's first line while the script still runs (streamed, not held to the end)", `status ${c.status() ?? 'none'}, ${showBytes(c.received())}`));
+      ctx.expect(c.status() === 201, 'Status: 201 Created gives 201', () => String(c.status()));
+      await c.write('go\n');
+      c.halfClose();
+      const ended = await within(() => c.endedAt() !== undefined, ctx.ms(5000));
+      c.close();
+      ctx.expect(ended && c.received().toString() === 'first\nsecond\n' && c.trailers()['hamelin-exit'] === '0', 'then "second\n", the end, and the trailer Hamelin-Exit: 0', () => `${showBytes(c.received())}, trailers ${JSON.stringify(c.trailers())}`);
+      return '404 with its headers and trailer, 302 for Location, 200 with the default type, 204 without body, a 201 body streamed';
     },
   },
   {
