@@ -24,16 +24,8 @@ const SPEC: Record<string, string[]> = {
 const GAPS: Record<string, Record<string, string>> = {
   net: {},
   unix: {},
-  ws: {
-    'WS-27': '--static is new (issue 15): the suite has no check for it yet, nor a way to name a static directory to a daemon under test',
-  },
-  http: {
-    'HTTP-37': '--cgi is new (issue 15): the suite has no check for CGI-style answers yet (test/http/cgi checks hamelin-http)',
-    'HTTP-38': 'as HTTP-37: --cgi refusals (502) are checked only in test/http/cgi',
-    'HTTP-39': 'as HTTP-37: the --cgi header limit is checked only in test/http/cgi and test/core/cgi-head',
-    'HTTP-40': 'as HTTP-37: H-QUERY-NAME under --cgi is checked only in test/http/cgi',
-    'HTTP-41': 'as WS-27: --static is checked only in test/http/static',
-  },
+  ws: {},
+  http: {},
   irc: {},
   tty: {},
 };

@@ -89,7 +89,13 @@ export function listed(binding: string, extra: string[] = []): string[] {
 }
 
 /** Our own daemon under the suite: three checks at a time, timeouts doubled for a loaded CI machine. */
-export const runOwn = (binding: string, daemon: string[]): Promise<SuiteRun> => runSuite([binding, '--hamelin', '--jobs', '3', '--slow', '2'], daemon);
+export const runOwn = (binding: string, daemon: string[], extra: string[] = []): Promise<SuiteRun> => runSuite([binding, '--hamelin', '--jobs', '3', '--slow', '2', ...extra], daemon);
+
+/** The checks of issue 15's options (--cgi, --static), run in files of their own (hamelin-cgi-static,
+ * mini-good-cgi-static) so that the whole-binding runs stay inside the per-file timeout. */
+export const CGI_STATIC = ['HTTP-37', 'HTTP-38', 'HTTP-39', 'HTTP-40', 'HTTP-41'];
+/** `--opt NAME` without a template takes an option away, even from --hamelin's spellings. */
+export const WITHOUT_CGI_STATIC = ['--opt', 'cgi', '--opt', 'static'];
 
 /** The run failed exactly `failed` (and so exited 1, or 0 when none), and printed its summary line. */
 export function expectFailures(r: SuiteRun, failed: string[]): void {
@@ -105,11 +111,11 @@ export type MiniBinding = 'net' | 'unix' | 'ws' | 'http' | 'irc' | 'tty';
 /** How the mini daemon spells every option a check may ask for, per binding. */
 export function miniOpts(binding: MiniBinding): string[] {
   const common = ['kill-after=--kill-after={n}', 'max-clients=--max-clients={n}', 'idle-timeout=--idle-timeout={n}', 'timeout=--timeout={n}', 'max-line=--max-line={n}', 'cwd=--cwd={dir}'];
-  const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}', 'header-timeout=--header-timeout={n}', 'max-handshakes=--max-handshakes={n}'];
-  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}', 'origin=--origin={value}', 'tls=--tls-cert={cert} --tls-key={key}', 'dir=--dir={dir}', 'poll-timeout=--poll-timeout={n}', 'abandon-timeout=--abandon-timeout={n}'];
+  const ws = ['binary=--binary', 'origin=--origin={value}', 'ping-interval=--ping-interval={n}', 'dir=--dir={dir}', 'tls=--tls-cert={cert} --tls-key={key}', 'header-timeout=--header-timeout={n}', 'max-handshakes=--max-handshakes={n}', 'static=--static={dir}'];
+  const http = ['max-body=--max-body={n}', 'header-timeout=--header-timeout={n}', 'origin=--origin={value}', 'tls=--tls-cert={cert} --tls-key={key}', 'dir=--dir={dir}', 'poll-timeout=--poll-timeout={n}', 'abandon-timeout=--abandon-timeout={n}', 'cgi=--cgi', 'static=--static={dir}'];
   const irc = ['trigger=--trigger={value}', 'password-env=--password-env={value}'];
   const tty = ['wait=--wait', 'banner=--banner={value}', 'device=--device={value}'];
-  const more: Record<MiniBinding, string[]> = { net: [], unix: [], ws, http, irc, tty };
+  const more: Record<MiniBinding, string[]> = { net: ['unbuffer=--unbuffer'], unix: [], ws, http, irc, tty };
   return [...common, ...more[binding]].flatMap((o) => ['--opt', o]);
 }
 

@@ -568,6 +568,9 @@ export const EXAMPLE_OPTS: Record<OptionName, string> = {
   'hub-queue': '--hub-queue {value}',
   respawn: '--respawn',
   'hub-eager': '--hub-eager',
+  cgi: '--cgi',
+  static: '--static {dir}',
+  unbuffer: '--unbuffer',
 };
 
 /** The option names that opt the front-door checks in (given with --opt, not by --hamelin). */

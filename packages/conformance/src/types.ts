@@ -50,7 +50,12 @@ export type OptionName =
   | 'hub-queue'
   | 'respawn'
   // the hub's process starts with the daemon, not with its first client (HUB-03)
-  | 'hub-eager';
+  | 'hub-eager'
+  // http: CGI-style answers (a header section first), and ws and http: a directory of files
+  | 'cgi'
+  | 'static'
+  // the child's stdout a terminal in raw mode (CORE-39)
+  | 'unbuffer';
 
 /** Where a daemon listens: what fills {host}, {port} and {path}. */
 export interface Address {

@@ -25,6 +25,9 @@ import { frontDoorChecks } from './front-door.js';
 import { hubChecks } from './hub.js';
 import { hubIrcChecks } from './hub-irc.js';
 import { hubTtyChecks } from './hub-tty.js';
+import { cgiChecks } from './cgi.js';
+import { staticChecks } from './static.js';
+import { unbufferChecks } from './unbuffer.js';
 
 const ORDER = (id: string): [number, number] => {
   const [area, n] = id.split('-') as [string, string];
@@ -60,6 +63,9 @@ export const allChecks: Check[] = [
   ...hubChecks,
   ...hubIrcChecks,
   ...hubTtyChecks,
+  ...cgiChecks,
+  ...staticChecks,
+  ...unbufferChecks,
 ].sort((a, b) => {
   const [x1, y1] = ORDER(a.id);
   const [x2, y2] = ORDER(b.id);
