@@ -55,6 +55,9 @@ try {
   const daemon = createDaemon(NAME, options, command);
   const handle = await serve(daemon, { path, baud: options.baud, wait: options.wait, respawn: options.respawn, banner: options.banner, own });
   installProcessHooks({ path, own, log: daemon.log, reapply: handle.reapply, hangup: handle.hangup });
+  // HUB-03 --hub-eager: the shared process starts now, not with the first session (with --wait,
+  // the first line typed).
+  daemon.startEagerHub();
   // ^\ on the served terminal stops the daemon like ^C (TTY-14).
   daemon.exitOnSignals(() => {
     handle.halt();

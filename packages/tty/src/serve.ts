@@ -151,9 +151,8 @@ export async function serve(daemon: Daemon, opts: TtyServeOptions): Promise<TtyH
   };
 
   log.notice('listening', { address: opts.path, respawn: opts.respawn, wait: opts.wait });
-  // HUB-03 --hub-eager: the shared process starts now, not with the first session (with --wait,
-  // the first line typed). The other daemons do it through ProcessControl.ready.
-  daemon.startEagerHub();
+  // HUB-03 --hub-eager is the composer's, as for every front-end (ProcessControl.ready in the
+  // hamelin command, after --user drops privileges; cli.ts here).
   void run();
 
   const halt = (): void => {
