@@ -151,7 +151,9 @@ test('CORE-22 a daemon killed with SIGKILL still leaves no process behind: its s
   }
   const term = outFile();
   const stubborn = outFile();
-  const d = await startDaemon('net', ['--kill-after', '0.5', '127.0.0.1', '0', fixture('net/trap.sh'), term, 'grand']);
+  // orphan: it ignores SIGPIPE, which its next tick into the dead daemon's socket would
+  // otherwise raise, racing the spawn server's SIGTERM (CI saw SIGPIPE win once).
+  const d = await startDaemon('net', ['--kill-after', '0.5', '127.0.0.1', '0', fixture('net/trap.sh'), term, 'orphan']);
   const polite = await dial(d.port);
   const a = await readyPid(polite);
   const grand = Number(read(term).match(/grandchild (\d+)/)![1]);
