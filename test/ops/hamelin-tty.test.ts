@@ -26,7 +26,7 @@ const check = (file: string): { status: number | null; stdout: string; stderr: s
 
 const netPort = (d: { stderr(): string }): number => Number(/ menu\/net info listening address=\S+ port=(\d+)/.exec(d.stderr())![1]);
 
-test('OPS-03 TTY-11 TTY-13 one service on a terminal line and over TCP: each has its own process; the line respawns after an exit; SIGTERM ends its session and exits 0', async () => {
+test('OPS-03 TTY-11 TTY-12 one service on a terminal line and over TCP: each has its own process; the line respawns after an exit; SIGTERM ends its session and exits 0', async () => {
   const dir = scratchDir();
   const line = await socatLine(dir);
   const file = join(dir, 'tty.yaml');
@@ -52,7 +52,7 @@ test('OPS-03 TTY-11 TTY-13 one service on a terminal line and over TCP: each has
   assert.match(d.stderr(), / menu\/tty info start client=\/dev\/pts\/\d+ pid=\d+/);
 });
 
-test('OPS-03 without respawn the line is served once: its session ends, the line is done (logged), and the TCP front-end goes on', async () => {
+test('OPS-03 TTY-13 without respawn the line is served once: its session ends, the line is done (logged), and the TCP front-end goes on', async () => {
   const dir = scratchDir();
   const line = await socatLine(dir);
   const file = join(dir, 'once.yaml');

@@ -53,7 +53,7 @@ try {
   for (const o of ['admin', 'agent', 'user', 'group'] as const) if (options[o] !== undefined) throw new StartupError(`--${o} is not offered by ${NAME}`);
   refuseWorkers(NAME, options.workers, 'one terminal is one line, served by one process');
   const daemon = createDaemon(NAME, options, command);
-  const handle = await serve(daemon, { path, baud: options.baud, wait: options.wait, respawn: options.respawn, banner: options.banner, own });
+  const handle = await serve(daemon, { path, baud: options.baud, wait: options.wait, respawn: options.respawn, banner: options.banner });
   installProcessHooks({ path, own, log: daemon.log, reapply: handle.reapply, hangup: handle.hangup });
   // HUB-03 --hub-eager: the shared process starts now, not with the first session (with --wait,
   // the first line typed).

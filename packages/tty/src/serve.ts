@@ -13,10 +13,9 @@ import type { TtyConfig } from './options.js';
 import { RespawnGuard } from './respawn-guard.js';
 import { applySettings, lineInfo, restoreSettings, saveSettings } from './stty.js';
 
-export interface TtyServeOptions extends TtyConfig {
-  /** Serving the daemon's own terminal (stdout is the line). */
-  own?: boolean;
-}
+/** What serve() takes: the line and its settings (whose terminal it is matters only to the
+ * composer: signals, and the newline after ^C, are cli.ts's). */
+export type TtyServeOptions = TtyConfig;
 
 /** serve()'s handle, with what only a terminal has. */
 export interface TtyHandle extends ServeHandle {
