@@ -6,15 +6,14 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
 import { eventually } from '../helpers/poll.js';
+import { rssMiB } from '../helpers/hub-flow.js';
 
 after(stopAll);
 
-const rssMiB = (pid: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /** A reader that keeps only a byte count and its last bytes: 100 of them must not cost the
  * test process what keeping every byte would. */
