@@ -9,7 +9,7 @@
 import yargs from 'yargs';
 import type { Options } from 'yargs';
 import { ConfigFile, die, dropPrivileges, optionsFromEnv, ProcessControl, runUntilDone, serveWithWorkers, StartupError, VERSION, type KeyPath } from '@hamelin/core';
-import { startOps } from '@hamelin/admin';
+import { startOps } from '@hamelin/admin/start';
 import { epilog, examples, NAME, quickOptions, usage } from './cli-spec.js';
 import { buildSpec, FRONT_ENDS, processOptions, serviceOptions, type Fail } from './model.js';
 import { prepare, listenerGroups } from './prepare.js';

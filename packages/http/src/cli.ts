@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-http [options] CMD [ARGS...] | hamelin-http [options] --dir DIR */
 import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, reloadTlsFiles, runUntilDone, serveWithWorkers, StartupError } from '@hamelin/core';
-import { startOps } from '@hamelin/admin';
+import { startOps } from '@hamelin/admin/start';
 import { cliSpec } from './cli-spec.js';
 import { normalizeHttp, type HttpOptions } from './options.js';
 import { serve } from './serve.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-irc [options] --server HOST[:PORT] --nick NICK --channel '#chan' [--channel ...] CMD [ARGS...] */
 import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, refuseWorkers, runUntilDone, StartupError } from '@hamelin/core';
-import { startOps } from '@hamelin/admin';
+import { startOps } from '@hamelin/admin/start';
 import { cliSpec } from './cli-spec.js';
 import { normalizeIrc, type IrcOptions } from './options.js';
 import { serve } from './serve.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** hamelin-net [options] HOST PORT CMD [ARGS...] | hamelin-net [options] unix:PATH CMD [ARGS...] */
 import { createDaemon, die, dropPrivileges, parseCli, ProcessControl, reloadTlsFiles, runUntilDone, serveWithWorkers, StartupError } from '@hamelin/core';
-import { startOps } from '@hamelin/admin';
+import { startOps } from '@hamelin/admin/start';
 import { cliSpec } from './cli-spec.js';
 import { normalizeNet, type NetOptions } from './options.js';
 import { serve } from './serve.js';
