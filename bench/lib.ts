@@ -126,11 +126,16 @@ export interface RunningDaemon {
  * connection, and return a handle that stops it (SIGTERM, then SIGKILL after 5 s).
  * The readiness probe costs one session, which is why it is made before any measurement.
  */
-export async function startDaemon(name: string, argv: (port: number) => string[], env?: NodeJS.ProcessEnv): Promise<RunningDaemon> {
+export async function startDaemon(name: string, argv: (port: number) => string[], env?: NodeJS.ProcessEnv, nofile?: number): Promise<RunningDaemon> {
   const port = await freePort();
   // Through a shell that raises the soft fd limit when it is low (1,000 idle connections need
   // up to 3 fds each in a relay); `exec` keeps the daemon's pid, so the tree is measured right.
-  const raise = 'n=$(ulimit -Hn); [ "$n" = unlimited ] && n=65536; [ "$(ulimit -n)" -lt 8192 ] && ulimit -n $n; exec "$@"';
+  // `nofile`: exactly that many, the hard limit too (root may raise it; anyone else gets the
+  // shell's one line and the daemon does not start).
+  const raise =
+    nofile === undefined
+      ? 'n=$(ulimit -Hn); [ "$n" = unlimited ] && n=65536; [ "$(ulimit -n)" -lt 8192 ] && ulimit -n $n; exec "$@"'
+      : `[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge ${nofile} ] || ulimit -Hn ${nofile} || exit 111; ulimit -n ${nofile} || exit 111; exec "$@"`;
   // Its own process group, so stop() also ends what it forked (socat's and ncat's per-connection
   // relays; an ncat relay stuck in the throughput row outlived its listener otherwise).
   const proc = spawn('/bin/sh', ['-c', raise, 'sh', ...argv(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env, detached: true });

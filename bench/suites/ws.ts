@@ -9,12 +9,13 @@
  * pipelined messages complete within 10 s; and the daemon's memory with 1,000 idle
  * connections (RSS of the daemon's process tree, `cat` excluded).
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BenchRow, Suite } from '../types.js';
-import { daemonCpuMs, holdLoad, log, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
+import { daemonCpuMs, holdLoad, log, processTree, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
 
 /** What `npm run bench -- ws:PART,...` can pick; each row below belongs to one. */
-export const parts = ['churn', 'echo', 'pipelined', 'bursts', 'idle', 'fresh'] as const;
+export const parts = ['churn', 'echo', 'pipelined', 'bursts', 'idle', 'fresh', 'scale'] as const;
 type Part = (typeof parts)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -31,11 +32,31 @@ const BURSTS = 10;
 const BURST_SIZE = 10_000;
 const BURST_LIMIT_MS = 10_000;
 const IDLE = QUICK ? 200 : 1000;
+/**
+ * The memory-at-scale row: this many idle connections, so as many children, on a fresh daemon.
+ * Its fd limit: the client's socket and two stdio ones per session in hamelin-ws, the client's
+ * socket and three pipes per child in websocketd, and room for the rest. Where the hard limit is
+ * lower and cannot be raised (no CAP_SYS_RESOURCE: this machine's 20,000, even for root), the
+ * row holds as many as fit both daemons, and its name says how many.
+ */
+const SCALE_WANTED = QUICK ? 2000 : 10_000;
+const nofileFor = (n: number): number => n * 4 + 1024;
+function scaleCount(): { n: number; nofile: number } {
+  const want = nofileFor(SCALE_WANTED);
+  const raised = spawnSync('/bin/sh', ['-c', `ulimit -Hn ${want} 2>/dev/null || [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge ${want} ]`]).status === 0;
+  if (raised) return { n: SCALE_WANTED, nofile: want };
+  const hard = Number(spawnSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim());
+  const n = Math.floor((hard - 1024) / 4 / 100) * 100;
+  return { n, nofile: nofileFor(n) };
+}
+const { n: SCALE, nofile: SCALE_NOFILE } = scaleCount();
 
 interface Contender {
   name: string;
   needs: string;
   argv(port: number): string[];
+  /** The same daemon with its connection limit above SCALE. */
+  scaleArgv(port: number): string[];
 }
 
 /** The bin users run (npx hamelin-ws): it starts node with the daemon's V8 options. */
@@ -45,6 +66,7 @@ const hamelin: Contender = {
   name: 'hamelin',
   needs: 'node',
   argv: (p) => [HAMELIN_WS, '--quiet', '--max-clients', '2000', '--host', '127.0.0.1', '--port', String(p), 'cat'],
+  scaleArgv: (p) => [HAMELIN_WS, '--quiet', '--max-clients', String(SCALE + 100), '--host', '127.0.0.1', '--port', String(p), 'cat'],
 };
 
 // --loglevel error: no access line per connection, as hamelin --quiet. --maxforks: its
@@ -53,6 +75,7 @@ const websocketd: Contender = {
   name: 'websocketd',
   needs: 'websocketd',
   argv: (p) => ['websocketd', '--address', '127.0.0.1', '--port', String(p), '--loglevel', 'error', '--maxforks', '2000', 'cat'],
+  scaleArgv: (p) => ['websocketd', '--address', '127.0.0.1', '--port', String(p), '--loglevel', 'error', '--maxforks', String(SCALE + 100), 'cat'],
 };
 
 type Figures = Record<string, number | null>;
@@ -109,6 +132,7 @@ async function measure(c: Contender, want: (p: Part) => boolean): Promise<Figure
   const f: Figures = {};
   if ((['churn', 'echo', 'pipelined', 'bursts', 'idle'] as const).some(want)) await measureOne(c, want, f);
   if (want('fresh')) await measureFresh(c, f);
+  if (want('scale')) await measureScale(c, f);
   return f;
 }
 
@@ -226,6 +250,47 @@ async function measureFresh(c: Contender, f: Figures): Promise<void> {
   }
 }
 
+/**
+ * SCALE idle connections on a fresh daemon, each answered once so its child runs: the RSS sum
+ * of the daemon's tree (cat left out) with them, what each added, and how fast they opened (50
+ * at a time). The children are counted, so a daemon that quietly refused some cannot pass.
+ */
+async function measureScale(c: Contender, f: Figures): Promise<void> {
+  let d: RunningDaemon;
+  try {
+    d = await startDaemon(c.name, c.scaleArgv, undefined, SCALE_NOFILE);
+  } catch (e) {
+    log(`${c.name} scale: ${(e as Error).message.split('\n')[0]}`);
+    return;
+  }
+  try {
+    log(`${c.name}: ${SCALE} idle connections on a fresh daemon (fd limit ${SCALE_NOFILE}${SCALE < SCALE_WANTED ? `: the hard limit allows no more, so not ${SCALE_WANTED}` : ''})`);
+    const before = treeMemory(d.proc.pid!).rssMiB;
+    const held = await holdLoad(['ws-idle', '127.0.0.1', d.port, SCALE]);
+    try {
+      const { answered, failed, setup_ms: setupMs } = held.first;
+      if (answered !== SCALE) throw new Error(`only ${answered} of ${SCALE} connections answered (${failed} failed) ${d.stderrTail().slice(-300)}`);
+      await sleep(1000); // let allocations settle
+      const m = treeMemory(d.proc.pid!);
+      const children = processTree(d.proc.pid!).filter((p) => p.comm === 'cat').length;
+      if (children !== SCALE) throw new Error(`${children} cat processes for ${SCALE} connections`);
+      f['scale_rss'] = m.rssMiB;
+      f['scale_per_conn'] = ((m.rssMiB - before) * 1024) / SCALE;
+      f['scale_open'] = SCALE / (setupMs! / 1000);
+      log(`${c.name}: ${SCALE} idle: RSS sum ${m.rssMiB.toFixed(1)} MiB (fresh ${before.toFixed(1)}), PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} processes besides ${children} cat, opened in ${setupMs} ms`);
+    } finally {
+      const { last } = await held.release();
+      log(`${c.name}: released: ${JSON.stringify(last)}`);
+      if (last.dropped) f['scale_rss'] = f['scale_per_conn'] = null;
+    }
+  } catch (e) {
+    log(`${c.name} scale failed: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    if (!(await waitChildrenGone(d.proc.pid!, 120_000))) log(`${c.name}: children still running 120 s after the scale run`);
+    await d.stop();
+  }
+}
+
 const suite: Suite = async (picked) => {
   const want = (p: Part): boolean => picked === null || picked.has(p);
   const peers = [websocketd];
@@ -258,6 +323,9 @@ const suite: Suite = async (picked) => {
     row('idle', 'idle_rss', `${IDLE} idle conns`, 'MiB', false, 'RSS sum of the daemon process tree, cat processes excluded, after the rows above'),
     row('fresh', 'fresh_base', 'fresh daemon, no client', 'MiB', false, 'RSS sum of a daemon that has served nothing yet'),
     row('fresh', 'fresh_per_conn', 'each idle conn adds', 'KiB', false, `RSS growth of that daemon with ${IDLE} idle connections, per connection`),
+    row('scale', 'scale_rss', `${SCALE} idle conns, fresh daemon`, 'MiB', false, `RSS sum of the daemon's tree, cat excluded, with ${SCALE} connections and children`),
+    row('scale', 'scale_per_conn', `each of ${SCALE} adds`, 'KiB', false, 'RSS growth per connection over the fresh daemon'),
+    row('scale', 'scale_open', `opening ${SCALE}`, 'conn/s', true, 'how fast they were opened, 50 at a time, each answered once'),
   ];
   // the rows of the parts measured, without the part tag
   return rows.filter((r) => want(r.part)).map(({ part: _part, ...r }) => r);
