@@ -20,6 +20,8 @@ import { daemonCpuMs, log, ROOT, startDaemon, which, type RunningDaemon } from '
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE_S = QUICK ? 1 : 4;
+/** Requests before the measured rows, after the cold one (see measure). */
+const WARM_S = QUICK ? 2 : 10;
 const TTFB_COUNT = QUICK ? 5 : 20;
 const STREAM_SLEEP_S = 0.3;
 
@@ -131,9 +133,14 @@ type Figures = Record<string, number | null>;
 
 async function measure(c: Contender, dir: string): Promise<Figures> {
   let d: RunningDaemon | undefined;
-  const f: Figures = { c1: null, c8: null, cpu8: null, ttfb: null };
+  const f: Figures = { c1: null, c8: null, cpu8: null, cpu8_cold: null, ttfb: null };
   try {
     d = await startDaemon(c.name, (p) => c.argv(p, dir));
+    // The fresh daemon's first RATE_S s apart, then WARM_S s unmeasured: the rows after are a
+    // long-lived daemon's (V8 has compiled hamelin's per-request path), as in suites/ws.ts.
+    f.cpu8_cold = (await rate(d.port, c.paths.one, 8, RATE_S, d.proc.pid)).cpuUs;
+    log(`http ${c.name}: fresh daemon, c=8: daemon CPU ${f.cpu8_cold} us per request`);
+    await rate(d.port, c.paths.one, 8, WARM_S);
     f.c1 = (await rate(d.port, c.paths.one, 1, RATE_S)).rps;
     log(`http ${c.name}: c=1 ${f.c1} req/s`);
     const r8 = await rate(d.port, c.paths.one, 8, RATE_S, d.proc.pid);
@@ -176,6 +183,7 @@ const suite: Suite = async () => {
     row('c1', 'one-line script c=1', 'req/s', true, 'one process per request, keep-alive client'),
     row('c8', 'one-line script c=8', 'req/s', true),
     row('cpu8', 'one-line script c=8, daemon CPU per request', 'µs', false, "the daemon's own processes (utime+stime), not the scripts"),
+    row('cpu8_cold', `the same, first ${RATE_S} s of a fresh daemon`, 'µs', false, `before ${WARM_S} s of requests that the row above comes after (V8 still compiling)`),
     row('ttfb', `streaming script, first byte (sleep ${STREAM_SLEEP_S} s before line 2)`, 'ms', false, 'median; websocketd CGI buffers until exit'),
   ];
 };

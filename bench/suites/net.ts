@@ -8,6 +8,7 @@ import { log, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, w
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CHURN_S = QUICK ? 1 : 3;
+const WARM_S = QUICK ? 1 : 10;
 const LATENCY_COUNT = QUICK ? 500 : 2000;
 const THROUGHPUT_MB = QUICK ? 50 : 200;
 const IDLE = QUICK ? 200 : 1000;
@@ -102,7 +103,9 @@ async function measureAll(contenders: Contender[]): Promise<Map<string, Figures>
   }
   try {
     log(`churn, ${ROUNDS} rounds: ${live.map((l) => l.c.name).join(', ')}`);
-    for (const l of live) await attempt(l, 'warm-up', async () => void (await runLoad(['churn', '127.0.0.1', l.d.port, 1, 0.3])));
+    // WARM_S s of churn each first, unmeasured: the rows are a long-lived daemon's, not those of
+    // one whose per-connection path V8 is still compiling (suites/ws.ts measures that apart).
+    for (const l of live) await attempt(l, 'warm-up', async () => void (await runLoad(['churn', '127.0.0.1', l.d.port, 8, WARM_S])));
     await churn(live, 1, 'churn1');
     await churn(live, 8, 'churn8');
     const full = live.filter((l) => !l.c.churnOnly);

@@ -20,6 +20,8 @@ type Part = (typeof parts)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CHURN_S = QUICK ? 1 : 3;
+/** Churn before the measured churn rows, after the cold one (see measureOne). */
+const WARM_S = QUICK ? 2 : 10;
 const LATENCY_COUNT = QUICK ? 500 : 2000;
 /** Echo runs per daemon: the rows give their median, and the spread (max - min) beside it. */
 const LATENCY_RUNS = QUICK ? 3 : 5;
@@ -155,7 +157,16 @@ async function measureOne(c: Contender, want: (p: Part) => boolean, f: Figures):
   try {
     if (want('churn')) {
       log(`${c.name}: churn`);
-      await churn(d.port, 1, 0.5).catch(() => undefined); // warm-up
+      // A daemon's first seconds of churn are not its steady state: V8 is still compiling
+      // hamelin's per-connection path (15% of the daemon's CPU in a perf profile of them), and a
+      // long-lived daemon pays that once. So the first CHURN_S s are measured apart (the `cold`
+      // row), then WARM_S s unmeasured, for websocketd alike, then the rows below.
+      await step('churn c=8, cold', async () => {
+        const r = await churn(d.port, 8, CHURN_S, d.proc.pid!);
+        f['cpu8_cold'] = r.cpuUs;
+        log(`${c.name}: churn c=8 on the fresh daemon ${r.perS} conn/s, daemon CPU ${r.cpuUs} us per connection`);
+      });
+      await churn(d.port, 8, WARM_S).catch(() => undefined);
       await step('churn c=1', async () => {
         const r = await churn(d.port, 1, CHURN_S);
         f['churn1'] = r.perS;
@@ -313,6 +324,7 @@ const suite: Suite = async (picked) => {
     row('churn', 'churn8', 'churn c=8', 'conn/s', true, 'the same with 8 clients at once'),
     row('churn', 'churn1_p50', 'churn c=1 p50', 'ms', false, 'one whole connection at c=1'),
     row('churn', 'cpu8', 'churn c=8, daemon CPU per connection', 'µs', false, "the daemon's own processes (utime+stime), not cat"),
+    row('churn', 'cpu8_cold', `the same, first ${CHURN_S} s of a fresh daemon`, 'µs', false, `before ${WARM_S} s of churn that the row above comes after (V8 still compiling)`),
     row('echo', 'lat_p50', 'echo p50', 'ms', false, `round trip of one message on an open connection (${LATENCY_COUNT}), median of ${LATENCY_RUNS} runs`),
     row('echo', 'lat_p50_spread', 'echo p50, spread of the runs', 'ms', false, 'max - min of those runs'),
     row('echo', 'lat_p99', 'echo p99', 'ms', false, `median of ${LATENCY_RUNS} runs`),
