@@ -20,7 +20,10 @@
  *   accept instead of one loop turn later, when Node reports the connects (churn at c=1:
  *   about +7% conn/s, p50 1.72 -> 1.58 ms, A/B in the same minutes). (The first version had
  *   the server connect to the daemon: that woke the daemon up to five times per child; now
- *   it is woken once, by `S`);
+ *   it is woken once, by `S`). Why two connections and not one for both: one was tried (issue
+ *   16; bench/README.md) and saved about 2% of the daemon's CPU per connection, within the
+ *   noise, while hiding a child that closes its stdin early (its stdout would hold the socket
+ *   open, so no EPIPE would tell the session to drop further input);
  * - stderr is inherited: the spawn server's stderr is the daemon's stderr;
  * - exit status: the spawn server reaps its children and reports `X pid code signal left`;
  * - signals: the daemon signals the group itself (process.kill(-pid)), as before; only if
