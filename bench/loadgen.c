@@ -18,9 +18,11 @@
  *                                            message, its echo, then the closing handshake (our
  *                                            close frame, the server's, the TCP close)
  *   loadgen ws-latency HOST PORT COUNT       COUNT round trips of one text message
- *   loadgen http-churn HOST PORT CONC SECONDS the same as churn over HTTP/1.1: one POST of one line
- *                                            with Connection: close, its answer read to the end
- *                                            (it must be a 200 that carries the line back), close
+ *   loadgen http-churn HOST PORT CONC SECONDS [PATH]
+ *                                            the same as churn over HTTP/1.1: one POST of one line
+ *                                            to PATH (default /) with Connection: close, its answer
+ *                                            read to the end (it must be a 200 that carries the
+ *                                            line back), close
  *
  * The WebSocket modes speak just enough RFC 6455 for an echo server: a fixed key, masked text
  * frames of under 126 bytes out, unmasked frames of any length in. They exist so that the ws
@@ -91,13 +93,15 @@ static int ws_session(int fd) {
 /* One churn connection over HTTP: POST one line to a daemon running `cat`, read the answer until
  * the server closes (Connection: close), and check it is a 200 with the line in its body. The
  * answer is small (headers, one chunk, the trailer), so a fixed buffer holds all of it. */
+static const char *http_path = "/";
 static int http_session(int fd) {
   static const char body[] = "hello hamelin\n";
-  char req[256];
+  char req[512];
   int n = snprintf(req, sizeof req,
-                   "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
                    "Connection: close\r\n\r\n%s",
-                   ntohs(addr.sin_port), sizeof body - 1, body);
+                   http_path, ntohs(addr.sin_port), sizeof body - 1, body);
+  if (n < 0 || (size_t)n >= sizeof req) return -1;
   if (write_all(fd, req, (size_t)n) < 0) return -1;
   char buf[4096];
   size_t len = 0;
@@ -582,6 +586,7 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "ws-idle")) return ws_idle(atoi(argv[4]));
   if (!strcmp(mode, "http-churn")) {
     http_mode = 1;
+    if (argc > 6) http_path = argv[6];
     return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
   }
   fprintf(stderr, "loadgen: unknown mode %s\n", mode);

@@ -1,14 +1,18 @@
 /**
- * hamelin-http against `websocketd --cgidir`, both serving the same one-line shell script on
- * loopback (for websocketd as CGI, so it prints a Content-Type header first), driven by the
- * same client: node:http in this process, keep-alive, one daemon at a time.
+ * hamelin-http against `websocketd --cgidir`, both serving the same shell scripts on loopback
+ * (for websocketd as CGI, so they print a Content-Type header first), one daemon at a time.
  *
- * Rows: requests per second for the one-line script at concurrency 1 and 8 (each request is
- * one process), the CPU time the daemon's own processes spend per request at c=8, and time to
- * first byte of a streaming script that prints a line, sleeps 300 ms and prints another
- * (median of N requests). A daemon that buffers output until the script ends shows the sleep
- * in its time to first byte. The CPU row is there because on a shared machine req/s moves with
- * everyone else's load, while the daemon's own CPU per request says what the daemon costs.
+ * Rows: requests per second at concurrency 1 and 8 from loadgen.c's http-churn (each request a
+ * new connection with `Connection: close`, a POST of one line to a script that runs `cat`, whose
+ * answer must carry the line back: one process per request), the CPU time the daemon's own
+ * processes spend per request at c=8 (warm, and in a fresh daemon's first seconds), and time to
+ * first byte of a streaming script that prints a line, sleeps 300 ms and prints another (median
+ * of N requests, node:http in this process: a latency, not a rate), and the keep-alive GET rows
+ * of the first table of issue 16 (node:http too), for comparison. The C client, as for ws,
+ * so that a Node client does not take the daemon's CPU on the same 2 cores (the Node
+ * keep-alive client used until issue 16 spent most of a core). The CPU row is there because on
+ * a shared machine req/s moves with everyone else's load, while the daemon's own CPU per
+ * request says what the daemon costs.
  */
 import { Agent, request } from 'node:http';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchRow, Suite } from '../types.js';
-import { daemonCpuMs, log, ROOT, startDaemon, which, type RunningDaemon } from '../lib.js';
+import { daemonCpuMs, log, ROOT, runLoad, startDaemon, which, type RunningDaemon } from '../lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE_S = QUICK ? 1 : 4;
@@ -32,31 +36,33 @@ interface Contender {
   name: string;
   needs: string;
   argv(port: number, dir: string): string[];
-  /** URL path of the one-line script and of the streaming script. */
-  paths: { one: string; stream: string };
+  /** URL path of the echo script (`cat`), the one-line script and the streaming script. */
+  paths: { echo: string; one: string; stream: string };
 }
 
 const hamelin: Contender = {
   name: 'hamelin',
   needs: 'node',
   argv: (p, dir) => [HAMELIN_HTTP, '--quiet', '--host', '127.0.0.1', '--port', String(p), '--dir', join(dir, 'plain')],
-  paths: { one: '/one', stream: '/stream' },
+  paths: { echo: '/echo', one: '/one', stream: '/stream' },
 };
 
 const websocketd: Contender = {
   name: 'websocketd --cgidir',
   needs: 'websocketd',
   argv: (p, dir) => ['websocketd', '--address', '127.0.0.1', '--port', String(p), '--loglevel', 'error', '--cgidir', join(dir, 'cgi')],
-  paths: { one: '/one', stream: '/stream' },
+  paths: { echo: '/echo', one: '/one', stream: '/stream' },
 };
 
 function scripts(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hamelin-bench-http-'));
   const header = 'printf "Content-Type: text/plain\\r\\n\\r\\n"\n';
   const files: Record<string, string> = {
+    'plain/echo': 'exec cat\n',
     'plain/one': 'echo hello\n',
-    'plain/stream': `echo first\nsleep ${STREAM_SLEEP_S}\necho second\n`,
     'cgi/one': `${header}echo hello\n`,
+    'plain/stream': `echo first\nsleep ${STREAM_SLEEP_S}\necho second\n`,
+    'cgi/echo': `${header}exec cat\n`,
     'cgi/stream': `${header}echo first\nsleep ${STREAM_SLEEP_S}\necho second\n`,
   };
   mkdirSync(join(dir, 'plain'));
@@ -89,15 +95,27 @@ function get(port: number, path: string, agent: Agent): Promise<{ status: number
 }
 
 /** The scripts the daemons run: their CPU is not the daemon's. */
-const SCRIPT_COMMS = new Set(['one', 'stream', 'sh', 'sleep']);
+const SCRIPT_COMMS = new Set(['echo', 'cat', 'stream', 'sh', 'sleep']);
 
-async function rate(port: number, path: string, concurrency: number, seconds: number, pid?: number): Promise<{ rps: number; cpuUs: number | null }> {
+/** Requests per second and the daemon's CPU per request, from loadgen.c's http-churn. */
+async function churn(port: number, path: string, concurrency: number, seconds: number, pid?: number): Promise<{ rps: number; cpuUs: number | null }> {
+  const cpu0 = pid === undefined ? 0 : daemonCpuMs(pid, SCRIPT_COMMS);
+  const r = await runLoad(['http-churn', '127.0.0.1', port, concurrency, seconds, path]);
+  const done = r.connections ?? 0;
+  const cpuUs = pid === undefined || done === 0 ? null : Math.round(((daemonCpuMs(pid, SCRIPT_COMMS) - cpu0) * 1000) / done);
+  if (r.errors) log(`http: ${r.errors} failed requests at c=${concurrency}`);
+  return { rps: Math.round(r.per_s!), cpuUs };
+}
+
+/** The rows of issue 16's first table: GETs of a one-line script on keep-alive connections from
+ * node:http in this process (its CPU shares the 2 cores), requests per second and the daemon's
+ * CPU per request. Kept beside the churn rows so the two workloads can be compared. */
+async function keepAlive(port: number, path: string, concurrency: number, seconds: number, pid: number): Promise<{ rps: number; cpuUs: number | null }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  // Warm up: one request per connection.
   await Promise.all(Array.from({ length: concurrency }, () => get(port, path, agent)));
   let done = 0;
   let failed = 0;
-  const cpu0 = pid === undefined ? 0 : daemonCpuMs(pid, SCRIPT_COMMS);
+  const cpu0 = daemonCpuMs(pid, SCRIPT_COMMS);
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
@@ -110,9 +128,9 @@ async function rate(port: number, path: string, concurrency: number, seconds: nu
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
-  const cpuUs = pid === undefined || done === 0 ? null : Math.round(((daemonCpuMs(pid, SCRIPT_COMMS) - cpu0) * 1000) / done);
+  const cpuUs = done === 0 ? null : Math.round(((daemonCpuMs(pid, SCRIPT_COMMS) - cpu0) * 1000) / done);
   agent.destroy();
-  if (failed > 0) log(`http: ${failed} failed requests at c=${concurrency}`);
+  if (failed > 0) log(`http: ${failed} failed keep-alive requests at c=${concurrency}`);
   return { rps: Math.round(done / elapsed), cpuUs };
 }
 
@@ -133,20 +151,24 @@ type Figures = Record<string, number | null>;
 
 async function measure(c: Contender, dir: string): Promise<Figures> {
   let d: RunningDaemon | undefined;
-  const f: Figures = { c1: null, c8: null, cpu8: null, cpu8_cold: null, ttfb: null };
+  const f: Figures = { c1: null, c8: null, cpu8: null, cpu8_cold: null, ka8: null, ka8_cpu: null, ttfb: null };
   try {
     d = await startDaemon(c.name, (p) => c.argv(p, dir));
     // The fresh daemon's first RATE_S s apart, then WARM_S s unmeasured: the rows after are a
     // long-lived daemon's (V8 has compiled hamelin's per-request path), as in suites/ws.ts.
-    f.cpu8_cold = (await rate(d.port, c.paths.one, 8, RATE_S, d.proc.pid)).cpuUs;
+    f.cpu8_cold = (await churn(d.port, c.paths.echo, 8, RATE_S, d.proc.pid)).cpuUs;
     log(`http ${c.name}: fresh daemon, c=8: daemon CPU ${f.cpu8_cold} us per request`);
-    await rate(d.port, c.paths.one, 8, WARM_S);
-    f.c1 = (await rate(d.port, c.paths.one, 1, RATE_S)).rps;
+    await churn(d.port, c.paths.echo, 8, WARM_S);
+    f.c1 = (await churn(d.port, c.paths.echo, 1, RATE_S)).rps;
     log(`http ${c.name}: c=1 ${f.c1} req/s`);
-    const r8 = await rate(d.port, c.paths.one, 8, RATE_S, d.proc.pid);
+    const r8 = await churn(d.port, c.paths.echo, 8, RATE_S, d.proc.pid);
     f.c8 = r8.rps;
     f.cpu8 = r8.cpuUs;
     log(`http ${c.name}: c=8 ${f.c8} req/s, daemon CPU ${f.cpu8} us per request`);
+    const k = await keepAlive(d.port, c.paths.one, 8, RATE_S, d.proc.pid!);
+    f.ka8 = k.rps;
+    f.ka8_cpu = k.cpuUs;
+    log(`http ${c.name}: keep-alive GET c=8 ${k.rps} req/s, daemon CPU ${k.cpuUs} us per request`);
     f.ttfb = await ttfb(d.port, c.paths.stream);
     log(`http ${c.name}: ttfb p50 ${f.ttfb} ms`);
   } catch (e) {
@@ -180,10 +202,12 @@ const suite: Suite = async () => {
     ...(note ? { note } : {}),
   });
   return [
-    row('c1', 'one-line script c=1', 'req/s', true, 'one process per request, keep-alive client'),
-    row('c8', 'one-line script c=8', 'req/s', true),
-    row('cpu8', 'one-line script c=8, daemon CPU per request', 'µs', false, "the daemon's own processes (utime+stime), not the scripts"),
+    row('c1', 'churn c=1', 'req/s', true, 'POST of one line to a script running cat, a new connection each (loadgen.c http-churn)'),
+    row('c8', 'churn c=8', 'req/s', true),
+    row('cpu8', 'churn c=8, daemon CPU per request', 'µs', false, "the daemon's own processes (utime+stime), not the scripts"),
     row('cpu8_cold', `the same, first ${RATE_S} s of a fresh daemon`, 'µs', false, `before ${WARM_S} s of requests that the row above comes after (V8 still compiling)`),
+    row('ka8', 'one-line script, keep-alive GETs c=8', 'req/s', true, 'node:http client in the bench process, as before issue 16'),
+    row('ka8_cpu', 'the same, daemon CPU per request', 'µs', false),
     row('ttfb', `streaming script, first byte (sleep ${STREAM_SLEEP_S} s before line 2)`, 'ms', false, 'median; websocketd CGI buffers until exit'),
   ];
 };
