@@ -1,7 +1,8 @@
 /**
  * startOps, the front-ends' one call into this package, kept light: a daemon that serves no admin
  * or agent listener and is not a --workers worker never loads prom-client, its dependencies
- * or the admin servers (about 9 MiB of a fresh daemon's RSS, measured on hamelin-ws: issue 16).
+ * or the admin servers (with the lazy yaml of config-file.ts: about 5 MiB of a fresh hamelin-ws's
+ * RSS and 70 ms of its start, A/B in bench/README.md, issue 16).
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';

@@ -12,9 +12,9 @@ import { breaksRule } from './option-rules.js';
 
 export class ConfigError extends StartupError {}
 
-// yaml is loaded when a file is read, not when the daemon starts: most daemons read none, and
-// the parser is about 6 MiB of a fresh daemon's RSS (issue 16). require, because the options
-// are read synchronously.
+// yaml is loaded when a file is read, not when the daemon starts: most daemons read none (with
+// the lazy admin of @hamelin/admin/start, about 5 MiB of a fresh daemon's RSS and 70 ms of its
+// start: bench/README.md, issue 16). require, because the options are read synchronously.
 let yamlModule: typeof import('yaml') | undefined;
 const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
