@@ -4,10 +4,12 @@
  * take CPU from the daemon on the same 2 cores and be part of what is measured. One daemon at
  * a time, started and stopped here.
  *
- * Rows: connection churn at concurrency 1 and 8; echo latency p50/p99 on an open
- * connection; pipelined throughput in messages per second; how many of 10 bursts of 10,000
- * pipelined messages complete within 10 s; and the daemon's memory with 1,000 idle
- * connections (RSS of the daemon's process tree, `cat` excluded).
+ * Rows: connection churn at concurrency 1 and 8, and the daemon's CPU per connection, warm and
+ * in a fresh daemon's first seconds; echo latency p50/p99 on an open connection; pipelined
+ * throughput in messages per second; how many of 10 bursts of 10,000 pipelined messages
+ * complete within 10 s; the daemon's memory with 1,000 idle connections (RSS of the daemon's
+ * process tree, `cat` excluded), fresh and after the rows above; and memory at scale (`scale`:
+ * up to 10,000 idle connections and children, as many as the fd limit allows).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -14,7 +14,6 @@ import { rssMiB } from '../helpers/hub-flow.js';
 
 after(stopAll);
 
-
 /** A reader that keeps only a byte count and its last bytes: 100 of them must not cost the
  * test process what keeping every byte would. */
 interface Counter {
