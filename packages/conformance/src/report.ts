@@ -1,7 +1,7 @@
 /** The report: a table for people, a JSON file for machines, and the exit status. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.js';
 import type { Config, Result } from './runner.js';
 
 export interface Summary {
@@ -53,7 +53,7 @@ export function table(results: Result[]): string {
 
 /** The suite's own version (its package.json). */
 export const VERSION: string = (
-  JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
 
 /** When the run began and ended (ISO 8601, UTC). */

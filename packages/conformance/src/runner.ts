@@ -9,16 +9,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.js';
 import { readProbes, type ProbeRun } from './probe-report.js';
 import { fillAdmin, wantsAdmin } from './admin-client.js';
 import { freePort } from './bindings/net.js';
 import { allPids, argvOf, daemonRssKb, kill, pidsWithToken, running, tcpListening } from './proc.js';
 import type { Address, Binding, Conn, Level, OptionName, Status } from './types.js';
 
-export const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'probe.js');
-export const CERT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'certs');
+export const PROBE = join(PACKAGE_ROOT, 'dist', 'probe.js');
+export const CERT_DIR = join(PACKAGE_ROOT, 'certs');
 
 /** Set in the daemon's environment: CORE-23 looks for the first in the child, and for neither
  * of the inherited H- ones. */

@@ -4,19 +4,20 @@
  * file, the line and the key, so that a bad file stops the daemon before it listens (CORE-18).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Options } from 'yargs';
 import type { Document, LineCounter } from 'yaml';
 import { StartupError } from './command.js';
 import { breaksRule } from './option-rules.js';
+import { coreRequire } from './package-root.js';
 
 export class ConfigError extends StartupError {}
 
 // yaml is loaded when a file is read, not when the daemon starts: most daemons read none (with
 // the lazy admin of @hamelin/admin/start, about 5 MiB of a fresh daemon's RSS and 70 ms of its
-// start: bench/README.md, issue 16). require, because the options are read synchronously.
+// start: bench/README.md, issue 16). require, because the options are read synchronously; from
+// core's directory, which is yaml's dependent wherever this code is bundled.
 let yamlModule: typeof import('yaml') | undefined;
-const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+const yaml = (): typeof import('yaml') => (yamlModule ??= coreRequire('yaml') as typeof import('yaml'));
 
 export type KeyPath = (string | number)[];
 

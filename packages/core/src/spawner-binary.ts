@@ -9,19 +9,17 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CORE_ROOT } from './package-root.js';
 
 export type HelperKind = 'prebuilt' | 'compiled';
 
-/** packages/core, from dist/ (where this file is compiled to). */
-const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const SPAWNER_SOURCE = join(PACKAGE, 'spawner', 'hamelin-spawner.c');
+export const SPAWNER_SOURCE = join(CORE_ROOT, 'spawner', 'hamelin-spawner.c');
 
 /** The prebuilt helper for this process's CPU, when the package has one. */
 export function prebuiltHelper(arch: string = process.arch): string | null {
   if (process.platform !== 'linux') return null;
-  const bin = join(PACKAGE, 'prebuilt', `hamelin-spawner-linux-${arch}`);
+  const bin = join(CORE_ROOT, 'prebuilt', `hamelin-spawner-linux-${arch}`);
   try {
     accessSync(bin, fsConstants.X_OK);
     return bin;

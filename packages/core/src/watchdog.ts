@@ -5,9 +5,9 @@
  * closing when the daemon dies is its signal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { CORE_ROOT } from './package-root.js';
 
 export class Watchdog {
   private constructor(private readonly proc: ChildProcess) {
@@ -16,7 +16,7 @@ export class Watchdog {
 
   /** Start the watchdog and wait for its ready line; null when it cannot run. */
   static async start(): Promise<Watchdog | null> {
-    const main = join(dirname(fileURLToPath(import.meta.url)), 'watchdog-main.js');
+    const main = join(CORE_ROOT, 'dist', 'watchdog-main.js');
     let proc: ChildProcess;
     try {
       // A small heap: it holds one number per live session.

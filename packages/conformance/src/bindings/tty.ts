@@ -6,13 +6,13 @@
  * probe session has started. Placeholders: {log} (a log file: the log must not go to the
  * terminal it serves) and {command}.
  */
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { readProbes } from '../probe-report.js';
 import type { Binding, Conn } from '../types.js';
 
 const SPEC = '0.2';
-export const PTYRUN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ptyrun.py');
+export const PTYRUN = join(PACKAGE_ROOT, 'ptyrun.py');
 /** The terminal the daemon gets: a size and a TERM of our choosing, so TTY-11 can tell that the
  * daemon passes on what its terminal has rather than defaults of its own. */
 export const PTY = { rows: 30, cols: 100, term: 'vt220' };
