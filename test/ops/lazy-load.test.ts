@@ -1,7 +1,9 @@
 /**
  * A daemon loads what it was asked for (issue 16: a fresh hamelin-ws loaded yaml and prom-client,
  * about 5 MiB and 70 ms of its start, for flags it was not given). The trace is every CommonJS
- * require() of the daemon process (fixtures/load-trace.mjs); both packages are CommonJS.
+ * require() of the daemon process (fixtures/load-trace.mjs); both packages are CommonJS, and so is
+ * send (with mime-db's table), which only --static and --dir use. The daemons run as their bins
+ * do, bundled (scripts/bundle.mjs), where these three are left out of the bundle on purpose.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,17 +27,20 @@ async function loaded(pkg: string, args: string[], during?: (d: Running) => Prom
 }
 
 const promClient = /(^prom-client\t|\/node_modules\/prom-client\/)/m;
-const yaml = /^yaml\t/m;
+const yaml = /(^yaml\t|\/node_modules\/yaml\/)/m;
+const send = /(^send\t|\/node_modules\/send\/)/m;
+const hooked = /^\(hook\)\t/m;
 
-test('hamelin-ws and hamelin-net with no --admin, --agent or --config load neither prom-client nor yaml', async () => {
+test('hamelin-ws and hamelin-net with no --admin, --agent, --config or --static load neither prom-client, yaml nor send', async () => {
   for (const [pkg, args] of [
     ['ws', ['--quiet', '--host', '127.0.0.1', '--port', '0', 'cat']],
     ['net', ['--quiet', '127.0.0.1', '0', 'cat']],
   ] as const) {
     const trace = await loaded(pkg, [...args]);
-    assert.ok(trace.length > 0, `${pkg}: the trace recorded nothing (the hook did not run)`);
+    assert.match(trace, hooked, `${pkg}: the trace recorded nothing (the hook did not run)`);
     assert.doesNotMatch(trace, promClient, `${pkg} loaded prom-client`);
     assert.doesNotMatch(trace, yaml, `${pkg} loaded yaml`);
+    assert.doesNotMatch(trace, send, `${pkg} loaded send`);
   }
 });
 
@@ -54,4 +59,16 @@ test('OPS-04 OPS-06 OPS-01 --admin loads prom-client and serves /metrics with it
   const withConfig = await loaded('net', ['--config', config, '127.0.0.1', '0', 'cat']);
   assert.match(withConfig, yaml);
   assert.doesNotMatch(withConfig, promClient);
+});
+
+test('WS-27 hamelin-ws --static loads send with the first file it serves, and serves it', async () => {
+  const www = scratchDir();
+  writeFileSync(join(www, 'index.html'), '<p>hello</p>\n');
+  const trace = await loaded('ws', ['--quiet', '--static', www, '--host', '127.0.0.1', '--port', '0', 'cat'], async (d) => {
+    const port = Number((await d.waitLog(/ listening address=\S+ port=(\d+)/))[1]);
+    const res = await fetch(`http://127.0.0.1:${port}/index.html`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '<p>hello</p>\n');
+  });
+  assert.match(trace, send);
 });

@@ -12,7 +12,14 @@
 import { realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import send from 'send';
+import type sendModule from 'send';
+import { coreRequire } from './package-root.js';
+
+// send (with mime-db's table) is loaded with the first file served, not when the daemon starts:
+// most daemons serve none, and it was a tenth of a bundled daemon's start (scripts/bundle.mjs).
+let sendModuleCache: typeof sendModule | undefined;
+const send = (...args: Parameters<typeof sendModule>): ReturnType<typeof sendModule> =>
+  (sendModuleCache ??= coreRequire('send') as typeof sendModule)(...args);
 
 const realpath = realpathSync.native;
 
