@@ -9,4 +9,4 @@
 //
 // A committed entry point: npm links a package's bin only if the file exists at install time,
 // and dist/ is built after that (by `prepare`). This file always exists; it runs the build.
-import '../dist/cli.js';
+import '../dist/bundle/cli.js';
