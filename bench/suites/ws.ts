@@ -8,8 +8,9 @@
  * in a fresh daemon's first seconds; echo latency p50/p99 on an open connection; pipelined
  * throughput in messages per second; how many of 10 bursts of 10,000 pipelined messages
  * complete within 10 s; the daemon's memory with 1,000 idle connections (RSS of the daemon's
- * process tree, `cat` excluded), fresh and after the rows above; and memory at scale (`scale`:
- * up to 10,000 idle connections and children, as many as the fd limit allows).
+ * process tree, `cat` excluded), fresh and after the rows above; memory at scale (`scale`:
+ * up to 10,000 idle connections and children, as many as the fd limit allows); and how long a
+ * daemon takes to start, with the CPU it spends doing so (`start`).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import type { BenchRow, Suite } from '../types.js';
 import { daemonCpuMs, holdLoad, log, processTree, ROOT, runLoad, sleep, startDaemon, treeMemory, waitChildrenGone, which, type RunningDaemon } from '../lib.js';
 
 /** What `npm run bench -- ws:PART,...` can pick; each row below belongs to one. */
-export const parts = ['churn', 'echo', 'pipelined', 'bursts', 'idle', 'fresh', 'scale'] as const;
+export const parts = ['churn', 'echo', 'pipelined', 'bursts', 'idle', 'fresh', 'scale', 'start'] as const;
 type Part = (typeof parts)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -36,6 +37,8 @@ const BURSTS = 10;
 const BURST_SIZE = 10_000;
 const BURST_LIMIT_MS = 10_000;
 const IDLE = QUICK ? 200 : 1000;
+/** Starts per daemon for the `start` rows, which give their medians. */
+const START_RUNS = QUICK ? 3 : 9;
 /**
  * The memory-at-scale row: this many idle connections, so as many children, on a fresh daemon.
  * Its fd limit: the client's socket and two stdio ones per session in hamelin-ws, the client's
@@ -137,6 +140,7 @@ async function measure(c: Contender, want: (p: Part) => boolean): Promise<Figure
   if ((['churn', 'echo', 'pipelined', 'bursts', 'idle'] as const).some(want)) await measureOne(c, want, f);
   if (want('fresh')) await measureFresh(c, f);
   if (want('scale')) await measureScale(c, f);
+  if (want('start')) await measureStart(c, f);
   return f;
 }
 
@@ -304,6 +308,32 @@ async function measureScale(c: Contender, f: Figures): Promise<void> {
   }
 }
 
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+/**
+ * START_RUNS starts of the daemon, each until it accepts a connection (polled every 20 ms, the
+ * same for both): the wall time, and the CPU its own processes had spent by then (10 ms ticks).
+ * What every `npx hamelin-ws`, restart and --workers worker costs before its first client.
+ */
+async function measureStart(c: Contender, f: Figures): Promise<void> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  try {
+    for (let i = 0; i < START_RUNS; i++) {
+      const t0 = performance.now();
+      const d = await startDaemon(c.name, c.argv);
+      wall.push(performance.now() - t0);
+      cpu.push(daemonCpuMs(d.proc.pid!, SCRIPT_COMMS));
+      await d.stop();
+    }
+    f['start_ms'] = median(wall);
+    f['start_cpu'] = median(cpu);
+    log(`${c.name}: ${START_RUNS} starts: ${wall.map((w) => w.toFixed(0)).join(', ')} ms; CPU ${cpu.join(', ')} ms`);
+  } catch (e) {
+    log(`${c.name} start failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 const suite: Suite = async (picked) => {
   const want = (p: Part): boolean => picked === null || picked.has(p);
   const peers = [websocketd];
@@ -340,6 +370,8 @@ const suite: Suite = async (picked) => {
     row('scale', 'scale_rss', `${SCALE} idle conns, fresh daemon`, 'MiB', false, `RSS sum of the daemon's tree, cat excluded, with ${SCALE} connections and children`),
     row('scale', 'scale_per_conn', `each of ${SCALE} adds`, 'KiB', false, 'RSS growth per connection over the fresh daemon'),
     row('scale', 'scale_open', `opening ${SCALE}`, 'conn/s', true, 'how fast they were opened, 50 at a time, each answered once'),
+    row('start', 'start_ms', 'start, until it accepts a connection', 'ms', false, `from spawn, median of ${START_RUNS} starts`),
+    row('start', 'start_cpu', 'start, CPU spent by then', 'ms', false, "the daemon's own processes (utime+stime), median of the same starts"),
   ];
   // the rows of the parts measured, without the part tag
   return rows.filter((r) => want(r.part)).map(({ part: _part, ...r }) => r);
