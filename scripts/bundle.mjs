@@ -21,8 +21,8 @@
  * Usage: node scripts/bundle.mjs [PACKAGE...] (default: every package with a CLI).
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,8 +36,7 @@ for (const name of wanted.length ? wanted : CLIS) {
   }
   const dist = join(ROOT, 'packages', name, 'dist');
   const outdir = join(dist, 'bundle');
-  rmSync(outdir, { recursive: true, force: true });
-  await build({
+  const { outputFiles } = await build({
     entryPoints: [join(dist, 'cli.js')],
     outdir,
     bundle: true,
@@ -50,5 +49,27 @@ for (const name of wanted.length ? wanted : CLIS) {
     // The CommonJS packages inside (ws, send, irc-framework) call require() for Node's modules.
     banner: { js: "import { createRequire as hamelinCreateRequire } from 'node:module';\nconst require = hamelinCreateRequire(import.meta.url);" },
     logLevel: 'warning',
+    write: false,
   });
+  replace(outdir, outputFiles);
+}
+
+/**
+ * Put the new files in place without a moment where cli.js is missing: tests and daemons may be
+ * starting from this directory while it is rebuilt (test/release/pack runs each package's
+ * prepack, so this, beside the rest of the suite). Each file is written aside and renamed over
+ * the old one, the chunks before cli.js that imports them; files of an older build go last. The
+ * same sources give the same files, names included.
+ */
+function replace(outdir, files) {
+  mkdirSync(outdir, { recursive: true });
+  const entry = join(outdir, 'cli.js');
+  for (const f of [...files].sort((a, b) => Number(a.path === entry) - Number(b.path === entry))) {
+    const aside = `${f.path}.${process.pid}.tmp`;
+    writeFileSync(aside, f.contents, { mode: f.path === entry ? 0o755 : 0o644 });
+    renameSync(aside, f.path);
+  }
+  const fresh = new Set(files.map((f) => basename(f.path)));
+  // Not another build's files in the middle of their renaming.
+  for (const old of readdirSync(outdir)) if (!fresh.has(old) && !old.endsWith('.tmp')) rmSync(join(outdir, old), { force: true });
 }

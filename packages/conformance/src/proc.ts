@@ -17,9 +17,9 @@ function readOr(path: string, fallback = ''): string {
  * The fields of each listening socket's line in /proc/net/tcp or tcp6. The kernel lists the
  * listening sockets before all others (tcp_get_idx: the listening hash, then the established
  * one, TIME_WAIT included) and writes the file as it is read, so the reading stops at the first
- * line in another state. After the suite's churn checks the whole file is thousands of
- * TIME_WAIT lines, and reading it whole, 50 times a second while each daemon starts, was a third
- * of the suite's own CPU (cpu-prof of a ws run: 12 of 37 s).
+ * line in another state. The suite polls it every 20 ms while each daemon starts, and after
+ * its churn checks the file is thousands of TIME_WAIT lines: with 3,940 lines a whole read cost
+ * 6.9 ms of CPU, the first 16 KiB 47 µs.
  */
 function listenLines(file: string): string[][] {
   let fd: number;
