@@ -15,7 +15,8 @@
  * - what a daemon loads only when asked to (the admin servers with prom-client, yaml for
  *   --config, send for --static and --dir) stays lazy: the admin servers are split into a chunk
  *   beside cli.js that loads on the same dynamic import as before, and prom-client, yaml and
- *   send are required from node_modules, so that test/ops/lazy-load sees when each loads;
+ *   send are required at first use from the package that declares each (core's
+ *   packageRequire), so that test/ops/lazy-load sees when each loads;
  * - ws's optional native helpers (bufferutil, utf-8-validate), which ws loads only if present.
  *
  * Usage: node scripts/bundle.mjs [PACKAGE...] (default: every package with a CLI).

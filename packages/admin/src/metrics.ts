@@ -2,8 +2,11 @@
  * The Prometheus metrics (OPS-06), counted from the daemons' observer events, the same events
  * their log lines name. Gauges read the daemons' read-only views at scrape time.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { spawnLayer, type Daemon, type ProcessControl, type SessionResult } from '@hamelin/core';
+import { promClient } from './prom-client.js';
+
+const { Counter, Gauge, Histogram, collectDefaultMetrics } = promClient;
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600, 86400];
 
@@ -20,7 +23,7 @@ export function frontEnd(daemon: Daemon): string {
 }
 
 export function createMetrics(control: ProcessControl): Registry {
-  const register = new Registry();
+  const register = new promClient.Registry();
   collectDefaultMetrics({ register });
   // Three of prom-client's defaults are gauges named like counters, which `promtool check
   // metrics` rejects; the process_* and nodejs_heap/eventloop/gc ones stay.

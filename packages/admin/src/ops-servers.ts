@@ -4,12 +4,15 @@
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { ClusterControl, describeTarget, listenOn, type ProcessControl } from '@hamelin/core';
 import { parseAdminAddress } from './address.js';
 import { createAdminServer } from './admin-server.js';
 import { createAgentServer } from './agent-server.js';
 import { createMetrics } from './metrics.js';
+import { promClient } from './prom-client.js';
+
+const { AggregatorRegistry } = promClient;
 import type { OpsOptions } from './start.js';
 
 /**

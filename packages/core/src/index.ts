@@ -21,6 +21,7 @@ export { consolePage, type ConsolePageOptions } from './console-page.js';
 export { spawnChild, spawnLayer, stopSpawnLayer, type Child, type SpawnLayer, type SpawnRequest, type SpawnOutcome } from './spawn.js';
 export { SpawnServer, SPAWN_DEADLINE_MS, type HelperLaunch } from './spawn-server.js';
 export { prebuiltHelper, compiledHelper, cacheDir, SPAWNER_SOURCE } from './spawner-binary.js';
+export { packageDir, packageRequire } from './package-root.js';
 export { removeStaleSpawnDirs } from './spawn-dirs.js';
 export { originRefusal, parseOriginOption, type OriginEntry, type OriginPolicy, type RequestOrigin } from './origin-policy.js';
 export { requestTarget } from './request-target.js';
