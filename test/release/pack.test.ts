@@ -9,7 +9,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -166,10 +166,10 @@ interface Installed {
   spawnLayer: string;
 }
 
-/** The installed hamelin-net with these arguments, once it listens. */
-async function startInstalled(args: string[], extraEnv: Record<string, string> = {}): Promise<Installed> {
+/** The installed hamelin-net (or `command`) with these arguments, once it listens. */
+async function startInstalled(args: string[], extraEnv: Record<string, string> = {}, command = 'hamelin-net'): Promise<Installed> {
   let log = '';
-  const daemon = execa(join(prefix, 'bin', 'hamelin-net'), args, {
+  const daemon = execa(join(prefix, 'bin', command), args, {
     env: env(extraEnv),
     extendEnv: false,
     stdin: 'ignore',
@@ -209,6 +209,27 @@ test('release: the README\'s first example runs as installed (examples/words.txt
   d.daemon.kill('SIGTERM');
   assert.equal((await d.daemon).exitCode, 0, 'SIGTERM ends the daemon with 0');
   assert.equal(d.spawnLayer, 'prebuilt', `the listening line names the spawn layer; log:\n${d.log()}`);
+});
+
+test('OPS-01 OPS-04 WS-27 release: the installed hamelin-ws loads what its bundle leaves out: a --config file, /metrics (prom-client), a --static file (send)', async () => {
+  assert.ok(installStarted > 0, 'installed by the test above');
+  const dir = mkdtempSync(join(work, 'static-'));
+  writeFileSync(join(dir, 'hello.txt'), 'hello from a file\n');
+  const config = join(work, 'ws.yaml');
+  writeFileSync(config, `static: ${JSON.stringify(dir)}\nadmin: "127.0.0.1:0"\n`);
+  const d = await startInstalled(['--config', config, '--host', '127.0.0.1', '--port', '0', 'cat'], {}, 'hamelin-ws');
+  try {
+    const admin = Number((await eventually(() => / admin address=\S+ port=(\d+)/.exec(d.log()), `the admin line; log:\n${d.log()}`))[1]);
+    const file = await fetch(`http://127.0.0.1:${d.port}/hello.txt`);
+    assert.equal(file.status, 200, d.log());
+    assert.equal(await file.text(), 'hello from a file\n');
+    const metrics = await fetch(`http://127.0.0.1:${admin}/metrics`);
+    assert.equal(metrics.status, 200, d.log());
+    assert.match(await metrics.text(), /^# TYPE hamelin_\w+ /m);
+  } finally {
+    d.daemon.kill('SIGTERM');
+    assert.equal((await d.daemon).exitCode, 0, `SIGTERM ends the daemon with 0; log:\n${d.log()}`);
+  }
 });
 
 interface Served extends Installed {
