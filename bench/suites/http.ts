@@ -36,22 +36,22 @@ interface Contender {
   name: string;
   needs: string;
   argv(port: number, dir: string): string[];
-  /** URL path of the echo script (`cat`), the one-line script and the streaming script. */
-  paths: { echo: string; one: string; stream: string };
 }
+
+/** URL paths of the echo script (`cat`), the one-line script and the streaming script: the
+ * same for both daemons, each serving its own directory of scripts (see scripts()). */
+const PATHS = { echo: '/echo', one: '/one', stream: '/stream' };
 
 const hamelin: Contender = {
   name: 'hamelin',
   needs: 'node',
   argv: (p, dir) => [HAMELIN_HTTP, '--quiet', '--host', '127.0.0.1', '--port', String(p), '--dir', join(dir, 'plain')],
-  paths: { echo: '/echo', one: '/one', stream: '/stream' },
 };
 
 const websocketd: Contender = {
   name: 'websocketd --cgidir',
   needs: 'websocketd',
   argv: (p, dir) => ['websocketd', '--address', '127.0.0.1', '--port', String(p), '--loglevel', 'error', '--cgidir', join(dir, 'cgi')],
-  paths: { echo: '/echo', one: '/one', stream: '/stream' },
 };
 
 function scripts(): string {
@@ -156,20 +156,20 @@ async function measure(c: Contender, dir: string): Promise<Figures> {
     d = await startDaemon(c.name, (p) => c.argv(p, dir));
     // The fresh daemon's first RATE_S s apart, then WARM_S s unmeasured: the rows after are a
     // long-lived daemon's (V8 has compiled hamelin's per-request path), as in suites/ws.ts.
-    f.cpu8_cold = (await churn(d.port, c.paths.echo, 8, RATE_S, d.proc.pid)).cpuUs;
+    f.cpu8_cold = (await churn(d.port, PATHS.echo, 8, RATE_S, d.proc.pid)).cpuUs;
     log(`http ${c.name}: fresh daemon, c=8: daemon CPU ${f.cpu8_cold} us per request`);
-    await churn(d.port, c.paths.echo, 8, WARM_S);
-    f.c1 = (await churn(d.port, c.paths.echo, 1, RATE_S)).rps;
+    await churn(d.port, PATHS.echo, 8, WARM_S);
+    f.c1 = (await churn(d.port, PATHS.echo, 1, RATE_S)).rps;
     log(`http ${c.name}: c=1 ${f.c1} req/s`);
-    const r8 = await churn(d.port, c.paths.echo, 8, RATE_S, d.proc.pid);
+    const r8 = await churn(d.port, PATHS.echo, 8, RATE_S, d.proc.pid);
     f.c8 = r8.rps;
     f.cpu8 = r8.cpuUs;
     log(`http ${c.name}: c=8 ${f.c8} req/s, daemon CPU ${f.cpu8} us per request`);
-    const k = await keepAlive(d.port, c.paths.one, 8, RATE_S, d.proc.pid!);
+    const k = await keepAlive(d.port, PATHS.one, 8, RATE_S, d.proc.pid!);
     f.ka8 = k.rps;
     f.ka8_cpu = k.cpuUs;
     log(`http ${c.name}: keep-alive GET c=8 ${k.rps} req/s, daemon CPU ${k.cpuUs} us per request`);
-    f.ttfb = await ttfb(d.port, c.paths.stream);
+    f.ttfb = await ttfb(d.port, PATHS.stream);
     log(`http ${c.name}: ttfb p50 ${f.ttfb} ms`);
   } catch (e) {
     log(`http ${c.name} failed: ${(e as Error).message}${d ? `; stderr: ${d.stderrTail()}` : ''}`);
