@@ -112,6 +112,9 @@ test('release: npm pack gives every workspace package with its LICENSE, README, 
   const core = packed.find((p) => p.name === '@hamelin/core')!.files.map((f) => f.path);
   for (const arch of ['x64', 'arm64']) assert.ok(core.includes(`prebuilt/hamelin-spawner-linux-${arch}`), `@hamelin/core carries the prebuilt spawn helper for linux-${arch}`);
   assert.ok(!core.some((f) => f.startsWith('dist/hamelin-spawner')), 'no spawn helper compiled on the packing machine');
+  const conformance = packed.find((p) => p.name === '@hamelin/conformance')!.files.map((f) => f.path);
+  for (const arch of ['x64', 'arm64']) assert.ok(conformance.includes(`prebuilt/hamelin-probe-linux-${arch}`), `@hamelin/conformance carries the prebuilt probe for linux-${arch}`);
+  assert.ok(conformance.includes('dist/probe.js'), '@hamelin/conformance carries the Node probe for other machines');
 });
 
 /** packages/net for @hamelin/net, packages/hamelin for hamelin. */

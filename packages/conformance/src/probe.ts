@@ -4,6 +4,10 @@
  *
  *     node probe.js REPORT_DIR MODE [EXTRA ARGS...]
  *
+ * Where its prebuilt binary runs, the suite runs probe/hamelin-probe.c instead, the same program
+ * in C that starts in a millisecond (probe-binary.ts); test/conformance/probe.test.ts holds the
+ * two to the same events, bytes and ends. A change to one is a change to both.
+ *
  * REPORT_DIR is the check's own directory: it reaches the probe through argv, never the
  * environment (the daemon under test may clear it), and it is also the token by which the
  * suite finds every process a check started (it appears in their command lines).

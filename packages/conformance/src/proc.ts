@@ -201,10 +201,10 @@ export function argvOf(pid: number): string[] {
  * Processes are told apart by what they run, not by a token in their command line: the daemon's
  * own command line carries the probe's path and directory too.
  */
-export function daemonRssKb(pid: number, isCommand: (argv: string[]) => boolean): number {
+export function daemonRssKb(pid: number, isCommand: (pid: number, argv: string[]) => boolean): number {
   let kb = 0;
   for (const p of [pid, ...descendants(pid)]) {
-    if (isCommand(argvOf(p))) continue;
+    if (isCommand(p, argvOf(p))) continue;
     kb += procInfo(p)?.rssKb ?? 0;
   }
   return kb;

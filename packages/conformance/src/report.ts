@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from './package-root.js';
+import { PROBE_ARGV } from './probe-binary.js';
 import type { Config, Result } from './runner.js';
 
 export interface Summary {
@@ -68,6 +69,8 @@ export function writeJson(file: string, config: Config, results: Result[], times
     version: VERSION,
     spec: '0.2',
     node: process.version,
+    /** The probe the daemon ran for each session: the C one, or node with probe.js (probe-binary.ts). */
+    probe: PROBE_ARGV,
     ...times,
     binding: config.binding.name,
     /** The daemon's argv as given, with its placeholders; each result's `daemons` has the argv each run got. */

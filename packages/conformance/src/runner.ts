@@ -11,13 +11,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from './package-root.js';
+import { probeArgv, probeOf } from './probe-binary.js';
 import { readProbes, type ProbeRun } from './probe-report.js';
 import { fillAdmin, wantsAdmin } from './admin-client.js';
 import { freePort } from './bindings/net.js';
-import { allPids, argvOf, daemonRssKb, kill, pidsWithToken, running, tcpListening } from './proc.js';
+import { allPids, daemonRssKb, kill, pidsWithToken, running, tcpListening } from './proc.js';
 import type { Address, Binding, Conn, Level, OptionName, Status } from './types.js';
 
-export const PROBE = join(PACKAGE_ROOT, 'dist', 'probe.js');
 export const CERT_DIR = join(PACKAGE_ROOT, 'certs');
 
 /** Set in the daemon's environment: CORE-23 looks for the first in the child, and for neither
@@ -199,8 +199,8 @@ export class DaemonRun {
   startedPids(): number[] {
     const pids = new Set(this.sessions().map((p) => p.pid));
     for (const pid of allPids()) {
-      const a = argvOf(pid);
-      if (a[1] === PROBE && a[2] === this.dir && !(a[3] ?? '').split('+').includes('gc') && running(pid)) pids.add(pid);
+      const probe = probeOf(pid);
+      if (probe?.dir === this.dir && !probe.mode.split('+').includes('gc') && running(pid)) pids.add(pid);
     }
     return [...pids];
   }
@@ -226,7 +226,7 @@ export class DaemonRun {
 
   /** The daemon's resident memory in KiB (its processes, not the probes it runs). */
   rssKb(): number {
-    return daemonRssKb(this.pid, (argv) => argv[1] === PROBE);
+    return daemonRssKb(this.pid, (pid, argv) => probeOf(pid, argv) !== undefined);
   }
 }
 
@@ -275,7 +275,7 @@ export class Ctx {
   }
 
   probeCommand(dir: string, mode: string, extra: string[] = []): string[] {
-    return [process.execPath, PROBE, dir, mode, ...extra];
+    return probeArgv(dir, mode, extra);
   }
 
   async start(spec: StartSpec = {}): Promise<DaemonRun> {

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Check, Ctx, DaemonRun, StartSpec } from '../runner.js';
-import { isRunning, PROBE, sleep, within } from '../runner.js';
+import { PROBE_ARGV } from '../probe-binary.js';
+import { isRunning, sleep, within } from '../runner.js';
 import { clip, eventually, howClosed, pingEcho, signalsOf } from './common.js';
 
 /** Start a daemon that must refuse to start: exit non-zero, one stderr line, never listening. */
@@ -154,9 +155,10 @@ export const lifeChecks: Check[] = [
     level: 'MUST',
     title: 'a spawn failure at connect time keeps the daemon up (SHOULD: the client gets an error line)',
     async run(ctx) {
-      const link = join(ctx.dir, 'node-link');
-      symlinkSync(process.execPath, link);
-      const d = await ctx.start({ commandFor: (dir) => [link, PROBE, dir, 'echo'] });
+      // A link to the probe's program (node, or the C probe), removed once the daemon listens.
+      const link = join(ctx.dir, 'hamelin-probe-link');
+      symlinkSync(PROBE_ARGV[0]!, link);
+      const d = await ctx.start({ commandFor: (dir) => [link, ...PROBE_ARGV.slice(1), dir, 'echo'] });
       unlinkSync(link);
       const c1 = await d.dial();
       await c1.write('hello\n').catch(() => undefined);
@@ -167,7 +169,7 @@ export const lifeChecks: Check[] = [
       ctx.expect(d.exitInfo === undefined, 'the daemon still running', () => `it exited with ${d.exitInfo!.code ?? d.exitInfo!.signal}; stderr ${clip(d.stderr().toString())}`);
       const logged = await within(() => /ENOENT|No such file or directory/.test(d.stderr().toString()), ctx.ms(2000));
       ctx.expect(logged, 'a log line with the error code (ENOENT)', () => clip(d.stderr().toString(), 300));
-      symlinkSync(process.execPath, link);
+      symlinkSync(PROBE_ARGV[0]!, link);
       const c2 = await d.dial();
       await pingEcho(ctx, c2).catch(() => ctx.fail('the next client served normally', `${clip(c2.received().toString())}, ${howClosed(c2)}`));
       return `daemon stayed up; failed client got ${said.trim() ? clip(said.trim(), 100) : 'no error line (SHOULD send one)'}`;

@@ -1,4 +1,5 @@
 /** CORE-01 one process per client; CORE-02 argv untouched; CORE-24 --cwd. */
+import { PROBE_ARGV } from '../probe-binary.js';
 import type { Check } from '../runner.js';
 import { pingEcho, session, showBytes } from './common.js';
 
@@ -43,7 +44,7 @@ export const processChecks: Check[] = [
       const { p } = await session(ctx, { mode: 'echo', extra: NASTY_ARGS });
       const want = [p.argv[0]!, 'echo', ...NASTY_ARGS];
       ctx.expect(JSON.stringify(p.argv) === JSON.stringify(want), `the arguments ${JSON.stringify(want.slice(1))}`, () => JSON.stringify(p.argv.slice(1)));
-      ctx.expect(p.argv0 === process.execPath, `argv[0] ${JSON.stringify(process.execPath)}`, () => JSON.stringify(p.argv0));
+      ctx.expect(p.argv0 === PROBE_ARGV[0], `argv[0] ${JSON.stringify(PROBE_ARGV[0])}`, () => JSON.stringify(p.argv0));
       return `${NASTY_ARGS.length} arguments byte for byte`;
     },
   },

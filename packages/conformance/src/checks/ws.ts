@@ -6,7 +6,8 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import type { Check, Ctx, DaemonRun } from '../runner.js';
-import { PROBE, within } from '../runner.js';
+import { PROBE_ARGV } from '../probe-binary.js';
+import { within } from '../runner.js';
 import { dialWs, openWs, rawRequest, upgradeRequest, USER_AGENT, wsUrl } from '../bindings/ws.js';
 import type { Conn } from '../types.js';
 import { b64, clip, eventually, expectNoMoreStarted, fresh, howClosed, pingEcho, session, showBytes, signalsOf, waitSignal } from './common.js';
@@ -88,7 +89,7 @@ export function dirTree(ctx: Ctx, runDir: string): string {
   const www = join(ctx.dir, 'www');
   mkdirSync(join(www, 'chat'), { recursive: true });
   mkdirSync(join(www, 'sub'), { recursive: true });
-  const script = `#!/usr/bin/env -S ${process.execPath} ${PROBE} ${runDir} echo+stay\n`;
+  const script = `#!/usr/bin/env -S ${PROBE_ARGV.join(' ')} ${runDir} echo+stay\n`;
   for (const f of ['chat/room.sh', 'plain.txt', '.hidden.sh', '../outside.sh']) writeFileSync(join(www, f), script);
   for (const f of ['chat/room.sh', '.hidden.sh', '../outside.sh']) chmodSync(join(www, f), 0o755);
   symlinkSync(join(ctx.dir, 'outside.sh'), join(www, 'link.sh'));
