@@ -14,7 +14,9 @@ import { eventually } from '../helpers/poll.js';
 
 const C_PROBE = join(ROOT, 'packages', 'conformance', 'prebuilt', `hamelin-probe-linux-${process.arch}`);
 const NODE_PROBE = [process.execPath, join(ROOT, 'packages', 'conformance', 'dist', 'probe.js')];
-const PROBES = { c: [C_PROBE], node: NODE_PROBE } as const;
+const QEMU = 'qemu-aarch64-static';
+const ARM64_PROBE = join(ROOT, 'packages', 'conformance', 'prebuilt', 'hamelin-probe-linux-arm64');
+const PROBES = { c: [C_PROBE], node: NODE_PROBE, arm64: [QEMU, ARM64_PROBE] } as const;
 
 /** An environment with bytes that are not UTF-8 (as a header value may be): set by sh, since
  * Node would encode a string. Each maximal invalid part must become one U+FFFD, as Node decodes. */
@@ -89,6 +91,18 @@ test('conformance probe: the C and Node probes agree on more than a MiB of input
   const c = runProbe('c', 'echo', big);
   assert.deepEqual(digest(c), digest(runProbe('node', 'echo', big)));
   assert.deepEqual(c.events.find((e) => e.e === 'eof'), { e: 'eof', total: 1_500_000, sha256: 'f30207a92765493dcdd80a5a2b541b3f67073c413676ab523b30c4feb12fac90' });
+});
+
+test('conformance probe: the linux-arm64 C probe (under qemu-aarch64-static) agrees with the Node probe on every mode above', (t) => {
+  if (spawnSync(QEMU, ['--version']).status !== 0) {
+    if (process.env.CI === 'true') assert.fail(`${QEMU} is missing: .ci/run installs qemu-user-static`);
+    return t.diagnostic(`SKIPPED LOUDLY: ${QEMU} is missing`);
+  }
+  for (const [mode, stdin] of cases) {
+    const arm64 = runProbe('arm64', mode, stdin);
+    assert.ok(arm64.events.length > 0, `${mode}: the arm64 probe reported`);
+    assert.deepEqual(arm64, runProbe('node', mode, stdin), mode);
+  }
 });
 
 /** Start a probe, feed it a line, send it signals one at a time once each is on record. */
