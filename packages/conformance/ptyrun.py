@@ -164,6 +164,8 @@ def main(argv):
         sys.stderr.flush()
         relay(master)
         return 0
+    # Read before the fork: a command that starts fast could change them before we look.
+    held_flags = fdinfo_flags(slave)
     pid = os.fork()
     if pid == 0:
         try:
@@ -182,7 +184,7 @@ def main(argv):
             os.write(2, ('ptyrun: cannot run %s: %s\n' % (argv[0], e.strerror)).encode())
         os._exit(127)
     held = Held(pid, slave)
-    sys.stderr.write('ptyrun: pid=%d tty=%s held=%d held-flags=%s\n' % (pid, name, slave, fdinfo_flags(slave)))
+    sys.stderr.write('ptyrun: pid=%d tty=%s held=%d held-flags=%s\n' % (pid, name, slave, held_flags))
     sys.stderr.write('ptyrun: termios=%s\n' % before)
     sys.stderr.flush()
 

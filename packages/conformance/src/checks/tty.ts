@@ -45,6 +45,10 @@ export interface Term {
 export async function onTerminal(ctx: Ctx, spec: StartSpec = {}): Promise<Term> {
   const d = await ctx.start(spec);
   const [p] = await d.waitSessions(1, ctx.ms(8000));
+  // ptyrun's status line (its pid, the terminal, the held descriptor) is written as it starts the
+  // command, but a command that starts in a millisecond (the C probe, run bare) reports its
+  // session before the line has been read.
+  await eventually(() => /ptyrun: pid=\d+ tty=\S+/.test(d.stderr().toString()), "ptyrun's status line", ctx.ms(5000));
   return {
     d,
     p: p!,
