@@ -155,7 +155,7 @@ for (const [mode, sigs] of [
   });
 }
 
-test('conformance probe: the --json report names the probe the run used, and HAMELIN_PROBE=node chooses the Node one', () => {
+test('CORE-02 conformance probe: the --json report names the probe the run used, HAMELIN_PROBE=node chooses the Node one, and CORE-02 passes with each', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hc-probe-'));
   try {
     const daemon = [process.execPath, bin('net'), '{host}', '{port}', '{command}'];
