@@ -68,6 +68,7 @@ const cases: [string, Buffer][] = [
   ['flood=300000', none],
   ['hub', Buffer.from('hello\n!flood 600 20\nx y z w v\n!exit 4\n')],
   ['hub=addressed', Buffer.from('line 3 hi there\njunk\nline 12 !flood 3 30\nline 1 !partial tail\n')],
+  ['hub+linger=100', Buffer.from('hello\n')],
   ['noread+delay=50+die=SIGTERM', none],
   ['noread+delay=50+die=SIGKILL', none],
 ];
@@ -91,6 +92,21 @@ test('conformance probe: the C and Node probes agree on more than a MiB of input
   const c = runProbe('c', 'echo', big);
   assert.deepEqual(digest(c), digest(runProbe('node', 'echo', big)));
   assert.deepEqual(c.events.find((e) => e.e === 'eof'), { e: 'eof', total: 1_500_000, sha256: 'f30207a92765493dcdd80a5a2b541b3f67073c413676ab523b30c4feb12fac90' });
+});
+
+test('conformance probe: linger=MS holds the exit that long after EOF, in both probes', () => {
+  for (const which of ['c', 'node'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-probe-'));
+    try {
+      const r = spawnSync(PROBES[which][0]!, [...PROBES[which].slice(1), dir, 'hub+linger=300'], { input: 'x\n', timeout: 20_000 });
+      assert.equal(r.status, 0, which);
+      const events = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { e: string; t: number });
+      const at = (e: string): number => events.find((x) => x.e === e)!.t;
+      assert.ok(at('exit') - at('eof') >= 290, `${which}: exit ${at('exit') - at('eof')} ms after eof`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 });
 
 test('conformance probe: the linux-arm64 C probe (under qemu-aarch64-static) agrees with the Node probe on every mode above', (t) => {

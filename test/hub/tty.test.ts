@@ -6,7 +6,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ttyDaemon, stopAllPty } from '../helpers/pty.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchDir, ttyDaemon, stopAllPty } from '../helpers/pty.js';
 
 after(stopAllPty);
 
@@ -64,4 +66,32 @@ test('HUB-03 --hub-eager on hamelin-tty: with --wait the process runs before the
   await d.waitFor(/first\r\n(.*\r\n)?first\r\n/);
   await d.waitLog(/ hub-join client=\S+ hub=sh id=1 clients=1/);
   assert.equal((d.log().match(/ hub-start /g) ?? []).length, 1);
+});
+
+// Ends on EOF, or traps SIGTERM: either way, `F` says which happened.
+const ENDS = (f: string, after: string): string =>
+  `trap 'echo TERM >> ${f}; exit 7' TERM; echo up; while read -r l; do echo "got [$l]"; done; echo eof >> ${f}; ${after}`;
+
+test('HUB-07 TTY-13 hamelin-tty leaving its hub without --respawn: the process gets its end of input and is not signalled; the daemon exits 0 after it ended', async () => {
+  const probe = scratchDir();
+  const f = join(probe, 'ends');
+  const d = await ttyDaemon(['--hub', 'broadcast', '--kill-after', '0.5', 'sh', '-c', ENDS(f, 'exit 0')]);
+  await d.waitFor('up\r\n');
+  d.type('\x04');
+  await d.waitFor('hamelin: closed: end of input\r\n');
+  assert.equal((await d.exited).code, 0);
+  assert.match(d.log(), / hub-end hub=sh pid=\d+ status=0 clients=0/, 'the process ended before the daemon exited');
+  assert.equal(readFileSync(f, 'utf8'), 'eof\n', 'its end of input, and no SIGTERM');
+});
+
+test('HUB-07 TTY-13 hamelin-tty leaving its hub: a process that outlives its end of input gets SIGTERM --kill-after later; the daemon still exits 0', async () => {
+  const probe = scratchDir();
+  const f = join(probe, 'ends');
+  const d = await ttyDaemon(['--hub', 'broadcast', '--kill-after', '0.5', 'sh', '-c', ENDS(f, 'while :; do sleep 0.1; done')]);
+  await d.waitFor('up\r\n');
+  d.type('\x04');
+  await d.waitFor('hamelin: closed: end of input\r\n');
+  assert.equal((await d.exited).code, 0, 'the terminal left: 0, whatever the process ended with');
+  assert.match(d.log(), / hub-end hub=sh pid=\d+ status=7 clients=0/);
+  assert.equal(readFileSync(f, 'utf8'), 'eof\nTERM\n');
 });

@@ -638,7 +638,7 @@ int main(int argc, char **argv) {
   record_start(argc, argv, mode_arg);
 
   long long life_at = mono_ms() + num("life", 90000);
-  long long act_at = -1, gc_until = -1;
+  long long act_at = -1, gc_until = -1, exit_at = -1;
   char gc_report[4096] = "";
 
   if (has("grandchild")) {
@@ -691,10 +691,12 @@ int main(int argc, char **argv) {
       tick_next = now + (tick_every > 0 ? tick_every : 1);
     }
     if (now >= life_at) finish(99);
+    if (exit_at >= 0 && now >= exit_at) finish(0);
 
     long long wake = life_at;
     if (gc_until >= 0) wake = now + 5 < wake ? now + 5 : wake;
     if (act_at >= 0 && act_at < wake) wake = act_at;
+    if (exit_at >= 0 && exit_at < wake) wake = exit_at;
     if (tick_every >= 0 && tick_next < wake) wake = tick_next;
     struct pollfd pf[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
     int r = poll(pf, reading ? 2 : 1, (int)(wake > now ? wake - now : 0));
@@ -722,7 +724,10 @@ int main(int argc, char **argv) {
       buf_str(&ev, "\"");
       ev_close();
       if (sorting) write_sorted(&sorted);
-      if (!has("stay") && !has("tick")) finish(0);
+      if (!has("stay") && !has("tick")) {
+        if (num("linger", 0) <= 0) finish(0);
+        exit_at = mono_ms() + num("linger", 0);
+      }
       continue;
     }
     total += n;

@@ -18,6 +18,7 @@
  *   sort             read stdin to EOF, write its lines sorted, exit 0
  *   noread           never read stdin
  *   stay             do not exit at EOF (wait for a signal)
+ *   linger=MS        at EOF, exit 0 this long after it, not at once
  *   print=B64        write these bytes (base64url) to stdout at start
  *   longline=N       write one line of N bytes (newline included), then "short\n"
  *   lines=N          write N bytes of pattern(N) (pattern.ts) to stdout at start
@@ -225,8 +226,12 @@ if (!mode.has('noread')) {
       writeAll(1, Buffer.from(lines.sort().map((l) => l + '\n').join(''), 'latin1'));
     }
     if (!mode.has('stay') && !mode.has('tick')) {
-      clearInterval(keepAlive);
-      finish(0);
+      const linger = Number(mode.get('linger') ?? 0);
+      if (linger > 0) setTimeout(() => finish(0), linger);
+      else {
+        clearInterval(keepAlive);
+        finish(0);
+      }
     }
   });
   process.stdin.on('error', (e: NodeJS.ErrnoException) => record({ e: 'stdin-error', code: e.code }));

@@ -331,6 +331,16 @@ export class Daemon {
     return this.stopping;
   }
 
+  /**
+   * Serving is over of the daemon's own accord (hamelin-tty's terminal left, TTY-13): a hub's
+   * process is not signalled for it (HUB-07) but gets its end of input and --kill-after to end,
+   * and then the rest ends as at shutdown().
+   */
+  async finish(): Promise<void> {
+    await this.config.hub?.finish();
+    await this.shutdown();
+  }
+
   private readonly reloadHooks: (() => void | Promise<void>)[] = [];
 
   /** Run `hook` on every reload (SIGHUP), after the log has been reopened. */

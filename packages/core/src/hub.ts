@@ -274,6 +274,19 @@ export class Hub implements MemberHub {
    * last output reaches the clients, then each is told the end. Resolves when it is over.
    */
   stop(): Promise<void> {
+    return this.end('signal');
+  }
+
+  /**
+   * The daemon is done of its own accord, its last client gone (hamelin-tty after its terminal
+   * left, HUB-07): the child gets its end of input and --kill-after to end on it. Only one still
+   * running then is signalled, as stop() does; one that ends on EOF never is.
+   */
+  finish(): Promise<void> {
+    return this.end('input');
+  }
+
+  private end(how: 'signal' | 'input'): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.respawnTimer);
       this.respawnTimer = undefined;
@@ -284,10 +297,16 @@ export class Hub implements MemberHub {
         return;
       }
       const over = new Promise<void>((r) => (this.stopped = r));
-      signalGroup(pid, 'SIGTERM');
-      const kill = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.limits.killAfterMs);
+      const grace = this.limits.killAfterMs;
+      const timers: NodeJS.Timeout[] = [];
+      if (how === 'input') {
+        this.stdinOpen = false;
+        this.child.stdin.end();
+        timers.push(setTimeout(() => signalGroup(pid, 'SIGTERM'), grace));
+      } else signalGroup(pid, 'SIGTERM');
+      timers.push(setTimeout(() => signalGroup(pid, 'SIGKILL'), how === 'input' ? 2 * grace : grace));
       await over;
-      clearTimeout(kill);
+      for (const t of timers) clearTimeout(t);
     })();
     return this.stopping;
   }
@@ -318,6 +337,11 @@ export class HubRooms {
   stop(): Promise<void> {
     this.stopping ??= Promise.all([...this.rooms.values()].map((h) => h.stop())).then(() => {});
     return this.stopping;
+  }
+
+  /** Every room's child gets its end of input first (Hub.finish); stop() then finds them ended. */
+  finish(): Promise<void> {
+    return Promise.all([...this.rooms.values()].map((h) => h.finish())).then(() => {});
   }
 }
 

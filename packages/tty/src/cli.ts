@@ -71,6 +71,8 @@ try {
     }
   }, ['SIGINT', 'SIGTERM', 'SIGQUIT']);
   const status = await handle.ended;
+  // Not process.exit alone: a hub's process would be ended by the helper's orphan SIGTERM.
+  await daemon.finish();
   daemon.log.close();
   process.exit(status);
 } catch (e) {

@@ -11,12 +11,14 @@ import type { Check, Ctx, DaemonRun } from '../runner.js';
 import { sleep, within } from '../runner.js';
 import type { ProbeRun } from '../probe-report.js';
 import type { OptionName } from '../types.js';
-import { kill } from '../proc.js';
+import { kill, running } from '../proc.js';
 import { b64, clip, eventually, fresh, SETTLE_MS } from './common.js';
 import { onTerminal } from './tty.js';
 
 const stdinOf = (d: DaemonRun, p: ProbeRun): string => fresh(d, p).stdin().toString('latin1');
 const HUB = { 'hub-broadcast': '' };
+/** How long HUB-07's process lives on after its EOF: well inside --kill-after (1 s). */
+const LINGER_MS = 400;
 
 /** The daemon's exit, or undefined after `ms`. */
 const exitWithin = (d: DaemonRun, ms: number): Promise<{ code: number | null; signal: string | null } | undefined> => Promise.race([d.exited, sleep(ms).then(() => undefined)]);
@@ -113,17 +115,25 @@ export const hubTtyChecks: Check[] = [
     return `SIGTERM to the process; "last words", then "${want[1]}"; the daemon exited ${exit?.code ?? exit?.signal}`;
   }),
 
-  hub('HUB-07', "after ^D and --kill-after the terminal leaves, told so; the shared process is not signalled; the daemon exits 0", ['kill-after'], async (ctx) => {
-    const t = await onTerminal(ctx, { mode: 'hub', options: { ...HUB, 'kill-after': '1' } });
+  hub('HUB-07', "after ^D and --kill-after the terminal leaves, told so; the shared process gets its end of input, is not signalled, and has ended when the daemon exits 0", ['kill-after'], async (ctx) => {
+    // The process outlives its end of input by LINGER_MS: a daemon that exits without waiting
+    // for it is seen doing so, and one whose helper then ends it, signalling it.
+    const t = await onTerminal(ctx, { mode: `hub+linger=${LINGER_MS}`, options: { ...HUB, 'kill-after': '1' } });
     t.type('still here\r');
     await eventually(() => stdinOf(t.d, t.p) === 'still here\n', 'the process to read "still here"', ctx.ms(5000));
+    const pid = t.daemonPid();
     t.type('\x04');
-    const exit = await exitWithin(t.d, ctx.ms(8000));
+    // Looked at the moment the daemon is gone: ptyrun tells its exit only once every process has
+    // closed the terminal, the shared one included.
+    let endedFirst: boolean | undefined;
+    const gone = await within(() => !running(pid) && (endedFirst = fresh(t.d, t.p).exit() !== undefined) !== undefined, ctx.ms(8000), 5);
+    const exit = await exitWithin(t.d, ctx.ms(3000));
+    ctx.expect(!gone || endedFirst === true, `the process, given its end of input, to have ended (${LINGER_MS} ms after it) before the daemon exits`, () => (fresh(t.d, t.p).eof() ? 'the daemon exited while the process was still running after its EOF' : 'the daemon exited before the process had its EOF'));
     const line = 'hamelin: closed: end of input';
     ctx.expect(t.screen().trimEnd().endsWith(line), `the line "${line}" last on the screen`, () => clip(JSON.stringify(t.screen().slice(-120))));
     ctx.expect(exit?.code === 0, 'the daemon to exit 0 once the terminal left (TTY-13)', () => (exit ? `status ${exit.code ?? exit.signal}` : 'still running after 8 s'));
     const sig = await within(() => fresh(t.d, t.p).signals().length > 0, ctx.ms(SETTLE_MS));
     ctx.expect(!sig, 'no signal to the shared process when the terminal leaves', () => fresh(t.d, t.p).signals().map((s) => s.sig).join(', '));
-    return `^D: "${line}", exit 0, no signal to the process`;
+    return `^D: "${line}"; the process ended on its end of input, unsignalled, before the daemon exited 0`;
   }),
 ];
