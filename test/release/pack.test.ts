@@ -279,6 +279,22 @@ test('CORE-22 release: with HAMELIN_SPAWN=child_process, kill -9 of the daemon l
   assert.equal(s.spawnLayer, 'child_process', `the listening line names the spawn layer; log:\n${s.log()}`);
 });
 
+test('CORE-02 release: the installed hamelin-conformance runs its prebuilt C probe against the installed hamelin-net, and its --json report says so', async () => {
+  assert.ok(installStarted > 0, 'installed by the test above');
+  const json = join(work, 'conformance.json');
+  const r = await execa(join(prefix, 'bin', 'hamelin-conformance'), ['net', '--hamelin', '--only', 'CORE-02', '--json', json, '--', join(prefix, 'bin', 'hamelin-net'), '{host}', '{port}', '{command}'], {
+    env: env(),
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
+  assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as { probe: string[]; results: { id: string; status: string }[] };
+  const probe = report.probe.join(' ');
+  assert.ok(report.probe.length === 1 && probe.endsWith(`/prebuilt/hamelin-probe-linux-${process.arch}`) && probe.startsWith(prefix), `the installed package's own C probe, no node: ${probe}`);
+  assert.deepEqual(report.results.map((x) => [x.id, x.status]), [['CORE-02', 'pass']]);
+});
+
 test('CORE-27 release: every installed bin answers --help and --version', async () => {
   const version = (JSON.parse(readFileSync(join(ROOT, 'packages', 'hamelin', 'package.json'), 'utf8')) as { version: string }).version;
   const run = (b: string, arg: string) => execa(join(prefix, 'bin', b), [arg], { env: env(), extendEnv: false, reject: false });
