@@ -122,11 +122,22 @@ export interface RunningDaemon {
 }
 
 /**
+ * The environment every daemon starts with: PATH alone, so that every contender's children get
+ * the same locale. websocketd gives a child only PATH and its CGI variables; hamelin, socat, ncat
+ * and tcpserver give it their own environment. With the bench's LANG=C.UTF-8 passed on, each
+ * `cat` loaded the locale: about 400 µs more CPU per child (3,386-3,501 against 4,244-4,443 µs
+ * per connection for hamelin-ws's children under ws churn, same minutes), 10% of the machine,
+ * which the churn rows counted against hamelin. bench/README.md, "The same children".
+ */
+export const DAEMON_ENV: Readonly<Record<string, string>> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+/**
  * Start a daemon whose argv comes from `argv(port)`, wait until its port accepts a
  * connection, and return a handle that stops it (SIGTERM, then SIGKILL after 5 s).
  * The readiness probe costs one session, which is why it is made before any measurement.
+ * `env`: variables added to DAEMON_ENV.
  */
-export async function startDaemon(name: string, argv: (port: number) => string[], env?: NodeJS.ProcessEnv, nofile?: number): Promise<RunningDaemon> {
+export async function startDaemon(name: string, argv: (port: number) => string[], env?: Record<string, string>, nofile?: number): Promise<RunningDaemon> {
   const port = await freePort();
   // Through a shell that raises the soft fd limit when it is low (1,000 idle connections need
   // up to 3 fds each in a relay); `exec` keeps the daemon's pid, so the tree is measured right.
@@ -138,7 +149,7 @@ export async function startDaemon(name: string, argv: (port: number) => string[]
       : `[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge ${nofile} ] || ulimit -Hn ${nofile} || exit 111; ulimit -n ${nofile} || exit 111; exec "$@"`;
   // Its own process group, so stop() also ends what it forked (socat's and ncat's per-connection
   // relays; an ncat relay stuck in the throughput row outlived its listener otherwise).
-  const proc = spawn('/bin/sh', ['-c', raise, 'sh', ...argv(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env, detached: true });
+  const proc = spawn('/bin/sh', ['-c', raise, 'sh', ...argv(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...DAEMON_ENV, ...env }, detached: true });
   let tail = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
     tail = (tail + d).slice(-4000);

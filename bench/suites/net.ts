@@ -18,7 +18,8 @@ interface Contender {
   /** program that must be on PATH */
   needs: string;
   argv(port: number): string[];
-  env?: NodeJS.ProcessEnv;
+  /** Added to the bench's DAEMON_ENV. */
+  env?: Record<string, string>;
   /** only the churn rows (what the spawn layer changes), to keep the run short */
   churnOnly?: boolean;
 }
@@ -35,7 +36,7 @@ export const hamelin: Contender = {
 
 export const peers: Contender[] = [
   // hamelin itself with its old spawn layer, to show what the spawn server buys.
-  { name: 'hamelin-cp', needs: 'node', argv: hamelin.argv, env: { ...process.env, HAMELIN_SPAWN: 'child_process' }, churnOnly: true },
+  { name: 'hamelin-cp', needs: 'node', argv: hamelin.argv, env: { HAMELIN_SPAWN: 'child_process' }, churnOnly: true },
   // hamelin with --unbuffer (CORE-39): what a pseudo-terminal and its relay cost a session.
   { name: 'hamelin-unbuffer', needs: 'node', argv: (p) => [HAMELIN_NET, '--unbuffer', ...hamelin.argv(p).slice(1)], churnOnly: true },
   // -R -H -l0: no ident and no DNS lookups (with them tcpserver drops to ~9 conn/s); -c: its
