@@ -125,9 +125,8 @@ export interface RunningDaemon {
  * The environment every daemon starts with: PATH alone, so that every contender's children get
  * the same locale. websocketd gives a child only PATH and its CGI variables; hamelin, socat, ncat
  * and tcpserver give it their own environment. With the bench's LANG=C.UTF-8 passed on, each
- * `cat` loaded the locale: about 400 µs more CPU per child (3,386-3,501 against 4,244-4,443 µs
- * per connection for hamelin-ws's children under ws churn, same minutes), 10% of the machine,
- * which the churn rows counted against hamelin. bench/README.md, "The same children".
+ * of hamelin's `cat`s loaded the locale (about 400 µs more CPU per child), which the churn rows
+ * counted against hamelin. The A/B is in bench/README.md, "The same children".
  */
 export const DAEMON_ENV: Readonly<Record<string, string>> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 

@@ -68,30 +68,32 @@ test('HUB-03 --hub-eager on hamelin-tty: with --wait the process runs before the
   assert.equal((d.log().match(/ hub-start /g) ?? []).length, 1);
 });
 
-// Ends on EOF, or traps SIGTERM: either way, `F` says which happened.
+// Ends on EOF, or traps SIGTERM: either way, its file `ends` says which happened.
 const ENDS = (f: string, after: string): string =>
   `trap 'echo TERM >> ${f}; exit 7' TERM; echo up; while read -r l; do echo "got [$l]"; done; echo eof >> ${f}; ${after}`;
 
-test('HUB-07 TTY-13 hamelin-tty leaving its hub without --respawn: the process gets its end of input and is not signalled; the daemon exits 0 after it ended', async () => {
-  const probe = scratchDir();
-  const f = join(probe, 'ends');
-  const d = await ttyDaemon(['--hub', 'broadcast', '--kill-after', '0.5', 'sh', '-c', ENDS(f, 'exit 0')]);
+/** hamelin-tty in a hub with ENDS(…, after) as its process; ^D, and the terminal leaves. Once the
+ * daemon has exited: its status, its log and what the process wrote in `ends`. */
+async function leaveHub(after: string): Promise<{ code: number | null; log: string; ends: string }> {
+  const f = join(scratchDir(), 'ends');
+  const d = await ttyDaemon(['--hub', 'broadcast', '--kill-after', '0.5', 'sh', '-c', ENDS(f, after)]);
   await d.waitFor('up\r\n');
   d.type('\x04');
   await d.waitFor('hamelin: closed: end of input\r\n');
-  assert.equal((await d.exited).code, 0);
-  assert.match(d.log(), / hub-end hub=sh pid=\d+ status=0 clients=0/, 'the process ended before the daemon exited');
-  assert.equal(readFileSync(f, 'utf8'), 'eof\n', 'its end of input, and no SIGTERM');
+  const { code } = await d.exited;
+  return { code, log: d.log(), ends: readFileSync(f, 'utf8') };
+}
+
+test('HUB-07 TTY-13 hamelin-tty leaving its hub without --respawn: the process gets its end of input and is not signalled; the daemon exits 0 after it ended', async () => {
+  const r = await leaveHub('exit 0');
+  assert.equal(r.code, 0);
+  assert.match(r.log, / hub-end hub=sh pid=\d+ status=0 clients=0/, 'the process ended before the daemon exited');
+  assert.equal(r.ends, 'eof\n', 'its end of input, and no SIGTERM');
 });
 
 test('HUB-07 TTY-13 hamelin-tty leaving its hub: a process that outlives its end of input gets SIGTERM --kill-after later; the daemon still exits 0', async () => {
-  const probe = scratchDir();
-  const f = join(probe, 'ends');
-  const d = await ttyDaemon(['--hub', 'broadcast', '--kill-after', '0.5', 'sh', '-c', ENDS(f, 'while :; do sleep 0.1; done')]);
-  await d.waitFor('up\r\n');
-  d.type('\x04');
-  await d.waitFor('hamelin: closed: end of input\r\n');
-  assert.equal((await d.exited).code, 0, 'the terminal left: 0, whatever the process ended with');
-  assert.match(d.log(), / hub-end hub=sh pid=\d+ status=7 clients=0/);
-  assert.equal(readFileSync(f, 'utf8'), 'eof\nTERM\n');
+  const r = await leaveHub('while :; do sleep 0.1; done');
+  assert.equal(r.code, 0, 'the terminal left: 0, whatever the process ended with');
+  assert.match(r.log, / hub-end hub=sh pid=\d+ status=7 clients=0/);
+  assert.equal(r.ends, 'eof\nTERM\n');
 });
