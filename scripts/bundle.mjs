@@ -38,6 +38,10 @@ for (const name of wanted.length ? wanted : CLIS) {
   const dist = join(ROOT, 'packages', name, 'dist');
   const outdir = join(dist, 'bundle');
   const { outputFiles } = await build({
+    // The path comments in the output, and so the chunks' hashed names, are relative to this:
+    // the same build from a package's prepack (its own directory) and from the root must give
+    // the same files, or each removes the other's chunk while a daemon is starting.
+    absWorkingDir: ROOT,
     entryPoints: [join(dist, 'cli.js')],
     outdir,
     bundle: true,

@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, ROOT } from '../helpers/paths.js';
 
@@ -54,4 +56,18 @@ test('release: scripts/bundle.mjs names a package that has no CLI in one line an
   const r = await execa(process.execPath, [BUNDLE, 'nosuch'], { reject: false });
   assert.equal(r.exitCode, 2);
   assert.match(r.stderr, /^bundle: no package with a CLI named nosuch \(one of .*\)$/);
+});
+
+test('release: scripts/bundle.mjs writes the same files, names included, from a package directory (its prepack) as from the root', async () => {
+  // npm pack runs each package's prepack in its own directory while other files start daemons
+  // from the same bundle; two builds that named their chunks differently each removed the
+  // other's chunk, and a daemon starting in between failed with ERR_MODULE_NOT_FOUND.
+  const dir = join(ROOT, 'packages', 'net', 'dist', 'bundle');
+  const snapshot = (): string[] => readdirSync(dir).sort().map((f) => `${f} ${createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')}`);
+  await execa(process.execPath, [BUNDLE, 'net'], { cwd: join(ROOT, 'packages', 'net') });
+  const fromPackage = snapshot();
+  await execa(process.execPath, [BUNDLE, 'net'], { cwd: ROOT });
+  assert.deepEqual(snapshot(), fromPackage);
+  await execa(process.execPath, [BUNDLE, 'net'], { cwd: tmpdir() });
+  assert.deepEqual(snapshot(), fromPackage);
 });
