@@ -80,10 +80,17 @@ async function dialVia(ctx: Ctx, d: DaemonRun, prefix: Buffer, from = PROXY_PEER
         headers: { 'User-Agent': USER_AGENT, ...headers },
         perMessageDeflate: false,
         maxPayload: 64 << 20,
-        // Written before the socket connects, so the header and the upgrade request leave together.
+        // The header and the upgrade request leave in one writev, so they reach the daemon in one
+        // read: held back (corked) until the socket connects, by when the request, which the
+        // client writes a tick after this, is held too. Two writes could reach a loaded daemon in
+        // two reads, and a daemon that drops what follows the header in its read would pass.
         createConnection: ((o: object) => {
           const s = connect({ ...o, localAddress: from } as never);
-          if (prefix.length) s.write(prefix);
+          if (prefix.length) {
+            s.cork();
+            s.write(prefix);
+            s.once('connect', () => s.uncork());
+          }
           return s;
         }) as never,
       });
