@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
@@ -22,6 +22,7 @@ const SHARED_PORT = 44317;
 /** Addressed: announces each join with the client's H-TYPE, relays lines to the others. */
 const ROOM = `#!/bin/sh
 echo "* room up"
+: > "$0.up"
 while read -r event id rest; do
   case $event in
     join)  t=\${rest#*H-TYPE=}; echo "* $id joined over \${t%% *}" ;;
@@ -47,13 +48,28 @@ function ports(d: Running): Record<string, number> {
   return out;
 }
 
-/** Running processes, other than the daemon, whose command line names this script. */
+/** The parent of a process, or 0 once it is gone. */
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Running processes under this daemon (through its spawn helper) whose command line names this
+ * script: not another test's, should one have failed before stopping its daemon. */
 function running(script: string, daemon: Running): number[] {
   const pids: number[] = [];
+  const under = (pid: number): boolean => {
+    for (let p = parentOf(pid), hops = 0; p > 1 && hops < 8; p = parentOf(p), hops++) if (p === daemon.proc.pid) return true;
+    return false;
+  };
   for (const ent of readdirSync('/proc')) {
     if (!/^\d+$/.test(ent) || Number(ent) === daemon.proc.pid) continue;
     try {
-      if (/\) [RSDT] /.test(readFileSync(`/proc/${ent}/stat`, 'latin1')) && readFileSync(`/proc/${ent}/cmdline`, 'latin1').split('\0').includes(script)) pids.push(Number(ent));
+      if (/\) [RSDT] /.test(readFileSync(`/proc/${ent}/stat`, 'latin1')) && readFileSync(`/proc/${ent}/cmdline`, 'latin1').split('\0').includes(script) && under(Number(ent))) pids.push(Number(ent));
     } catch {
       /* gone */
     }
@@ -94,9 +110,14 @@ test('HUB-01 HUB-14 hamelin --net --ws --http --hub addressed: a TCP, a WebSocke
 });
 
 test('HUB-01 HUB-03 --hub-eager with ws and http on one port: the three front-ends start one process before any client; each client joins it', async () => {
+  rmSync(`${room}.up`, { force: true }); // the test before ran the same script
   const d = await startDaemon('hamelin', ['--hub', 'addressed', '--hub-eager', '--net', '127.0.0.1:0', '--ws', `127.0.0.1:${SHARED_PORT}`, '--http', `127.0.0.1:${SHARED_PORT}`, '--', room]);
   await d.waitLog(/ hub-start hub=\S+room\.sh pid=\d+ mode=addressed clients=0/);
   await eventually(() => running(room, d).length === 1, 'the process, before any client');
+  // Its first line is written before this file appears: a client that came sooner (a slow
+  // start under load) would rightly hear it. The daemon reads that line before it can read
+  // the request of a client that connects after this.
+  await eventually(() => existsSync(`${room}.up`), 'the process to have said its first line');
   const p = ports(d);
   const c = sse(SHARED_PORT);
   await c.waitEvent((e) => e.data === '1 joined over HTTP-0.2-INSECURE', 'the http join');
