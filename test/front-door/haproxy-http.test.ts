@@ -40,6 +40,9 @@ function readmeHaproxy(front: number, http: Running[], ws: Running): string {
     '  default_backend hamelin_http',
     'backend hamelin_http',
     '  balance roundrobin',
+    // An SSE stream is a long answer, not a tunnel: it idles between events, and 500 ms of
+    // `timeout server` cut it (and so ended its session) whenever a loaded machine was slow.
+    '  timeout server 1h',
     '  option forwardfor',
     '  stick-table type string len 32 size 100k expire 1h',
     '  stick store-response res.hdr(Hamelin-Session)',
