@@ -35,6 +35,17 @@ export function ppid(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
+/** Whether `pid` runs under `ancestor` (a few generations at most: a daemon, its spawn helper, a
+ * session); false once either is gone. */
+export function descendsFrom(pid: number, ancestor: number): boolean {
+  try {
+    for (let p = ppid(pid), hops = 0; p > 1 && hops < 8; p = ppid(p), hops++) if (p === ancestor) return true;
+  } catch {
+    /* gone */
+  }
+  return false;
+}
+
 /** Under --workers: the worker whose session `pid` is, the ancestor just below the primary. */
 export function workerOf(pid: number, primary: number): number {
   let p = pid;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
 import { eventually } from '../helpers/poll.js';
+import { descendsFrom } from '../helpers/procs.js';
 import { wsConnect } from '../ws/client.js';
 import { sse } from '../http/client.js';
 
@@ -48,28 +49,14 @@ function ports(d: Running): Record<string, number> {
   return out;
 }
 
-/** The parent of a process, or 0 once it is gone. */
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
-  }
-}
-
 /** Running processes under this daemon (through its spawn helper) whose command line names this
  * script: not another test's, should one have failed before stopping its daemon. */
 function running(script: string, daemon: Running): number[] {
   const pids: number[] = [];
-  const under = (pid: number): boolean => {
-    for (let p = parentOf(pid), hops = 0; p > 1 && hops < 8; p = parentOf(p), hops++) if (p === daemon.proc.pid) return true;
-    return false;
-  };
   for (const ent of readdirSync('/proc')) {
     if (!/^\d+$/.test(ent) || Number(ent) === daemon.proc.pid) continue;
     try {
-      if (/\) [RSDT] /.test(readFileSync(`/proc/${ent}/stat`, 'latin1')) && readFileSync(`/proc/${ent}/cmdline`, 'latin1').split('\0').includes(script) && under(Number(ent))) pids.push(Number(ent));
+      if (/\) [RSDT] /.test(readFileSync(`/proc/${ent}/stat`, 'latin1')) && readFileSync(`/proc/${ent}/cmdline`, 'latin1').split('\0').includes(script) && descendsFrom(Number(ent), daemon.proc.pid!)) pids.push(Number(ent));
     } catch {
       /* gone */
     }

@@ -153,7 +153,7 @@ static int take(uint32_t slot) {
        when it is not does the socket get a timeout for the wait (and lose it again after). */
     ssize_t first = recv(fd, hdr, sizeof hdr, MSG_DONTWAIT);
     size_t got = first > 0 ? (size_t)first : 0;
-    if (got < sizeof hdr && (first > 0 || errno == EAGAIN || errno == EINTR)) {
+    if (got < sizeof hdr && (first > 0 || (first < 0 && (errno == EAGAIN || errno == EINTR)))) {
       struct timeval tv = {2, 0};
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       while (got < sizeof hdr) {
