@@ -23,6 +23,11 @@
  *                                            to PATH (default /) with Connection: close, its answer
  *                                            read to the end (it must be a 200 that carries the
  *                                            line back), close
+ *   loadgen http-ka HOST PORT CONC SECONDS [PATH [TEXT]]
+ *                                            GETs of PATH on CONC keep-alive connections, each
+ *                                            answer (a 200 with a Content-Length or chunked body,
+ *                                            holding TEXT if given) read to its end before the
+ *                                            next request; a server that closes is dialled again
  *
  * The WebSocket modes speak just enough RFC 6455 for an echo server: a fixed key, masked text
  * frames of under 126 bytes out, unmasked frames of any length in. They exist so that the ws
@@ -117,6 +122,58 @@ static int http_session(int fd) {
   return memmem(buf, len, body, sizeof body - 1) ? 0 : -1;
 }
 
+/* http-ka: one GET on an open connection, its answer read to the end. Returns 0 when it was a
+ * 200 and the connection may carry the next request, 1 when it was a 200 but the server closes,
+ * -1 on anything else. Bodies are small (a one-line script), so one buffer holds the answer. */
+static int http_ka_mode;
+static const char *http_expect; /* http-ka: text the body must hold */
+static int http_ka_get(int fd) {
+  char req[256];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", http_path, ntohs(addr.sin_port));
+  if (n < 0 || (size_t)n >= sizeof req || write_all(fd, req, (size_t)n) < 0) return -1;
+  char buf[8192];
+  size_t len = 0;
+  char *body = NULL;
+  for (;;) {
+    if (len == sizeof buf - 1) return -1;
+    ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    len += (size_t)r;
+    buf[len] = 0;
+    if (!body) {
+      char *e = strstr(buf, "\r\n\r\n");
+      if (!e) continue;
+      body = e + 4;
+      if (memcmp(buf, "HTTP/1.1 200", 12) != 0) return -1;
+    }
+    size_t have = len - (size_t)(body - buf);
+    char *cl = strcasestr(buf, "\r\ncontent-length:");
+    if (cl && cl < body) {
+      if (have < strtoul(cl + 17, NULL, 10)) continue;
+    } else {
+      /* chunked: walk the chunks; done at the zero chunk's trailer section end */
+      char *p = body, *end = buf + len;
+      int done = 0;
+      for (;;) {
+        char *nl = memmem(p, (size_t)(end - p), "\r\n", 2);
+        if (!nl) break;
+        size_t size = strtoul(p, NULL, 16);
+        if (size == 0) {
+          done = memmem(nl, (size_t)(end - nl), "\r\n\r\n", 4) != NULL; /* the trailer section's end */
+          break;
+        }
+        if ((size_t)(end - nl) < 2 + size + 2) break;
+        p = nl + 2 + size + 2;
+      }
+      if (!done) continue;
+    }
+    if (http_expect && !memmem(body, (size_t)(buf + len - body), http_expect, strlen(http_expect))) return -1;
+    char *conn = strcasestr(buf, "\r\nconnection: close");
+    return conn && conn < body ? 1 : 0;
+  }
+}
+
 static int ws_latency(int count) {
   int fd = dial();
   struct wsbuf w;
@@ -155,8 +212,28 @@ struct churn_slot {
 static void *churn_thread(void *arg) {
   struct churn_slot *s = arg;
   static const char line[] = "hello hamelin\n";
+  int kept = -1; /* http-ka: the open connection */
   while (now_ms() < s->deadline) {
     double t0 = now_ms();
+    if (http_ka_mode) {
+      if (kept < 0) kept = dial();
+      int r = kept < 0 ? -1 : http_ka_get(kept);
+      if (r != 0 && kept >= 0) {
+        close(kept);
+        kept = -1;
+      }
+      if (r < 0) {
+        s->errors++;
+        usleep(1000);
+        continue;
+      }
+      if (s->ok == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 4096;
+        s->lat = realloc(s->lat, s->cap * sizeof(double));
+      }
+      s->lat[s->ok++] = now_ms() - t0;
+      continue;
+    }
     int fd = dial();
     if (fd < 0) {
       s->errors++;
@@ -175,6 +252,7 @@ static void *churn_thread(void *arg) {
     }
     s->lat[s->ok++] = now_ms() - t0;
   }
+  if (kept >= 0) close(kept);
   return NULL;
 }
 
@@ -199,7 +277,7 @@ static int churn(int conc, double seconds) {
   qsort(all, ok, sizeof(double), cmp_double);
   printf("{\"mode\":\"%s\",\"concurrency\":%d,\"connections\":%zu,\"errors\":%zu,\"elapsed_ms\":%.1f,"
          "\"per_s\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f}\n",
-         http_mode ? "http-churn" : ws_mode ? "ws-churn" : "churn", conc, ok, errors, elapsed, ok * 1e3 / elapsed, pct(all, ok, 0.5), pct(all, ok, 0.9), pct(all, ok, 0.99));
+         http_ka_mode ? "http-ka" : http_mode ? "http-churn" : ws_mode ? "ws-churn" : "churn", conc, ok, errors, elapsed, ok * 1e3 / elapsed, pct(all, ok, 0.5), pct(all, ok, 0.9), pct(all, ok, 0.99));
   return ok > 0 ? 0 : 1;
 }
 
@@ -563,7 +641,7 @@ static int ws_idle(int count) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle|ws-churn|ws-latency|ws-pipelined|ws-idle|http-churn HOST PORT ARG [SECONDS]\n");
+    fprintf(stderr, "usage: loadgen churn|latency|throughput|idle|ws-churn|ws-latency|ws-pipelined|ws-idle|http-churn|http-ka HOST PORT ARG [SECONDS]\n");
     return 2;
   }
   addr.sin_family = AF_INET;
@@ -587,6 +665,12 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "http-churn")) {
     http_mode = 1;
     if (argc > 6) http_path = argv[6];
+    return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
+  }
+  if (!strcmp(mode, "http-ka")) {
+    http_ka_mode = 1;
+    if (argc > 6) http_path = argv[6];
+    if (argc > 7) http_expect = argv[7];
     return churn(atoi(argv[4]), argc > 5 ? atof(argv[5]) : 3.0);
   }
   fprintf(stderr, "loadgen: unknown mode %s\n", mode);
