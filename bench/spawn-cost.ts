@@ -73,7 +73,7 @@ const layers: Layer[] = [
       const closed = p.then((o) => {
         if (!o.ok) throw new Error(`spawnChild: ${o.code} ${o.message}`);
         o.child.stdout.resume();
-        o.child.stdin.end();
+        o.child.stdin!.end();
         return new Promise<void>((r) => o.child.once('close', () => r()));
       });
       return { callMs, closed };

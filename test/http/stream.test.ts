@@ -53,6 +53,23 @@ test('HTTP-02 a Content-Length body is stdin, ended by EOF: sort', async () => {
   assert.equal(r.trailers['hamelin-exit'], '0');
 });
 
+for (const layer of ['helper', 'child_process'] as const) {
+  test(`HTTP-02 a request without a body gives the child /dev/null as its stdin, one with a body a socket (${layer} spawn layer)`, async () => {
+    const env = { ...process.env, HAMELIN_SPAWN: layer === 'helper' ? '' : 'child_process' };
+    const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'readlink /proc/self/fd/0; cat'], { env });
+    const get = await fetchText(d.port);
+    assert.equal(get.status, 200);
+    assert.equal(get.body, '/dev/null\n', 'a GET: stdin is /dev/null, read to EOF at once');
+    assert.equal(get.trailers['hamelin-exit'], '0');
+    const empty = await fetchText(d.port, { method: 'POST', body: '' });
+    assert.equal(empty.body, '/dev/null\n', 'Content-Length: 0 is no body either');
+    const post = await fetchText(d.port, { method: 'POST', body: 'pear\n' });
+    assert.match(post.body, /^socket:\[\d+\]\npear\n$/, 'a body: stdin is a socket carrying it');
+    const chunked = await fetchText(d.port, { method: 'PUT', body: '', headers: { 'Transfer-Encoding': 'chunked' } });
+    assert.match(chunked.body, /^socket:\[\d+\]\n$/, 'a chunked body, even an empty one, is read from a socket');
+  });
+}
+
 test('HTTP-02 a chunked upload streams: each line is answered before the next is sent', async () => {
   const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'while read l; do echo "got $l"; done; echo done']);
   const l = live(d.port, { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } });

@@ -44,7 +44,7 @@ test('CORE-28 arm64 helper under qemu: spawn, stdio, exit status and signal repo
   try {
     const cat = await spawned(server, { file: '/bin/cat', argv0: 'cat', args: [], env: {} });
     const done = closed(cat);
-    cat.stdin.end('through arm64\n');
+    cat.stdin!.end('through arm64\n');
     assert.deepEqual(await done, [0, null, 'through arm64\n']);
     const seven = await spawned(server, { file: '/bin/sh', argv0: 'sh', args: ['-c', 'exit 7'], env: {} });
     assert.deepEqual((await closed(seven)).slice(0, 2), [7, null]);

@@ -44,11 +44,11 @@ async function run(req: SpawnRequest, input = ''): Promise<Ran> {
   const child = await start(req);
   const chunks: Buffer[] = [];
   const events: string[] = [];
-  child.stdin.on('error', () => {});
+  child.stdin!.on('error', () => {});
   child.stdout.on('data', (b: Buffer) => chunks.push(b));
   child.stdout.on('end', () => events.push('end'));
   child.once('exit', () => events.push('exit'));
-  child.stdin.end(input);
+  child.stdin!.end(input);
   return new Promise((resolve) =>
     child.once('close', (code, signal) => {
       events.push('close');
@@ -165,7 +165,7 @@ for (const layer of LAYERS) {
       child.stdout.pause();
       setTimeout(() => child.stdout.resume(), 1);
     });
-    child.stdin.end();
+    child.stdin!.end();
     const [code] = await new Promise<[number | null]>((r) => child.once('close', (c) => r([c])));
     assert.equal(code, 0);
     assert.equal(got, 3000005);

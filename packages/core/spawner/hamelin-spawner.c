@@ -17,7 +17,7 @@
  * says `R pid subreaper` when it does. The daemon connects to it and writes an 8-byte header
  * `u32 slot, u32 MAGIC` on each connection, ahead of time (it keeps a few connected, so a
  * request never waits for a connect); a request names the two slots that become the child's
- * stdin and stdout. The helper accepts connections until it has both (keeping the others for
+ * stdin and stdout (stdin slot 0: /dev/null, for a client that sends nothing). The helper accepts connections until it has both (keeping the others for
  * their own requests), then vfork()s and execs the child as the leader of a new session
  * (setsid) with every signal at its default and none blocked, stderr inherited from this
  * process (= the daemon's stderr). A file the kernel cannot execute (ENOEXEC: a script with
@@ -135,6 +135,14 @@ static size_t nstash;
 /* The connection whose header names this slot. The daemon connected it and wrote its header
    before sending the request, so it is queued already; a broken one is closed. Waits at most
    2 s (SO_RCVTIMEO on the listener, then on the socket). */
+/* The stdin slot that means /dev/null: the daemon never numbers a connection 0. */
+#define NO_INPUT_SLOT 0
+
+static int open_null(void) {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
 static int take(uint32_t slot) {
   for (size_t i = 0; i < nstash; i++)
     if (stash[i].slot == slot) {
@@ -423,7 +431,7 @@ static void spawn_one(const unsigned char *p, size_t n, int unbuffered) {
   for (uint32_t i = 0; i < envc; i++) envp[i] = (char *)strs[2 + argc + i];
   envp[envc] = NULL;
 
-  in = take(in_slot);
+  in = in_slot == NO_INPUT_SLOT ? open_null() : take(in_slot);
   if (in < 0) {
     emit("E %ld %ld\n", (long)id, -in, 0, 0);
     goto done;

@@ -231,7 +231,16 @@ export class Daemon {
     const env = new SessionEnv(this.base, hVariables({ VERSION: `${this.config.name}/${VERSION}`, ...vars }));
     const session = new Session(
       endpoint,
-      { file: command.file, argv0: command.argv0, args: command.args, env, cwd: this.config.cwd, killAfterMs: this.config.limits.killAfterMs, unbuffered: this.config.unbuffer },
+      {
+        file: command.file,
+        argv0: command.argv0,
+        args: command.args,
+        env,
+        cwd: this.config.cwd,
+        killAfterMs: this.config.limits.killAfterMs,
+        unbuffered: this.config.unbuffer,
+        noInput: endpoint.noInput,
+      },
       this.config.limits,
       this.config.log,
       { longLine: (direction) => this.emit('longLine', direction) },

@@ -90,6 +90,12 @@ export interface ClientEndpoint {
    */
   readonly endAfterInputEndMs?: number;
   /**
+   * The client sends no input at all (an HTTP request without a body, HTTP-02): the child's
+   * stdin is /dev/null, so it reads EOF at once and the daemon makes no connection for it.
+   * `input` and `inputEnd` are then ignored.
+   */
+  readonly noInput?: boolean;
+  /**
    * Begin delivering events. Called once, after the process is spawned (or refused), which
    * takes a moment: anything the transport saw before (input, its end, the client going
    * away) must be held and delivered from here, never lost.

@@ -121,8 +121,9 @@ export class Hub implements MemberHub {
     this.stdinBlocked = false;
     this.outFramer = this.framer();
     this.log.info('hub-start', { hub: this.room, pid: this.pid, mode: this.settings.mode, clients: this.members.size });
-    child.stdin.on('error', () => this.stdinClosed());
-    child.stdin.on('drain', () => this.unblock());
+    // A hub never asks for noInput: its process always has a stdin.
+    child.stdin!.on('error', () => this.stdinClosed());
+    child.stdin!.on('drain', () => this.unblock());
     child.stdout.on('data', (chunk: Buffer) => this.outFramer.push(chunk));
     child.stdout.on('end', () => this.outFramer.flush());
     child.once('exit', () => {
@@ -168,7 +169,7 @@ export class Hub implements MemberHub {
 
   private toChild(bytes: Buffer): void {
     if (!this.child || !this.stdinOpen) return;
-    if (!this.child.stdin.write(bytes) && !this.stdinBlocked) {
+    if (!this.child.stdin!.write(bytes) && !this.stdinBlocked) {
       // CORE-07 for a shared child: every client waits for it to read.
       this.stdinBlocked = true;
       for (const m of this.members.values()) m.pauseInput();
@@ -301,7 +302,7 @@ export class Hub implements MemberHub {
       const timers: NodeJS.Timeout[] = [];
       if (how === 'input') {
         this.stdinOpen = false;
-        this.child.stdin.end();
+        this.child.stdin!.end();
         timers.push(setTimeout(() => signalGroup(pid, 'SIGTERM'), grace));
       } else signalGroup(pid, 'SIGTERM');
       timers.push(setTimeout(() => signalGroup(pid, 'SIGKILL'), how === 'input' ? 2 * grace : grace));

@@ -63,7 +63,7 @@ export class Session {
   private readonly wrote = (): void => {
     if (--this.stdinWrites > WRITES_LOW || !this.pausedForWrites) return;
     this.pausedForWrites = false;
-    if (!this.child?.stdin.writableNeedDrain) this.endpoint.resumeInput();
+    if (!this.child?.stdin?.writableNeedDrain) this.endpoint.resumeInput();
   };
   private inputEnded = false;
   private eofTimer: NodeJS.Timeout | undefined;
@@ -125,8 +125,12 @@ export class Session {
     // Ended while the spawn was in flight (the daemon began shutting down): it must not live on.
     if (this.terminatedBy !== undefined) this.signalTerm(this.terminatedBy, false);
 
-    child.stdin.on('error', () => this.stdinClosed());
-    child.stdin.on('drain', () => this.endpoint.resumeInput());
+    if (child.stdin) {
+      child.stdin.on('error', () => this.stdinClosed());
+      child.stdin.on('drain', () => this.endpoint.resumeInput());
+    } else {
+      this.stdinOpen = false; // /dev/null: the endpoint sends nothing (noInput)
+    }
     const raw = this.endpoint.framing === 'raw';
     child.stdout.on('data', (chunk: Buffer) => {
       this.bytesOut += chunk.length;
@@ -213,7 +217,7 @@ export class Session {
   private toChild(block: Buffer): void {
     if (!this.stdinOpen || !this.child) return;
     this.stdinWrites++;
-    if (!this.child.stdin.write(block, this.wrote)) this.endpoint.pauseInput();
+    if (!this.child.stdin!.write(block, this.wrote)) this.endpoint.pauseInput();
     else if (this.stdinWrites > WRITES_HIGH && !this.pausedForWrites) {
       this.pausedForWrites = true;
       this.endpoint.pauseInput();
@@ -225,7 +229,7 @@ export class Session {
     this.inFramer.flush();
     this.flushHeld();
     this.inputEnded = true;
-    if (this.stdinOpen && this.child) this.child.stdin.end();
+    if (this.stdinOpen && this.child) this.child.stdin!.end();
     const grace = this.endpoint.endAfterInputEndMs;
     if (grace !== undefined) this.eofTimer = setTimeout(() => this.terminate('eof-timeout'), grace);
   }

@@ -23,7 +23,8 @@
  *   it is woken once, by `S`). Why two connections and not one for both: one was tried (issue
  *   16; bench/README.md) and saved about 2% of the daemon's CPU per connection, within the
  *   noise, while hiding a child that closes its stdin early (its stdout would hold the socket
- *   open, so no EPIPE would tell the session to drop further input);
+ *   open, so no EPIPE would tell the session to drop further input). A client that sends
+ *   nothing (SpawnRequest.noInput) names stdin slot 0: the server gives the child /dev/null;
  * - stderr is inherited: the spawn server's stderr is the daemon's stderr;
  * - exit status: the spawn server reaps its children and reports `X pid code signal left`;
  * - signals: the daemon signals the group itself (process.kill(-pid)), as before; only if
@@ -84,7 +85,8 @@ export class ServerChild extends EventEmitter {
 
   constructor(
     readonly pid: number,
-    readonly stdin: Writable & Socket,
+    /** null: the child's stdin is /dev/null (SpawnRequest.noInput). */
+    readonly stdin: (Writable & Socket) | null,
     readonly stdout: Readable & Socket,
     /** Whether the helper reports `G` for this child's group (it is a subreaper). */
     private groupReports: boolean,
@@ -112,7 +114,7 @@ export class ServerChild extends EventEmitter {
     this.exitCode = code;
     this.signalCode = signal;
     // As ChildProcess does: the child's stdin is gone with it.
-    this.stdin.destroy();
+    this.stdin?.destroy();
     setImmediate(() => {
       this.exitEmitted = true;
       this.emit('exit', code, signal);
@@ -163,6 +165,9 @@ export class ServerChild extends EventEmitter {
   }
 }
 
+/** The stdin slot that asks the helper for /dev/null: connectSlot never numbers one 0. */
+const NO_INPUT_SLOT = 0;
+
 /** How many connections the daemon keeps made ahead of time: two children's worth. */
 const READY = 4;
 
@@ -179,7 +184,8 @@ interface Pending {
   at: number;
   grace: number;
   pid?: number;
-  stdin?: Socket;
+  /** null when the child's stdin is /dev/null (noInput) */
+  stdin?: Socket | null;
   stdout?: Socket;
   /** an exit reported before the sockets arrived */
   early?: [number | null, NodeJS.Signals | null, boolean];
@@ -376,7 +382,10 @@ export class SpawnServer {
       this.pending.set(id, p);
       this.hold();
       this.armDeadline();
-      const pair = [this.takeReady() ?? this.connectSlot(), this.takeReady() ?? this.connectSlot()] as const;
+      // A client that sends nothing needs no stdin connection: slot 0 asks for /dev/null.
+      const input = req.noInput ? null : (this.takeReady() ?? this.connectSlot());
+      const output = this.takeReady() ?? this.connectSlot();
+      const pair = input ? [input, output] : [output];
       // Until the request is written a socket error means this spawn cannot happen here; after,
       // the child's own errors are the session's to see.
       const fail = (): void => {
@@ -389,8 +398,8 @@ export class SpawnServer {
       };
       const send = (): void => {
         if (request === undefined || pair.some((c) => c.sock.connecting)) return;
-        head.writeUInt32LE(pair[0].slot, 21);
-        head.writeUInt32LE(pair[1].slot, 25);
+        head.writeUInt32LE(input?.slot ?? NO_INPUT_SLOT, 21);
+        head.writeUInt32LE(output.slot, 25);
         this.proc.stdin!.cork();
         for (const b of request) this.proc.stdin!.write(b);
         this.proc.stdin!.uncork();
@@ -401,7 +410,7 @@ export class SpawnServer {
         c.sock.on('error', fail);
         if (c.sock.connecting) c.sock.once('connect', send);
       }
-      [p.stdin, p.stdout] = [pair[0].sock, pair[1].sock];
+      [p.stdin, p.stdout] = [input?.sock ?? null, output.sock];
       // The child's stdout: once it ends, close our side too, as a readable-only pipe would.
       p.stdout.once('end', () => p.stdout!.end());
       send();
@@ -540,10 +549,10 @@ export class SpawnServer {
   }
 
   private complete(p: Pending): void {
-    if (p.pid === undefined || !p.stdin || !p.stdout) return;
+    if (p.pid === undefined || p.stdin === undefined || !p.stdout) return;
     this.pending.delete(p.id);
     this.byPid.delete(p.pid);
-    const child = new ServerChild(p.pid, p.stdin as Writable & Socket, p.stdout as Readable & Socket, this.subreaper, p.grace);
+    const child = new ServerChild(p.pid, p.stdin as (Writable & Socket) | null, p.stdout as Readable & Socket, this.subreaper, p.grace);
     p.resolve({ ok: true, child });
     if (p.early) {
       if (p.early[2] && this.subreaper) this.lingering.set(p.pid, child);

@@ -40,7 +40,8 @@
  * The child is a session and group leader (setsid), so the whole group can be signalled.
  * stderr is inherited: it reaches the daemon's stderr byte for byte with no relay in
  * between (CORE-12). stdin and stdout are AF_UNIX stream sockets in both layers (libuv
- * makes child_process's "pipes" with socketpair(2)). With --unbuffer (CORE-39) stdout is instead a
+ * makes child_process's "pipes" with socketpair(2)); a client that sends nothing (noInput: an
+ * HTTP request without a body) gives the child /dev/null as stdin instead, one socket fewer. With --unbuffer (CORE-39) stdout is instead a
  * pseudo-terminal that the helper opens and relays to that socket (its main loop moves the bytes,
  * so no process is added per session); Node cannot open one, so the child_process layer refuses.
  */
@@ -57,7 +58,8 @@ import { Watchdog } from './watchdog.js';
 /** What the session uses of a child, whichever layer started it. */
 export interface Child extends EventEmitter {
   readonly pid?: number | undefined;
-  readonly stdin: Writable;
+  /** null when the request asked for no input (`noInput`): stdin is /dev/null. */
+  readonly stdin: Writable | null;
   readonly stdout: Readable;
   /** True when the layer knows the child's process group was empty when the child was reaped,
    * so the session need not look (a kill(-pgid, 0) that fails costs a thrown error per session). */
@@ -82,6 +84,8 @@ export interface SpawnRequest {
   killAfterMs?: number | undefined;
   /** --unbuffer (CORE-39): the child's stdout is a pseudo-terminal (spawn helper only). */
   unbuffered?: boolean | undefined;
+  /** The child's stdin is /dev/null: the client sends nothing (ClientEndpoint.noInput). */
+  noInput?: boolean | undefined;
 }
 
 export type SpawnOutcome = { ok: true; child: Child } | { ok: false; code: string; message: string };
@@ -247,16 +251,16 @@ export async function spawnChild(req: SpawnRequest): Promise<SpawnOutcome> {
 }
 
 function spawnWithChildProcess(req: SpawnRequest): Promise<SpawnOutcome> {
-  let child: ChildProcessByStdio<Writable, Readable, null>;
+  let child: ChildProcessByStdio<Writable | null, Readable, null>;
   try {
     child = cpSpawn(req.file, req.args as string[], {
       argv0: req.argv0,
       env: req.env instanceof SessionEnv ? req.env.toObject() : req.env,
       cwd: req.cwd,
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: [req.noInput ? 'ignore' : 'pipe', 'pipe', 'inherit'],
       detached: true,
       windowsHide: true,
-    });
+    }) as ChildProcessByStdio<Writable | null, Readable, null>;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return Promise.resolve({ ok: false, code: err.code ?? 'EUNKNOWN', message: err.message });

@@ -24,6 +24,9 @@ export interface RequestOutcome {
 
 export class RequestEndpoint implements ClientEndpoint {
   readonly framing = 'stream' as const;
+  /** A request without a body (no Transfer-Encoding, no Content-Length above 0: a GET) gives
+   * the child an empty stdin, and that is /dev/null: no connection is made for it (HTTP-02). */
+  readonly noInput: boolean;
   private events: EndpointEvents | undefined;
   /** True once the 200 head has gone out. */
   private streaming = false;
@@ -50,6 +53,7 @@ export class RequestEndpoint implements ClientEndpoint {
     private readonly headers: OutgoingHttpHeaders,
     private readonly done: (o: RequestOutcome) => void,
   ) {
+    this.noInput = req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
     req.on('error', () => {});
     res.on('error', () => {});
     if (cfg.cgi) this.cgi = new CgiHeadReader(cfg.maxCgiHeader);
