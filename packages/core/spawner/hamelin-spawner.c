@@ -17,11 +17,12 @@
  * says `R pid subreaper` when it does. The daemon connects to it and writes an 8-byte header
  * `u32 slot, u32 MAGIC` on each connection, ahead of time (it keeps a few connected, so a
  * request never waits for a connect); a request names the two slots that become the child's
- * stdin and stdout (stdin slot 0: /dev/null, for a client that sends nothing). The helper accepts connections until it has both (keeping the others for
- * their own requests), then vfork()s and execs the child as the leader of a new session
- * (setsid) with every signal at its default and none blocked, stderr inherited from this
- * process (= the daemon's stderr). A file the kernel cannot execute (ENOEXEC: a script with
- * no `#!` line) is run with /bin/sh, as execvp(3) and so child_process do.
+ * stdin and stdout (stdin slot 0: /dev/null, for a client that sends nothing). The helper
+ * accepts connections until it has both (keeping the others for their own requests), then
+ * vfork()s and execs the child as the leader of a new session (setsid) with every signal at
+ * its default and none blocked, stderr inherited from this process (= the daemon's stderr). A
+ * file the kernel cannot execute (ENOEXEC: a script with no `#!` line) is run with /bin/sh, as
+ * execvp(3) and so child_process do.
  * stdout: one text line per event:
  *   `S id pid`          spawned
  *   `E id errno`        not spawned (accept, setsid, chdir or exec failed)
@@ -132,9 +133,6 @@ static struct {
 } stash[STASH];
 static size_t nstash;
 
-/* The connection whose header names this slot. The daemon connected it and wrote its header
-   before sending the request, so it is queued already; a broken one is closed. Waits at most
-   2 s (SO_RCVTIMEO on the listener, then on the socket). */
 /* The stdin slot that means /dev/null: the daemon never numbers a connection 0. */
 #define NO_INPUT_SLOT 0
 
@@ -143,6 +141,9 @@ static int open_null(void) {
   return fd < 0 ? -errno : fd;
 }
 
+/* The connection whose header names this slot. The daemon connected it and wrote its header
+   before sending the request, so it is queued already; a broken one is closed. Waits at most
+   2 s (SO_RCVTIMEO on the listener, then on the socket). */
 static int take(uint32_t slot) {
   for (size_t i = 0; i < nstash; i++)
     if (stash[i].slot == slot) {
