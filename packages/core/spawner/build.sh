@@ -8,7 +8,8 @@
 # They are build outputs, never committed. The arm64 build is skipped, with one line, when its
 # cross compiler is missing and CI is not set; under CI=true, or for x64, a missing compiler
 # fails the build. Up to date binaries are kept (make-style: newer than this script and every
-# file beside the source), so `npm test` after `npm run build` costs nothing.
+# file beside the source), so `npm test` after `npm run build` costs nothing. What it says goes
+# to stderr: it runs in each package's prepack, and `npm pack --json` prints its JSON on stdout.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src="${1:-$here/hamelin-spawner.c}"
@@ -27,7 +28,7 @@ build() { # build ARCH COMPILER
   # shellcheck disable=SC2086 # flags is a word list
   "$2" $flags -o "$bin.tmp" "$src"
   mv -f "$bin.tmp" "$bin"
-  echo "prebuilt: built $(basename "$bin") with $2"
+  echo "prebuilt: built $(basename "$bin") with $2" >&2
 }
 
 case "$(uname -m)" in
@@ -40,12 +41,12 @@ name=$(basename "$outbase")
 if [ "$native" = x64 ] || command -v "$cross_x64" >/dev/null 2>&1 || [ "${CI:-}" = true ]; then
   build x64 "$cross_x64"
 else
-  echo "prebuilt: skipped $name-linux-x64 ($cross_x64 not found)"
+  echo "prebuilt: skipped $name-linux-x64 ($cross_x64 not found)" >&2
 fi
 if [ "$native" = arm64 ]; then
   build arm64 gcc
 elif command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || [ "${CI:-}" = true ]; then
   build arm64 aarch64-linux-gnu-gcc
 else
-  echo "prebuilt: skipped $name-linux-arm64 (aarch64-linux-gnu-gcc not found; apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)"
+  echo "prebuilt: skipped $name-linux-arm64 (aarch64-linux-gnu-gcc not found; apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)" >&2
 fi
