@@ -209,6 +209,15 @@ struct churn_slot {
   double *lat;
 };
 
+/* One connection (or keep-alive request) done: its latency kept for the percentiles. */
+static void record(struct churn_slot *s, double t0) {
+  if (s->ok == s->cap) {
+    s->cap = s->cap ? s->cap * 2 : 4096;
+    s->lat = realloc(s->lat, s->cap * sizeof(double));
+  }
+  s->lat[s->ok++] = now_ms() - t0;
+}
+
 static void *churn_thread(void *arg) {
   struct churn_slot *s = arg;
   static const char line[] = "hello hamelin\n";
@@ -227,11 +236,7 @@ static void *churn_thread(void *arg) {
         usleep(1000);
         continue;
       }
-      if (s->ok == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 4096;
-        s->lat = realloc(s->lat, s->cap * sizeof(double));
-      }
-      s->lat[s->ok++] = now_ms() - t0;
+      record(s, t0);
       continue;
     }
     int fd = dial();
@@ -246,11 +251,7 @@ static void *churn_thread(void *arg) {
       continue;
     }
     close(fd);
-    if (s->ok == s->cap) {
-      s->cap = s->cap ? s->cap * 2 : 4096;
-      s->lat = realloc(s->lat, s->cap * sizeof(double));
-    }
-    s->lat[s->ok++] = now_ms() - t0;
+    record(s, t0);
   }
   if (kept >= 0) close(kept);
   return NULL;

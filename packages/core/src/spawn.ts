@@ -41,9 +41,10 @@
  * stderr is inherited: it reaches the daemon's stderr byte for byte with no relay in
  * between (CORE-12). stdin and stdout are AF_UNIX stream sockets in both layers (libuv
  * makes child_process's "pipes" with socketpair(2)); a client that sends nothing (noInput: an
- * HTTP request without a body) gives the child /dev/null as stdin instead, one socket fewer. With --unbuffer (CORE-39) stdout is instead a
- * pseudo-terminal that the helper opens and relays to that socket (its main loop moves the bytes,
- * so no process is added per session); Node cannot open one, so the child_process layer refuses.
+ * HTTP request without a body) gives the child /dev/null as stdin instead, one socket fewer.
+ * With --unbuffer (CORE-39) stdout is instead a pseudo-terminal that the helper opens and relays
+ * to that socket (its main loop moves the bytes, so no process is added per session); Node
+ * cannot open one, so the child_process layer refuses.
  */
 import { spawn as cpSpawn, type ChildProcessByStdio } from 'node:child_process';
 import type { EventEmitter } from 'node:events';

@@ -32,7 +32,7 @@ export const cliSpec: CliSpec = {
   summary: 'serve any script over HTTP: streamed requests, SSE and long-poll sessions',
   description: [
     'hamelin-http starts CMD with its ARGS for each HTTP request (with --dir, the executable in DIR that the URL path names). The request body is the child\'s standard input, and its standard output is the response body, streamed as it comes; the exit status follows in a trailer. A browser\'s EventSource gets each output line as a server-sent event, and an interactive session can run over SSE plus POSTs (or long-poll GETs). --console serves a browser console page.',
-    'The end of the request body ends the child\'s standard input and the session goes on; a client that goes away sends SIGTERM to the child\'s process group, then SIGKILL after --kill-after.',
+    'The end of the request body ends the child\'s standard input and the session goes on (a request without a body, such as a GET, gives the child /dev/null as its standard input); a client that goes away sends SIGTERM to the child\'s process group, then SIGKILL after --kill-after.',
     'The child sees H-TYPE (HTTP-0.2-INSECURE, HTTP-0.2-TLS or HTTP-0.2-LOCAL), H-CLIENT (the User-Agent), H-METHOD, H-PATH, H-QUERY, H-REMOTE-ADDR, with --dir H-SCRIPT-NAME and H-PATH-INFO, and one H-HEADER-NAME per request header (Authorization, Cookie and Proxy* only with --pass-header), each also as H_NAME. See hamelin(7).',
   ],
   usage: '[options] CMD [ARGS...]\n       hamelin-http [options] --dir DIR',
