@@ -209,7 +209,7 @@ test('FD-13 a header followed at once by the FIN: a reader that takes over at on
     sent();
     const t = await eventually(() => taken.shift(), 'the header read');
     assert.ok(t.ok);
-    await eventually(() => t.ended, `the end after the header (${header.length} bytes)`, 3000);
+    await eventually(() => t.ended, `the end after the header (${header.length} bytes)`);
     assert.equal(t.bytes, 0);
   }
 });

@@ -143,10 +143,10 @@ for (const layer of LAYERS) {
     const closed = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('close', (c, s) => r([c, s])));
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b));
-    const grandchild = Number(await eventually(() => out.match(/^(\d+)\n/)?.[1], 'the grandchild pid', 5000));
+    const grandchild = Number(await eventually(() => out.match(/^(\d+)\n/)?.[1], 'the grandchild pid'));
     process.kill(-child.pid!, 'SIGTERM');
     assert.deepEqual(await closed, [null, 'SIGTERM']);
-    await eventually(() => !alive(grandchild) || undefined, 'the grandchild to be gone', 5000);
+    await eventually(() => !alive(grandchild) || undefined, 'the grandchild to be gone');
   });
 
   test(`CORE-01 ${layer}: 40 children at once each get their own input and output`, async () => {

@@ -22,7 +22,7 @@ test('WS-09 a close frame from a client that then keeps its TCP connection open:
   s.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]));
   try {
     // The connection would end only when the daemon gives up waiting for the client (30 s).
-    await eventually(() => existsSync(mark) && readFileSync(mark, 'utf8') === 'TERM\n', 'the child to get SIGTERM', 5000);
+    await eventually(() => existsSync(mark) && readFileSync(mark, 'utf8') === 'TERM\n', 'the child to get SIGTERM', 15_000);
     await d.waitLog(/client-gone .*reason=closed/);
   } finally {
     s.destroy();
