@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 import { miniDaemon } from '../helpers/conformance.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin('conformance'), ...args], { encoding: 'utf8' });
 /** The same, with the report directories (kept by --keep) under `tmp`. */
@@ -39,7 +39,7 @@ test('usage errors are one line and status 2', () => {
 });
 
 test('the report: table ending in the summary line, --json, exit 0 when every MUST passed', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hc-cli-'));
+  const dir = tempDir('hc-cli-');
   try {
     const json = join(dir, 'r.json');
     const r = cli('net', '--hamelin', '--only', 'CORE-08,CORE-20', '--json', json, '--', ...NET);
@@ -57,7 +57,7 @@ test('the report: table ending in the summary line, --json, exit 0 when every MU
 });
 
 test('Ctrl-C: the suite kills the daemon under test and every probe it started, then exits 130', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'hc-ctrlc-'));
+  const tmp = tempDir('hc-ctrlc-');
   try {
     // CORE-14 without --kill-after waits 5 s with children that ignore SIGTERM: interrupt it.
     const child = spawn(process.execPath, [bin('conformance'), 'net', '--only', 'CORE-14', '--', ...NET], {
@@ -121,7 +121,7 @@ test('a daemon that cannot start at all is one line on stderr and exit 2 before 
 });
 
 test('--json: version, times, argv per daemon, {expected, seen} per failure, stderr with --keep; --ports keeps the daemons in the range; --strict fails a skip', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hc-cli-'));
+  const dir = tempDir('hc-cli-');
   try {
     const json = join(dir, 'r.json');
     // The mini daemon without TLS: NET-09 is skipped, and --strict makes that a failure.

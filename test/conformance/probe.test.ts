@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const C_PROBE = join(ROOT, 'packages', 'conformance', 'prebuilt', `hamelin-probe-linux-${process.arch}`);
 const NODE_PROBE = [process.execPath, join(ROOT, 'packages', 'conformance', 'dist', 'probe.js')];
@@ -32,7 +32,7 @@ interface Run {
 
 /** Run a probe to its end on this stdin; its events without what differs by process (pids, times). */
 function runProbe(which: keyof typeof PROBES, mode: string, input: Buffer): Run {
-  const dir = mkdtempSync(join(tmpdir(), 'hc-probe-'));
+  const dir = tempDir('hc-probe-');
   try {
     const env = { PATH: process.env.PATH, WEIRD: 'caf\u00e9 \u0001 "q" \\ \u2028 end' };
     const r = spawnSync('sh', ['-c', RAW_ENV, 'sh', ...PROBES[which], dir, mode], { input, env, maxBuffer: 1 << 26, timeout: 20_000 });
@@ -96,7 +96,7 @@ test('conformance probe: the C and Node probes agree on more than a MiB of input
 
 test('conformance probe: linger=MS holds the exit that long after EOF, in both probes', () => {
   for (const which of ['c', 'node'] as const) {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-probe-'));
+    const dir = tempDir('hc-probe-');
     try {
       const r = spawnSync(PROBES[which][0]!, [...PROBES[which].slice(1), dir, 'hub+linger=300'], { input: 'x\n', timeout: 20_000 });
       assert.equal(r.status, 0, which);
@@ -123,7 +123,7 @@ test('conformance probe: the linux-arm64 C probe (under qemu-aarch64-static) agr
 
 /** Start a probe, feed it a line, send it signals one at a time once each is on record. */
 async function signalled(which: keyof typeof PROBES, mode: string, sigs: NodeJS.Signals[]): Promise<{ end: string; stdout: string; events: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'hc-probe-'));
+  const dir = tempDir('hc-probe-');
   const [file, ...args] = PROBES[which];
   const child = spawn(file!, [...args, dir, mode], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
   let stdout = '';
@@ -172,7 +172,7 @@ for (const [mode, sigs] of [
 }
 
 test('CORE-02 conformance probe: the --json report names the probe the run used, HAMELIN_PROBE=node chooses the Node one, and CORE-02 passes with each', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hc-probe-'));
+  const dir = tempDir('hc-probe-');
   try {
     const daemon = [process.execPath, bin('net'), '{host}', '{port}', '{command}'];
     for (const [env, want] of [[{}, [C_PROBE]], [{ HAMELIN_PROBE: 'node' }, NODE_PROBE]] as const) {

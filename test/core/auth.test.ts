@@ -5,12 +5,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authenticate, CidrList, readBearerTokens, readHtpasswd, StartupError, type AuthConfig } from '@hamelin/core';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-auth-'));
+const dir = tempDir('hamelin-auth-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** htpasswd from Debian's apache2-utils: the file a user would really write. */

@@ -4,16 +4,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { roundTrip } from '../helpers/tcp.js';
 import { wsConnect } from '../ws/client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-says-'));
+const dir = tempDir('hamelin-says-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A script that exists at startup (CORE-18) and is gone when the client comes. */

@@ -4,12 +4,12 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOptions, frontDoorOptions, httpFrontDoorOptions, parseRate, readFrontDoorOptions, StartupError, type FrontDoorArgs } from '@hamelin/core';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fdopt-'));
+const dir = tempDir('hamelin-fdopt-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function refused(args: FrontDoorArgs, re: RegExp): void {

@@ -7,7 +7,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { request } from 'node:http';
@@ -18,13 +17,14 @@ import { eventually } from '../helpers/poll.js';
 import { handshakeStatus, wsConnect } from '../ws/client.js';
 import { IrcUser, startNgircd, stopAllNgircd } from '../helpers/ngircd.js';
 import { ttyDaemon, stopAllPty, SESSION as TTY_SESSION } from '../helpers/pty.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(async () => {
   await stopAll();
   await stopAllNgircd();
   await stopAllPty();
 });
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-logvocab-'));
+const dir = tempDir('hamelin-logvocab-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One line in, one answer; `fail` exits 3. */

@@ -7,15 +7,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { clientCertificate, handshakeFailure, readTlsCa, readTlsFiles, StartupError, type ClientCertificate } from '@hamelin/core';
 import { makeCert, openssl } from '../helpers/certs.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-mtls-'));
+const dir = tempDir('hamelin-mtls-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 const p = (name: string): string => join(dir, name);
 

@@ -7,14 +7,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { CidrList, readProxyHeader, type ProxyOutcome } from '@hamelin/core';
 import { makeCert } from '../helpers/certs.js';
 import { tlv, v2, v2Tcp4 } from '../helpers/proxy-v2.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 interface Accepted {
   outcome: ProxyOutcome;
@@ -98,7 +97,7 @@ test('FD-13 after a v2 header with TLVs an HTTP server given the socket answers 
 });
 
 test('FD-13 after a v1 header a TLS server given the socket completes the handshake and the data flows', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hamelin-pp-'));
+  const dir = tempDir('hamelin-pp-');
   after(() => rmSync(dir, { recursive: true, force: true }));
   const pair = makeCert(dir);
   const tls = createTlsServer({ cert: readFileSync(pair.cert), key: readFileSync(pair.key) }, (s) => s.on('data', (d: Buffer) => s.end(`tls got ${d.toString()}`)));

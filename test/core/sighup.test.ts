@@ -4,17 +4,17 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { roundTrip } from '../helpers/tcp.js';
 import { eventually } from '../helpers/poll.js';
 import { wsConnect } from '../ws/client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-sighup-'));
+const dir = tempDir('hamelin-sighup-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const read = (f: string): string => {

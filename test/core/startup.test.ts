@@ -5,13 +5,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { bin } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-startup-'));
+const dir = tempDir('hamelin-startup-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 const script = (name: string, text: string): string => {
   const p = join(dir, name);

@@ -5,14 +5,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 import { scratchDir, socatLine, stopAllPty } from '../helpers/pty.js';
 import { dial } from '../helpers/tcp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const shells = new Set<ChildProcess>();
 after(async () => {
@@ -32,7 +32,7 @@ test('CORE-05 examples/net/shout.sh answers a last line that has no newline, the
 test('NET-04 examples/net/guestbook.sh with `nc -N`, as its header says: the quote is kept, and the visitor thanked', async () => {
   const header = readFileSync(join(ROOT, 'examples/net/guestbook.sh'), 'utf8');
   assert.match(header, /nc -N 127\.0\.0\.1 8080/, 'the header tells the visitor to use nc -N');
-  const book = join(mkdtempSync(join(tmpdir(), 'hamelin-guestbook-')), 'book.txt');
+  const book = join(tempDir('hamelin-guestbook-'), 'book.txt');
   const d = await startDaemon('net', ['127.0.0.1', '0', join(ROOT, 'examples/net/guestbook.sh'), book]);
   // OpenBSD nc (Debian's `nc`): without -N, the end of its input never reaches the server.
   const nc = spawn('nc', ['-N', '127.0.0.1', String(d.port)], { stdio: ['pipe', 'pipe', 'inherit'] });

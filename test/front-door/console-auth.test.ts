@@ -8,16 +8,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { launchChromium } from '../helpers/foreign-page.js';
 import { childCount, childEnvironments } from '../helpers/front-door.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-console-auth-'));
+const dir = tempDir('hamelin-console-auth-');
 let browser: Browser | undefined;
 after(async () => {
   await browser?.close();

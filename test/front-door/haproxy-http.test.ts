@@ -7,16 +7,15 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { freePort, listening, startHaproxy, type Proxy } from '../helpers/proxies.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fd-haproxy-http-'));
+const dir = tempDir('hamelin-fd-haproxy-http-');
 const proxies: Proxy[] = [];
 after(async () => {
   await Promise.all(proxies.map((p) => p.stop()));

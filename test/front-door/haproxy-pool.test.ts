@@ -8,19 +8,19 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { childCount, dialFrom, exchangeFrom, type SourcedClient } from '../helpers/front-door.js';
 import { httpRequest } from '../helpers/http-get.js';
 import { eventually } from '../helpers/poll.js';
 import { freePort, startHaproxy, type Proxy } from '../helpers/proxies.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SESSIONS = 100;
 const LATER = 12;
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fd-haproxy-pool-'));
+const dir = tempDir('hamelin-fd-haproxy-pool-');
 const proxies: Proxy[] = [];
 after(async () => {
   await Promise.all(proxies.map((p) => p.stop()));

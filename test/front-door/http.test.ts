@@ -6,17 +6,17 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { caAndClient, childCount, childEnvironments, htpasswd, opensslFingerprint, reportingChild, tokenFile } from '../helpers/front-door.js';
 import { makeCert } from '../helpers/certs.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fd-http-'));
+const dir = tempDir('hamelin-fd-http-');
 after(async () => {
   await stopAll();
   rmSync(dir, { recursive: true, force: true });

@@ -5,8 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
@@ -15,8 +14,9 @@ import { caAndClient, childCount, dialFrom, exchangeFrom, opensslFingerprint, re
 import { eventually } from '../helpers/poll.js';
 import { v2Tcp4 } from '../helpers/proxy-v2.js';
 import { httpRequest } from '../helpers/http-get.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fd-net-'));
+const dir = tempDir('hamelin-fd-net-');
 after(async () => {
   await stopAll();
   rmSync(dir, { recursive: true, force: true });

@@ -7,8 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { WebSocket } from 'ws';
@@ -16,8 +15,9 @@ import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { freePort, listening, startNginx, type Proxy } from '../helpers/proxies.js';
 import { requireTool } from '../helpers/tools.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fd-nginx-stream-'));
+const dir = tempDir('hamelin-fd-nginx-stream-');
 const proxies: Proxy[] = [];
 after(async () => {
   await Promise.all(proxies.map((p) => p.stop()));

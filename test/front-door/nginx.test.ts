@@ -5,16 +5,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { childCount, reportingChild } from '../helpers/front-door.js';
 import { freePort, listening, startNginx, type Proxy } from '../helpers/proxies.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fd-nginx-'));
+const dir = tempDir('hamelin-fd-nginx-');
 const proxies: Proxy[] = [];
 after(async () => {
   await Promise.all(proxies.map((p) => p.stop()));

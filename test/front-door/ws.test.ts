@@ -5,14 +5,14 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { childCount, childEnvironments, htpasswd, reportingChild } from '../helpers/front-door.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-fd-ws-'));
+const dir = tempDir('hamelin-fd-ws-');
 after(async () => {
   await stopAll();
   rmSync(dir, { recursive: true, force: true });

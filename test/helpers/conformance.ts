@@ -1,10 +1,10 @@
 /** Run hamelin-conformance as a user would (its CLI, a real daemon) and read its JSON report. */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { bin, fixture } from './paths.js';
+import { tempDir } from './temp-dir.js';
 
 export interface SuiteResult {
   id: string;
@@ -24,7 +24,7 @@ export interface SuiteRun {
 }
 
 export async function runSuite(args: string[], daemon: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<SuiteRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'hc-test-'));
+  const dir = tempDir('hc-test-');
   const json = join(dir, 'report.json');
   const child = spawn(process.execPath, [bin('conformance'), ...args, '--json', json, '--', ...daemon], {
     stdio: ['ignore', 'pipe', 'pipe'],

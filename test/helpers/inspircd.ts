@@ -17,11 +17,11 @@
  *   await irc.stop();
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ngircd.js';
 import { eventually } from './poll.js';
+import { tempDir } from './temp-dir.js';
 
 export interface InspircdOptions {
   /** Seconds of penalty that disconnect a client of the strict class (default 10, InspIRCd's own). */
@@ -76,7 +76,7 @@ function config(dir: string, port: number, userPort: number, o: Required<Inspirc
 
 export async function startInspircd(opts: InspircdOptions = {}): Promise<Inspircd> {
   const o: Required<InspircdOptions> = { threshold: 10, commandRate: 1000, pingFreq: 120, ...opts };
-  const dir = mkdtempSync(join(tmpdir(), 'hamelin-inspircd-'));
+  const dir = tempDir('hamelin-inspircd-');
   const file = join(dir, 'inspircd.conf');
   const logFile = join(dir, 'ircd.log');
   writeFileSync(join(dir, 'motd'), 'hamelin test server\n');

@@ -10,11 +10,11 @@
  *   await irc.restart();  await irc.stop();
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './poll.js';
+import { tempDir } from './temp-dir.js';
 
 export interface NgircdOptions {
   /** Keep ngircd's default flood control (MaxPenaltyTime unset). Default: off (MaxPenaltyTime = 0). */
@@ -95,7 +95,7 @@ function config(port: number, opts: NgircdOptions, tlsPort: number | undefined):
 }
 
 export async function startNgircd(opts: NgircdOptions = {}): Promise<Ngircd> {
-  const dir = mkdtempSync(join(tmpdir(), 'hamelin-ngircd-'));
+  const dir = tempDir('hamelin-ngircd-');
   const file = join(dir, 'ngircd.conf');
   let proc: ChildProcess | undefined;
   let out = '';
@@ -178,7 +178,7 @@ export async function startNgircd(opts: NgircdOptions = {}): Promise<Ngircd> {
  * parameters; `certFile` is also the CA a client must trust (NODE_EXTRA_CA_CERTS).
  */
 export function makeTestCert(): { dir: string; certFile: string; keyFile: string; dhFile: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'hamelin-cert-'));
+  const dir = tempDir('hamelin-cert-');
   chmodSync(dir, 0o755);
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');

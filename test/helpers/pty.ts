@@ -29,11 +29,11 @@
  * - The child's stderr reaches the same screen (CORE-12), through ONLCR as well.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bin, fixture, ROOT } from './paths.js';
 import { alive, eventually } from './poll.js';
+import { tempDir } from './temp-dir.js';
 
 export interface PtyRun {
   proc: ChildProcess;
@@ -145,7 +145,7 @@ export interface TtyDaemon extends PtyRun {
 const dirs: string[] = [];
 
 export function scratchDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'hamelin-tty-'));
+  const d = tempDir('hamelin-tty-');
   dirs.push(d);
   return d;
 }

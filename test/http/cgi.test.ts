@@ -2,14 +2,14 @@
  * parameters as H-QUERY-NAME (HTTP-40). Real curl and a real Chromium. */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { fixture } from '../helpers/paths.js';
 import { curl } from '../helpers/curl.js';
 import { launchChromium } from '../helpers/foreign-page.js';
 import { live } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
 let d: Running;
@@ -112,7 +112,7 @@ test('HTTP-37 HTTP-40 without --cgi the output is the body as before and no H-QU
 });
 
 test('HTTP-37 HTTP-38 OPS-01 cgi and max-cgi-header are keys of the hamelin command config', async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'hamelin-cgi-')), 'cgi.yaml');
+  const file = join(tempDir('hamelin-cgi-'), 'cgi.yaml');
   writeFileSync(file, `services:\n  cgi:\n    dir: ${fixture('http/cgi-form')}\n    http: { listen: 127.0.0.1:0, cgi: true, max-cgi-header: 100 }\n`);
   const h = await startDaemon('hamelin', ['--config', file]);
   assert.equal((await curl(h.port, '/r/notfound')).status, 'HTTP/1.1 404 Not Found');

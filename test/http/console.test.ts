@@ -1,14 +1,14 @@
 /** --console in headless Chromium: EventSource + POST drive a session; Disconnect is a DELETE (HTTP-30). */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { fetchText } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser | undefined;
@@ -16,7 +16,7 @@ after(async () => {
   await browser?.close();
   await stopAll();
 });
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-console-'));
+const tmp = tempDir('hamelin-http-console-');
 
 async function launch(): Promise<Browser> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is required for this test (apt-get install chromium)`);

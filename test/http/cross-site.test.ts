@@ -1,20 +1,20 @@
 /** HTTP-34 in a real browser: a page of another loopback origin tries every way to run the command. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { launchChromium, servePage } from '../helpers/foreign-page.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let browser: Browser | undefined;
 after(async () => {
   await browser?.close();
   await stopAll();
 });
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-cross-site-'));
+const tmp = tempDir('hamelin-http-cross-site-');
 
 /** Each attempt resolves when the browser is done with it, whatever the daemon answered. */
 const attackPage = (target: string): string => `<!doctype html><meta charset="utf-8"><body><script>

@@ -1,16 +1,16 @@
 /** Flow control over HTTP (CORE-07): a client that does not read stops the script, memory stays bounded. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { fetchText, live } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-flow-'));
+const tmp = tempDir('hamelin-http-flow-');
 const LINES = 20000; // 20 MB: more than every buffer between the script and the client
 
 const progress = (file: string): number => {

@@ -1,17 +1,17 @@
 /** hamelin-http limits: 413 --max-body, 408 header and body read timeouts, 503 --max-clients, --timeout. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { fetchText, live } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-limits-'));
+const tmp = tempDir('hamelin-http-limits-');
 const starts = (s: string): number => (s.match(/ start client=/g) ?? []).length;
 
 test('HTTP-12 413 for a Content-Length over --max-body, before any process starts', async () => {

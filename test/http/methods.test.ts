@@ -1,16 +1,16 @@
 /** hamelin-http: HTTP/1.0 clients (HTTP-32) and the safe methods HEAD and OPTIONS (HTTP-33). */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
 import { fixture } from '../helpers/paths.js';
 import { fetchText } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-methods-'));
+const tmp = tempDir('hamelin-http-methods-');
 const starts = (d: Running): number => (d.stderr().match(/ start client=/g) ?? []).length;
 
 /** Send a request exactly as written and read until the daemon closes the connection. */

@@ -1,16 +1,16 @@
 /** hamelin-http interactive sessions: SSE + POST, long-poll, end of input, DELETE, expiry, unknown ids. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { fetchText, sse } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-session-'));
+const tmp = tempDir('hamelin-http-session-');
 const ECHO = ['sh', '-c', 'echo ready; while read l; do echo "you said: $l"; done; echo "stdin ended"'];
 
 test('HTTP-23 HTTP-24 SSE session: POSTed lines reach the same process, answers come as events; CORE-01', async () => {

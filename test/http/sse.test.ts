@@ -1,16 +1,16 @@
 /** hamelin-http server push: SSE framing, heartbeat, the exit event, 204 on reconnect. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { fetchText, sse } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-sse-'));
+const tmp = tempDir('hamelin-http-sse-');
 
 test('HTTP-18 HTTP-19 each stdout line is one event with an id; the session event comes first', async () => {
   const d = await startDaemon('http', ['--port', '0', 'sh', '-c', 'echo "mode=$H_MODE"; echo "two words"; echo; printf "cr\\r\\n"; printf "a\\rb\\n"; printf tail']);

@@ -3,16 +3,16 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { fetchText, live } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-http-'));
+const tmp = tempDir('hamelin-http-');
 
 test('HTTP-03 the first line arrives while the script still runs; CORE-03', async () => {
   const d = await startDaemon('http', ['--port', '0', fixture('http/waitfile.sh'), join(tmp, 'go1')]);

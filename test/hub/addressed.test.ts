@@ -5,14 +5,14 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-hub-'));
+const dir = tempDir('hamelin-hub-');
 
 /** The spec's sh example (HUB-10), with a `kick` and the join's variables shown. */
 const CHAT = `#!/bin/sh

@@ -7,8 +7,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { Browser } from 'playwright-core';
@@ -18,6 +17,7 @@ import { FrameworkUser } from '../helpers/framework-user.js';
 import { startNgircd, stopAllNgircd } from '../helpers/ngircd.js';
 import { ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const started: ResultPromise[] = [];
 let browser: Browser | undefined;
@@ -50,7 +50,7 @@ test('HUB-01 HUB-08 HUB-09 HUB-17 examples/chat: one room, one process, from nc,
     .replace(/server: 127\.0\.0\.1:6667\b/, `server: 127.0.0.1:${irc.port}`);
   assert.equal(config.match(/listen: 127\.0\.0\.1:0\b/g)?.length, 3, 'every address of the example was moved');
   assert.ok(config.includes(`server: 127.0.0.1:${irc.port}`), 'the IRC server was moved');
-  const file = join(mkdtempSync(join(tmpdir(), 'hamelin-chat-')), 'hamelin.yaml');
+  const file = join(tempDir('hamelin-chat-'), 'hamelin.yaml');
   // Paced faster than the default flood limits, so that the test does not wait on them.
   writeFileSync(file, config.replace(/( +)hub-room: service/, '$1hub-room: service\n$1flood-burst: 20\n$1flood-rate: 20'));
   const hamelin = await startDaemon('hamelin', ['--config', file], { cwd: ROOT, ready: /chat\/http info listening/ });

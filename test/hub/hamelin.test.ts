@@ -5,8 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
@@ -14,9 +13,10 @@ import { eventually } from '../helpers/poll.js';
 import { descendsFrom } from '../helpers/procs.js';
 import { wsConnect } from '../ws/client.js';
 import { sse } from '../http/client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-hub-cmd-'));
+const dir = tempDir('hamelin-hub-cmd-');
 /** ws and http on one address need a fixed port (port 0 would give each its own). */
 const SHARED_PORT = 44317;
 

@@ -6,14 +6,14 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { wsConnect } from '../ws/client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const dir = mkdtempSync(join(tmpdir(), 'hamelin-hub-ws-'));
+const dir = tempDir('hamelin-hub-ws-');
 const url = (port: number): string => `ws://127.0.0.1:${port}/room?x=1`;
 const hubStarts = (log: string): number => (log.match(/ hub-start /g) ?? []).length;
 
@@ -117,7 +117,7 @@ test('HUB-04 --respawn on ws: clients stay, each gets the restarting notice as a
 });
 
 test('HUB-01 HUB-02 with --dir each script is a room of its own: two clients of one script share its process, a client of the other gets another', async () => {
-  const scripts = mkdtempSync(join(tmpdir(), 'hamelin-hub-ws-dir-'));
+  const scripts = tempDir('hamelin-hub-ws-dir-');
   for (const name of ['a', 'b']) {
     writeFileSync(join(scripts, name), `#!/bin/sh\necho "room $H_HUB_ROOM pid $$"\nexec cat\n`);
     chmodSync(join(scripts, name), 0o755);

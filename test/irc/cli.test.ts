@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [bin('irc'), ...args], { encoding: 'utf8', env, timeout: 10_000 });
@@ -13,7 +13,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): { status: nu
 }
 
 const base = ['--server', '127.0.0.1:1', '--nick', 'bot'];
-const KEYS = join(mkdtempSync(join(tmpdir(), 'hamelin-irc-cli-')), 'keys');
+const KEYS = join(tempDir('hamelin-irc-cli-'), 'keys');
 writeFileSync(KEYS, '#other sesame\n');
 
 for (const [name, args, message] of [

@@ -1,16 +1,16 @@
 /** Shared by the hamelin-irc tests: a bot on a test ngircd, and the session fixture's records. */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, type Running, type StartOptions } from '../helpers/daemon.js';
 import type { IrcUser } from '../helpers/ngircd.js';
 import { ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export const SESSION = join(ROOT, 'test', 'fixtures', 'irc', 'session.sh');
 
 export function stateDir(): string {
-  return mkdtempSync(join(tmpdir(), 'hamelin-irc-test-'));
+  return tempDir('hamelin-irc-test-');
 }
 
 export interface BotSpec {

@@ -1,16 +1,16 @@
 /** Data path of hamelin-net: argv, line buffering, final lines, long lines, half-close. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { dial, roundTrip } from '../helpers/tcp.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-net-data-'));
+const tmp = tempDir('hamelin-net-data-');
 
 test('NET-01 CORE-03 the seed example: grep --line-buffered filter fed a word list', async () => {
   const d = await startDaemon('net', ['127.0.0.1', '0', 'grep', '--line-buffered', 'filter']);

@@ -1,15 +1,15 @@
 /** Limits, failures at connect time, and the daemon's log. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll, gone } from '../helpers/daemon.js';
 import { dial, roundTrip } from '../helpers/tcp.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-net-limits-'));
+const tmp = tempDir('hamelin-net-limits-');
 
 test('CORE-20 --max-clients refuses the extra client with one line, logs it, and serves again later', async () => {
   const d = await startDaemon('net', ['--max-clients', '1', '127.0.0.1', '0', 'sh', '-c', 'echo in; read x; echo "got $x"']);

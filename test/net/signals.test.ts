@@ -1,17 +1,17 @@
 /** Signals: what the child's own trap sees when the client goes away or the daemon stops. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll, gone } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
 import { alive, eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { spawnLayer } from '@hamelin/core';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-net-sig-'));
+const tmp = tempDir('hamelin-net-sig-');
 let n = 0;
 const outFile = (): string => join(tmp, `trap-${n++}.log`);
 const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');

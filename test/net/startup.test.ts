@@ -3,15 +3,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, ROOT } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-net-startup-'));
+const tmp = tempDir('hamelin-net-startup-');
 
 function run(args: string[]): Promise<{ status: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {

@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin } from '../helpers/paths.js';
 import { makeCert, openssl } from '../helpers/certs.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-tls-files-'));
+const tmp = tempDir('hamelin-tls-files-');
 chmodSync(tmp, 0o755); // the unreadable case runs the daemon as another user, who must reach the other files
 const good = makeCert(tmp, 'good');
 const other = makeCert(tmp, 'other');

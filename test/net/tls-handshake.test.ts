@@ -5,17 +5,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { makeCert } from '../helpers/certs.js';
 import { eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-net-tls-'));
+const tmp = tempDir('hamelin-net-tls-');
 const { cert, key } = makeCert(tmp);
 const TLS = ['--tls-cert', cert, '--tls-key', key];
 

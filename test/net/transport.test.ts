@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connect as tlsConnect } from 'node:tls';
 import { connect } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, lstatSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { roundTrip } from '../helpers/tcp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-net-transport-'));
+const tmp = tempDir('hamelin-net-transport-');
 const cert = join(tmp, 'cert.pem');
 const key = join(tmp, 'key.pem');
 

@@ -5,16 +5,17 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { bin } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 import { roundTrip } from '../helpers/tcp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-net-unix-'));
+const tmp = tempDir('hamelin-net-unix-');
 
 /** A command that counts its runs in `file`. */
 function counter(file: string): string[] {

@@ -3,7 +3,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
@@ -11,9 +10,10 @@ import { roundTrip } from '../helpers/tcp.js';
 import { eventually } from '../helpers/poll.js';
 import { httpRequest } from '../helpers/http-get.js';
 import { requireTool } from '../helpers/tools.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-ops-admin-'));
+const tmp = tempDir('hamelin-ops-admin-');
 /** Prometheus's own web port, from the ops range (the admin endpoint itself takes port 0). */
 const PROMETHEUS_PORT = 23710;
 

@@ -1,8 +1,7 @@
 /** examples/hamelin.yaml serves its chat script over net, ws and http at once; the shipped schema is current. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configSchema } from 'hamelin';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
@@ -10,6 +9,7 @@ import { dial } from '../helpers/tcp.js';
 import { httpRequest } from '../helpers/http-get.js';
 import { wsExchange } from '../helpers/ws-client.js';
 import { ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
 
@@ -21,7 +21,7 @@ test('OPS-03 examples/hamelin.yaml: one chat script over net, ws and http at onc
     .replace(/127\.0\.0\.1:9100/g, '127.0.0.1:23762')
     .replace(/127\.0\.0\.1:9101/g, '127.0.0.1:23763');
   assert.doesNotMatch(text, /127\.0\.0\.1:(7000|8080|9100|9101)\b/, 'every address of the example was moved');
-  const file = join(mkdtempSync(join(tmpdir(), 'hamelin-ops-example-')), 'hamelin.yaml');
+  const file = join(tempDir('hamelin-ops-example-'), 'hamelin.yaml');
   writeFileSync(file, text);
   const d = await startDaemon('hamelin', ['--config', file], { cwd: ROOT, ready: /chat\/http info listening/ });
   const c = await dial(23760);

@@ -2,8 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { IrcUser, startNgircd, stopAllNgircd } from '../helpers/ngircd.js';
@@ -11,6 +10,7 @@ import { roundTrip } from '../helpers/tcp.js';
 import { bin } from '../helpers/paths.js';
 import { eventually } from '../helpers/poll.js';
 import { connect } from 'node:net';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(async () => {
   await stopAll();
@@ -22,7 +22,7 @@ function ports(d: { stderr(): string }): Record<string, number> {
   for (const m of d.stderr().matchAll(/ (\S+) info listening address=\S+ port=(\d+)/g)) out[m[1]!] = Number(m[2]);
   return out;
 }
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-ops-irc-'));
+const tmp = tempDir('hamelin-ops-irc-');
 /** Answers each line, saying whether the server password reached its environment. */
 const script = join(tmp, 'echo-pw.sh');
 writeFileSync(script, '#!/bin/sh\nwhile IFS= read -r l; do echo "got $l over $H_TYPE pw=${HAMIRC_TEST_PW:-none}"; done\n');

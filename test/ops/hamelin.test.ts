@@ -2,17 +2,17 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll, type Running } from '../helpers/daemon.js';
 import { roundTrip } from '../helpers/tcp.js';
 import { httpRequest } from '../helpers/http-get.js';
 import { wsExchange } from '../helpers/ws-client.js';
 import { bin, fixture } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-ops-cmd-'));
+const tmp = tempDir('hamelin-ops-cmd-');
 const chat = fixture('ops/chat.sh');
 /** ws and http share one address only on a fixed port (port 0 would give each its own). */
 const SHARED_PORT = 23740;

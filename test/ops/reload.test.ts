@@ -1,16 +1,16 @@
 /** SIGHUP (OPS-08): the config file read again, TLS certificates reloaded, live sessions untouched. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { dial, roundTrip } from '../helpers/tcp.js';
 import { requireTool } from '../helpers/tools.js';
 import { makeCert, servedSubject } from '../helpers/certs.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-ops-reload-'));
+const tmp = tempDir('hamelin-ops-reload-');
 
 const script = (name: string, version: string): string => {
   const path = join(tmp, name);

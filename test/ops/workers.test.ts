@@ -4,8 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { execa } from 'execa';
@@ -15,6 +14,7 @@ import { alive, eventually } from '../helpers/poll.js';
 import { httpRequest } from '../helpers/http-get.js';
 import { bin } from '../helpers/paths.js';
 import { ppid, startedPids, workerOf } from '../helpers/procs.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
 
@@ -181,7 +181,7 @@ test('OPS-12 hamelin-ws, hamelin-http and the hamelin command serve under --work
   for (const c of clients) c.socket.end('x\n');
   assert.equal(await hub.stop(), 0);
 
-  const dir = mkdtempSync(join(tmpdir(), 'hamelin-workers-'));
+  const dir = tempDir('hamelin-workers-');
   writeFileSync(join(dir, 'h.yaml'), 'workers: 0\nservices:\n  s:\n    command: [cat]\n    net: { listen: 127.0.0.1:0 }\n');
   const r = await execa(process.execPath, [bin('hamelin'), '--check-config', join(dir, 'h.yaml')], { reject: false, timeout: 10_000 });
   assert.equal(r.exitCode, 2);

@@ -6,16 +6,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManPage } from '@hamelin/core';
 import { bin, ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const PACKAGES = ['net', 'ws', 'http', 'irc', 'tty', 'conformance'];
 const specModule = (pkg: string): string => join(ROOT, 'packages', pkg, 'dist', 'cli-spec.js');
 const hamelin7 = join(ROOT, 'packages', 'core', 'dist', 'man-hamelin7.js');
-const out = mkdtempSync(join(tmpdir(), 'hamelin-man-'));
+const out = tempDir('hamelin-man-');
 after(() => rmSync(out, { recursive: true, force: true }));
 
 async function help(pkg: string, columns: number): Promise<string> {

@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ROOT } from '../helpers/paths.js';
 import { alive, eventually } from '../helpers/poll.js';
 import { serveScope, type Packed } from '../helpers/scope-registry.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CI = process.env.CI === 'true';
-const work = mkdtempSync(join(tmpdir(), 'hamelin-release-'));
+const work = tempDir('hamelin-release-');
 const tarballs = join(work, 'tarballs');
 const prefix = join(work, 'prefix');
 const prefixAlone = join(work, 'prefix-net');

@@ -7,12 +7,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const out = mkdtempSync(join(tmpdir(), 'hamelin-prebuilt-'));
+const out = tempDir('hamelin-prebuilt-');
 after(() => rmSync(out, { recursive: true, force: true }));
 
 test('CORE-28 release: spawner/build.sh compiles into a fresh directory with nothing on stdout, its one line per binary on stderr', async () => {

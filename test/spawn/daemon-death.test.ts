@@ -5,16 +5,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { dial, type Client } from '../helpers/tcp.js';
 import { alive, eventually } from '../helpers/poll.js';
 import { startedPids } from '../helpers/procs.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-death-'));
+const tmp = tempDir('hamelin-death-');
 
 function script(name: string, body: string): string {
   const f = join(tmp, name);

@@ -5,15 +5,15 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { dial } from '../helpers/tcp.js';
 import { alive, eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-group-'));
+const tmp = tempDir('hamelin-group-');
 const script = join(tmp, 'linger.sh');
 // The leader exits at once; a SIGTERM-proof grandchild stays in the group, its stdout elsewhere.
 // The leader ignores SIGTERM before it forks, so the grandchild is born ignoring it: a trap set

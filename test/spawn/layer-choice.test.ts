@@ -5,12 +5,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compiledHelper, prebuiltHelper, SpawnServer } from '@hamelin/core';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { roundTrip } from '../helpers/tcp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
 
@@ -36,7 +37,7 @@ test('CORE-28 the compiled fallback is cached per user under XDG_CACHE_HOME/hame
     t.diagnostic('SKIPPED LOUDLY: no cc');
     return;
   }
-  const cache = mkdtempSync(join(tmpdir(), 'hamelin-cache-'));
+  const cache = tempDir('hamelin-cache-');
   const saved = process.env.XDG_CACHE_HOME;
   process.env.XDG_CACHE_HOME = cache;
   try {

@@ -4,13 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnChild, spawnLayer, type Child, type SpawnRequest } from '@hamelin/core';
 import { alive, eventually } from '../helpers/poll.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'hamelin-spawn-')));
+const tmp = realpathSync(tempDir('hamelin-spawn-'));
 const LAYERS = ['prebuilt', 'child_process'] as const;
 
 function useLayer(layer: (typeof LAYERS)[number]): void {

@@ -1,18 +1,18 @@
 /** The client's close frame ends the session at once, whatever its TCP connection does (WS-09). */
 import { test, after } from 'node:test';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { upgradeRequest } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
 
 test('WS-09 a close frame from a client that then keeps its TCP connection open: SIGTERM at once, not when the connection ends', async () => {
-  const mark = join(mkdtempSync(join(tmpdir(), 'hamelin-ws-closeframe-')), 'term');
+  const mark = join(tempDir('hamelin-ws-closeframe-'), 'term');
   const d = await startDaemon('ws', ['--port', '0', fixture('ws/trap-term.sh'), mark]);
   const s = connect({ port: d.port, host: '127.0.0.1' }, () => s.write(upgradeRequest('/')));
   let seen = '';

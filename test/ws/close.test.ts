@@ -1,19 +1,19 @@
 /** hamelin-ws session ends: close codes carry the exit status; a client that leaves ends the child (WS-08, WS-09, WS-11). */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { startDaemon, stopAll, gone } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { fixture } from '../helpers/paths.js';
 import { wsConnect } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
 
 const url = (port: number): string => `ws://127.0.0.1:${port}/`;
-const tmp = mkdtempSync(join(tmpdir(), 'hamelin-ws-close-'));
+const tmp = tempDir('hamelin-ws-close-');
 
 for (const [arg, code, reason] of [
   ['0', 1000, 'exit status 0'],

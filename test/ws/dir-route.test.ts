@@ -1,17 +1,17 @@
 /** --dir path resolution, shared by hamelin-ws and hamelin-http (WS-17, WS-18). */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { resolveDirRoute } from '@hamelin/core';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let top: string;
 let dir: string;
 
 before(() => {
-  top = realpathSync(mkdtempSync(join(tmpdir(), 'hamelin-dirroute-')));
+  top = realpathSync(tempDir('hamelin-dirroute-'));
   dir = join(top, 'scripts');
   mkdirSync(join(dir, 'sub'), { recursive: true });
   const exe = (p: string): void => {

@@ -2,14 +2,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { bin, fixture } from '../helpers/paths.js';
 import { handshakeStatus, wsConnect } from './client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 after(stopAll);
 
@@ -123,7 +123,7 @@ test('WS-20 TLS: wss:// with --tls-cert/--tls-key, H-TYPE WS-0.2-TLS', async () 
 });
 
 test('WS-01 --unix PATH: a WebSocket over a unix socket', async () => {
-  const sock = join(mkdtempSync(join(tmpdir(), 'hamelin-ws-unix-')), 'ws.sock');
+  const sock = join(tempDir('hamelin-ws-unix-'), 'ws.sock');
   const d = await startDaemon('ws', ['--unix', sock, 'cat']);
   const c = await wsConnect(`ws+unix://${sock}:/path`);
   c.send('over unix');

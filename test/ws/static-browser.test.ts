@@ -7,15 +7,15 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startDaemon, stopAll } from '../helpers/daemon.js';
 import { eventually } from '../helpers/poll.js';
 import { launchChromium } from '../helpers/foreign-page.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const site = mkdtempSync(join(tmpdir(), 'hamelin-static-browser-'));
+const site = tempDir('hamelin-static-browser-');
 let browser: Browser;
 before(async () => {
   browser = await launchChromium();
