@@ -514,6 +514,13 @@ static int ic_read(struct iconn *ic) {
       if (ws_send(ic->fd, 1, msg, sizeof msg - 1) < 0) return -1;
     }
     ws_count(&ic->c, b + off, (size_t)r - off);
+    /* a held connection answers pings, as a browser does: a daemon that pings (hamelin-ws's
+     * --ping-interval, 30 s by default) drops a peer that misses a pong, and opening 10,000
+     * takes longer than that */
+    if (ic->c.ping_owed) {
+      ic->c.ping_owed = 0;
+      if (ws_send(ic->fd, 10, (const char *)ic->c.ping, ic->c.ping_len) < 0) return -1;
+    }
   }
 }
 

@@ -147,10 +147,15 @@ struct wscount {
   long messages;
   uint64_t bytes;
   int closed;
+  /* the last ping's payload (at most 125 bytes), owed a pong while ping_owed is set */
+  unsigned char ping[125];
+  size_t ping_len;
+  int ping_owed;
 };
 
 static void ws_count_end_frame(struct wscount *c) {
   if (c->op == 8) c->closed = 1;
+  else if (c->op == 9) c->ping_owed = 1;
   else if (c->fin && c->op <= 2) c->messages++; /* text, binary, or the last continuation */
   c->in_payload = 0;
 }
@@ -160,6 +165,10 @@ static void ws_count(struct wscount *c, const unsigned char *p, size_t n) {
     if (c->in_payload) {
       size_t take = c->left < n ? (size_t)c->left : n;
       if (c->op <= 2) c->bytes += take;
+      if (c->op == 9 && c->ping_len + take <= sizeof c->ping) {
+        memcpy(c->ping + c->ping_len, p, take);
+        c->ping_len += take;
+      }
       c->left -= take;
       p += take;
       n -= take;
@@ -183,6 +192,7 @@ static void ws_count(struct wscount *c, const unsigned char *p, size_t n) {
     c->hlen = 0;
     c->left = len;
     c->in_payload = 1;
+    if (c->op == 9) c->ping_len = 0;
     if (len == 0) ws_count_end_frame(c);
   }
 }
