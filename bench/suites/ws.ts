@@ -139,7 +139,10 @@ async function measure(c: Contender, want: (p: Part) => boolean): Promise<Figure
   const f: Figures = {};
   if ((['churn', 'echo', 'pipelined', 'bursts', 'idle'] as const).some(want)) await measureOne(c, want, f);
   if (want('fresh')) await measureFresh(c, f);
-  if (want('scale')) await measureScale(c, f);
+  if (want('scale')) {
+    await measureScale(c.name, c.scaleArgv, SCALE, SCALE_NOFILE, 'scale', f);
+    if (c === hamelin) await measureScaleWorkers(f);
+  }
   if (want('start')) await measureStart(c, f);
   return f;
 }
@@ -268,44 +271,67 @@ async function measureFresh(c: Contender, f: Figures): Promise<void> {
 }
 
 /**
- * SCALE idle connections on a fresh daemon, each answered once so its child runs: the RSS sum
- * of the daemon's tree (cat left out) with them, what each added, and how fast they opened (50
- * at a time). The children are counted, so a daemon that quietly refused some cannot pass.
+ * `n` idle connections on a fresh daemon, each answered once so its child runs: the RSS sum of
+ * the daemon's tree (cat left out) with them, what each added, and how fast they opened (50 at
+ * a time), as `${key}_rss`, `${key}_per_conn`, `${key}_open`. The children are counted, so a
+ * daemon that quietly refused some cannot pass.
  */
-async function measureScale(c: Contender, f: Figures): Promise<void> {
+async function measureScale(name: string, argv: (port: number) => string[], n: number, nofile: number, key: string, f: Figures): Promise<void> {
   let d: RunningDaemon;
   try {
-    d = await startDaemon(c.name, c.scaleArgv, undefined, SCALE_NOFILE);
+    d = await startDaemon(name, argv, undefined, nofile);
   } catch (e) {
-    log(`${c.name} scale: ${(e as Error).message.split('\n')[0]}`);
+    log(`${name} scale: ${(e as Error).message.split('\n')[0]}`);
     return;
   }
   try {
-    log(`${c.name}: ${SCALE} idle connections on a fresh daemon (fd limit ${SCALE_NOFILE}${SCALE < SCALE_WANTED ? `: the hard limit allows no more, so not ${SCALE_WANTED}` : ''})`);
+    log(`${name}: ${n} idle connections on a fresh daemon (fd limit ${nofile}${n < SCALE_WANTED ? `: the hard limit allows no more, so not ${SCALE_WANTED}` : ''})`);
     const before = treeMemory(d.proc.pid!).rssMiB;
-    const held = await holdLoad(['ws-idle', '127.0.0.1', d.port, SCALE]);
+    const held = await holdLoad(['ws-idle', '127.0.0.1', d.port, n]);
     try {
       const { answered, failed, setup_ms: setupMs } = held.first;
-      if (answered !== SCALE) throw new Error(`only ${answered} of ${SCALE} connections answered (${failed} failed) ${d.stderrTail().slice(-300)}`);
+      if (answered !== n) throw new Error(`only ${answered} of ${n} connections answered (${failed} failed) ${d.stderrTail().slice(-300)}`);
       await sleep(1000); // let allocations settle
       const m = treeMemory(d.proc.pid!);
       const children = processTree(d.proc.pid!).filter((p) => p.comm === 'cat').length;
-      if (children !== SCALE) throw new Error(`${children} cat processes for ${SCALE} connections`);
-      f['scale_rss'] = m.rssMiB;
-      f['scale_per_conn'] = ((m.rssMiB - before) * 1024) / SCALE;
-      f['scale_open'] = SCALE / (setupMs! / 1000);
-      log(`${c.name}: ${SCALE} idle: RSS sum ${m.rssMiB.toFixed(1)} MiB (fresh ${before.toFixed(1)}), PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} processes besides ${children} cat, opened in ${setupMs} ms`);
+      if (children !== n) throw new Error(`${children} cat processes for ${n} connections`);
+      f[`${key}_rss`] = m.rssMiB;
+      f[`${key}_per_conn`] = ((m.rssMiB - before) * 1024) / n;
+      f[`${key}_open`] = n / (setupMs! / 1000);
+      log(`${name}: ${n} idle: RSS sum ${m.rssMiB.toFixed(1)} MiB (fresh ${before.toFixed(1)}), PSS ${m.pssMiB.toFixed(1)} MiB, ${m.processes} processes besides ${children} cat, opened in ${setupMs} ms`);
     } finally {
       const { last } = await held.release();
-      log(`${c.name}: released: ${JSON.stringify(last)}`);
-      if (last.dropped) f['scale_rss'] = f['scale_per_conn'] = null;
+      log(`${name}: released: ${JSON.stringify(last)}`);
+      if (last.dropped) f[`${key}_rss`] = f[`${key}_per_conn`] = null;
     }
   } catch (e) {
-    log(`${c.name} scale failed: ${(e as Error).message.split('\n')[0]}`);
+    log(`${name} scale failed: ${(e as Error).message.split('\n')[0]}`);
   } finally {
-    if (!(await waitChildrenGone(d.proc.pid!, 120_000))) log(`${c.name}: children still running 120 s after the scale run`);
+    if (!(await waitChildrenGone(d.proc.pid!, 120_000))) log(`${name}: children still running 120 s after the scale run`);
     await d.stop();
   }
+}
+
+/**
+ * Where the hard limit holds a single daemon under SCALE_WANTED, hamelin-ws can still serve
+ * them all: each `--workers` worker is a process with a descriptor table of its own, so two
+ * hold 5,000 sessions each at 3 descriptors a session (the primary hands each connection on
+ * and keeps none). websocketd is one process with 4 descriptors a connection: 40,000 for
+ * 10,000, twice this machine's limit, so its cell stays empty.
+ */
+const SCALE_WORKERS = 2;
+async function measureScaleWorkers(f: Figures): Promise<void> {
+  if (SCALE >= SCALE_WANTED) return;
+  const hard = Number(spawnSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim());
+  const perWorker = Math.ceil(SCALE_WANTED / SCALE_WORKERS);
+  if (perWorker * 3 + 1024 > hard) {
+    log(`hamelin --workers ${SCALE_WORKERS} scale: ${perWorker} sessions a worker need more than the hard limit ${hard}`);
+    return;
+  }
+  // --max-clients is divided among the workers (OPS-14); the primary's round robin is not
+  // exactly even, so each worker's share has room above its half.
+  const argv = (p: number): string[] => [HAMELIN_WS, '--quiet', '--workers', String(SCALE_WORKERS), '--max-clients', String(Math.floor((hard - 1024) / 3) * SCALE_WORKERS), '--host', '127.0.0.1', '--port', String(p), 'cat'];
+  await measureScale(`hamelin --workers ${SCALE_WORKERS}`, argv, SCALE_WANTED, hard, 'scale_w', f);
 }
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
@@ -370,6 +396,13 @@ const suite: Suite = async (picked) => {
     row('scale', 'scale_rss', `${SCALE} idle conns, fresh daemon`, 'MiB', false, `RSS sum of the daemon's tree, cat excluded, with ${SCALE} connections and children`),
     row('scale', 'scale_per_conn', `each of ${SCALE} adds`, 'KiB', false, 'RSS growth per connection over the fresh daemon'),
     row('scale', 'scale_open', `opening ${SCALE}`, 'conn/s', true, 'how fast they were opened, 50 at a time, each answered once'),
+    ...(SCALE < SCALE_WANTED
+      ? [
+          row('scale', 'scale_w_rss', `${SCALE_WANTED} idle conns, --workers ${SCALE_WORKERS}`, 'MiB', false, `the same for hamelin-ws with ${SCALE_WANTED} connections and children over ${SCALE_WORKERS} workers, a descriptor table each; websocketd would need ${SCALE_WANTED * 4} descriptors in its one process`),
+          row('scale', 'scale_w_per_conn', `each of ${SCALE_WANTED} adds, --workers ${SCALE_WORKERS}`, 'KiB', false, 'RSS growth per connection over the fresh daemon (primary and workers)'),
+          row('scale', 'scale_w_open', `opening ${SCALE_WANTED}, --workers ${SCALE_WORKERS}`, 'conn/s', true, 'how fast they were opened, 50 at a time, each answered once'),
+        ]
+      : []),
     row('start', 'start_ms', 'start, until it accepts a connection', 'ms', false, `from spawn, median of ${START_RUNS} starts`),
     row('start', 'start_cpu', 'start, CPU spent by then', 'ms', false, "the daemon's own processes (utime+stime), median of the same starts"),
   ];
