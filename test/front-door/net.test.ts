@@ -134,6 +134,6 @@ test('FD-07 hamelin-net: the admin metrics count the front door refusals by reas
 test('FD-21 hamelin-net: an address option with a unix socket is one stderr line and exit 2, before listening', async () => {
   const d = await startDaemon('net', ['--allow', '10.0.0.0/8', `unix:${join(dir, 'fd21.sock')}`, 'cat'], { ready: null });
   assert.equal((await d.exited).code, 2);
-  assert.match(d.stderr(), /^hamelin-net: --allow judges a client's address, and a unix-socket client has none/);
+  await d.waitLog(/^hamelin-net: --allow judges a client's address, and a unix-socket client has none/);
   assert.equal(d.stderr().trim().split('\n').length, 1);
 });

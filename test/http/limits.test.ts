@@ -95,7 +95,7 @@ test('HTTP-15 --timeout keeps the client: what the script writes after the SIGTE
   assert.equal(r.body, 'hi\nbye-after-term\n');
   assert.equal(r.trailers['hamelin-exit'], '1');
   await d.waitLog(/request client=\S+ method=GET path=\/ http_status=200 status=1/);
-  assert.match(d.stderr(), /terminate client=\S+ pid=\d+ reason=timeout/);
+  await d.waitLog(/terminate client=\S+ pid=\d+ reason=timeout/);
   assert.doesNotMatch(d.stderr(), /client-gone/, 'the client never went away');
 });
 

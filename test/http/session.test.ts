@@ -146,7 +146,7 @@ test('HTTP-28 --idle-timeout is the core byte-idle limit, not abandonment; CORE-
     return r.headers['hamelin-state'] === 'ended' ? r : undefined;
   }, 'the idle session to end');
   assert.equal(end.headers['hamelin-exit'], 'SIGTERM');
-  assert.match(q.stderr(), /terminate client=\S+ pid=\d+ reason=idle-timeout/);
+  await q.waitLog(/terminate client=\S+ pid=\d+ reason=idle-timeout/);
 });
 
 test('HTTP-29 unknown, malformed and spent ids are 404 and run nothing', async () => {

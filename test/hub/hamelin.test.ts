@@ -141,5 +141,5 @@ test('HUB-14 a drain (SIGUSR2) of the hamelin command: no new client on any fron
   await d.waitLog(/ hub-end /, 10_000);
   assert.deepEqual(await within(d.exited, 10_000, 'hamelin to exit after the drain'), { code: 0, signal: null });
   assert.deepEqual(running(room, d), [], 'the process ended with the drain');
-  assert.match(d.stderr(), / hub-end hub=\S+room\.sh pid=\d+ signal=SIGTERM clients=0/);
+  await d.waitLog(/ hub-end hub=\S+room\.sh pid=\d+ signal=SIGTERM clients=0/);
 });

@@ -95,8 +95,8 @@ test('IRC-18 nick in use: the bot falls back, answers to the fallback, and recla
   const holder = await IrcUser.connect(irc.port, 'popular');
   users.push(holder);
   const bot = await startBot(irc, { nick: 'popular', channels: ['#n'], args: ['--nick-retry', '1', '--flood-rate', '20'], command: [SESSION, dir] });
-  assert.match(bot.stderr(), /warn nick-fallback nick=popular reason=in-use trying=popular_/);
-  assert.match(bot.stderr(), /joined channel=#n nick=popular_/);
+  await bot.waitLog(/warn nick-fallback nick=popular reason=in-use trying=popular_/);
+  await bot.waitLog(/joined channel=#n nick=popular_/);
   const u = await IrcUser.connect(irc.port, 'quinn');
   users.push(u);
   await u.join('#n');
@@ -122,9 +122,9 @@ test('IRC-01 TLS: the certificate is verified (trusted CA: joins; unknown CA: re
     command: [SESSION, dir],
     env: { ...process.env, NODE_EXTRA_CA_CERTS: cert.certFile },
   });
-  assert.match(good.stderr(), /connecting server=127\.0\.0\.1:\d+ tls=true/);
+  await good.waitLog(/connecting server=127\.0\.0\.1:\d+ tls=true/);
   const bad = await startBot(tlsIrc, { nick: 'badbot', channels: ['#s'], args: ['--tls'], ready: /reconnecting/ });
-  assert.match(bad.stderr(), /warn connect-failed server=\S+ error="?[^\n]*(self[- ]signed|certificate)/i);
+  await bad.waitLog(/warn connect-failed server=\S+ error="?[^\n]*(self[- ]signed|certificate)/i);
   assert.doesNotMatch(bad.stderr(), /registered/);
   await startBot(tlsIrc, { nick: 'lax', channels: ['#s'], args: ['--tls-insecure'] });
 
@@ -203,8 +203,8 @@ test('IRC-18 an erroneous nickname (too long for the server) falls back to 9 cha
   const irc = await startNgircd(); // MaxNickLength = 30
   const long = 'averyveryverylongbotnickname0123';
   const bot = await startBot(irc, { nick: long, channels: ['#en'], args: ['--flood-rate', '20'], command: [SESSION, dir] });
-  assert.match(bot.stderr(), new RegExp(`warn nick-fallback nick=${long} reason=invalid trying=averyver_`));
-  assert.match(bot.stderr(), /joined channel=#en nick=averyver_/);
+  await bot.waitLog(new RegExp(`warn nick-fallback nick=${long} reason=invalid trying=averyver_`));
+  await bot.waitLog(/joined channel=#en nick=averyver_/);
   const u = await IrcUser.connect(irc.port, 'nell');
   users.push(u);
   await u.join('#en');

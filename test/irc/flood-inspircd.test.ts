@@ -67,7 +67,7 @@ test(`IRC-21 IRC-15 CORE-03 a script printing ${LINES} lines on InspIRCd with fa
 test('IRC-23 the bot counts as registered once the server has said what it supports: the log names the network of its ISUPPORT', async () => {
   const bot = await startBot(irc, { nick: 'netbot', channels: ['#net'], args: ['--flood-rate', '20'], command: [SESSION, stateDir()] });
   // InspIRCd sends NETWORK=HamelinTest in its second 005 line, after the welcome (001).
-  assert.match(bot.stderr(), /info registered server=127\.0\.0\.1:\d+ nick=netbot network=HamelinTest\n/);
+  await bot.waitLog(/info registered server=127\.0\.0\.1:\d+ nick=netbot network=HamelinTest\n/);
   assert.ok(bot.stderr().indexOf(' registered ') < bot.stderr().indexOf(' joined '), 'registered, then joined');
   await bot.stop();
 });

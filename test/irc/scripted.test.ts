@@ -53,7 +53,7 @@ test('IRC-21 the PONGs to a PING flood wait in the bucket like every line: in or
   });
   // IRC-23: this server's ISUPPORT names no network, so none is logged (irc-framework's
   // placeholder, "Network", was logged before).
-  assert.match(bot.stderr(), /info registered server=127\.0\.0\.1:\d+ nick=bot\n/);
+  await bot.waitLog(/info registered server=127\.0\.0\.1:\d+ nick=bot\n/);
   const from = fake.received.length;
   fake.send(Array.from({ length: 200 }, (_, i) => `PING :p${i}`).join('\r\n'));
   await bot.waitLog(/warn protocol-dropped command=PONG limit=64\n/);

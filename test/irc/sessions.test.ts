@@ -168,7 +168,7 @@ test('IRC-08 CORE-13 PART, KICK and QUIT each end the session with SIGTERM, seen
   await termSeen(dir, pf);
   await termSeen(dir, pfp); // the private session of the same nick ends too
   for (const p of [pd, pe, pf, pfp]) await gone(p);
-  assert.match(bot.stderr(), new RegExp(`client=#t/dave pid=${pd} status=143 ended_by=client-closed`), 'the trap exited 143');
+  await bot.waitLog(new RegExp(`client=#t/dave pid=${pd} status=143 ended_by=client-closed`)); // the trap exited 143
 });
 
 test('IRC-09 a nick change keeps the session; replies follow the new nick; the child is not told', async () => {

@@ -129,7 +129,7 @@ test('CORE-22 SIGTERM to the daemon: every session is terminated, nothing is lef
   for (const { pid } of pids) assert.ok(!alive(pid), `child ${pid} is gone when the daemon has exited`);
   for (const g of grandchildren) assert.ok(!alive(g), `grandchild ${g} is gone when the daemon has exited`);
   for (const f of logs) assert.match(read(f), /TERM/, `${f} saw SIGTERM`);
-  assert.match(d.stderr(), /shutdown sessions=3/);
+  await d.waitLog(/shutdown sessions=3/);
 });
 
 test('CORE-22 SIGINT works the same, and a SIGTERM-proof child is SIGKILLed within the grace period', async () => {
@@ -179,7 +179,7 @@ test('CORE-22 clients whose child is still being spawned when SIGTERM arrives ar
   const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && alive(Number(p)) && cmdline(p).includes(marker));
   assert.deepEqual(left, [], 'no child of any of the 60 sessions is left');
   for (const c of clients) c.socket.destroy();
-  assert.match(d.stderr(), /shutdown sessions=/);
+  await d.waitLog(/shutdown sessions=/);
 });
 
 function cmdline(pid: string): string {

@@ -87,7 +87,7 @@ test('OPS-09 systemd-socket-activate: hamelin-net, hamelin-ws and hamelin-http s
     else if (r.pkg === 'ws') answer = (await wsExchange(`ws://127.0.0.1:${r.port}/`, [], 1))[0]!;
     else answer = (await httpRequest(`http://127.0.0.1:${r.port}/`)).body;
     assert.match(answer, new RegExp(`hello over ${r.pkg === 'net' ? 'TCP' : r.pkg.toUpperCase()}-0\\.2-INSECURE`));
-    assert.match(a.stderr(), new RegExp(`hamelin-${r.pkg} info listening address=127\\.0\\.0\\.1 port=${r.port} .*fd=3 fd_name=${r.pkg}`));
+    await eventually(() => new RegExp(`hamelin-${r.pkg} info listening address=127\\.0\\.0\\.1 port=${r.port} .*fd=3 fd_name=${r.pkg}`).test(a.stderr()), `the listening line: ${a.stderr()}`);
     assertInherited(a.proc.pid!, r.port);
     a.proc.kill('SIGTERM');
     assert.equal(await a.exited, 0);
@@ -163,7 +163,7 @@ test('OPS-09 hamelin: sockets named SERVICE.FRONTEND go to their service; a unix
   await eventually(() => listeningInodes(PORTS.hamelin).length === 1, 'the activator to listen');
   assert.match((await httpRequest(`http://127.0.0.1:${PORTS.hamelin}/`)).body, /hello over HTTP-0\.2-INSECURE/);
   assert.match((await roundTrip(sock, 'x\n')).toString(), /hello over UNIX-0\.2-LOCAL.*\nyou said: x\n/s);
-  assert.match(a.stderr(), /chat\/net info listening address=unix:\S+ fd=\d fd_name=chat\.net/);
+  await eventually(() => /chat\/net info listening address=unix:\S+ fd=\d fd_name=chat\.net/.test(a.stderr()), `the listening line: ${a.stderr()}`);
   assertInherited(a.proc.pid!, PORTS.hamelin);
   a.proc.kill('SIGTERM');
   assert.equal(await a.exited, 0);
@@ -178,7 +178,7 @@ test('OPS-09 TLS on an inherited socket: hamelin-net --tls-cert serves TLS on th
   const seen = await servedSubject(PORTS.tls, true);
   assert.equal(seen.cn, 'activated');
   assert.match(seen.stdout, /^over TCP-0\.2-TLS$/m);
-  assert.match(a.stderr(), /listening address=127\.0\.0\.1 port=\d+ tls=true fd=3/);
+  await eventually(() => /listening address=127\.0\.0\.1 port=\d+ tls=true fd=3/.test(a.stderr()), `the listening line: ${a.stderr()}`);
   assertInherited(a.proc.pid!, PORTS.tls);
   a.proc.kill('SIGTERM');
   assert.equal(await a.exited, 0);

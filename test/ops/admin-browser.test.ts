@@ -41,7 +41,7 @@ test('OPS-20 the admin listener answers 403 to a request with Origin or Sec-Fetc
   assert.deepEqual(await send(admin, 'GET', '/healthz', { 'Sec-Fetch-Site': 'none' }), { status: 200, body: 'ok\n' });
   const tool = await httpRequest(`http://127.0.0.1:${admin}/healthz`);
   assert.deepEqual([tool.status, tool.body], [200, 'ok\n']);
-  assert.match(d.stderr(), /refused client=127\.0\.0\.1 http_status=403 reason="?a request from a web page \(Origin http:\/\/evil\.example\)/);
+  await d.waitLog(/refused client=127\.0\.0\.1 http_status=403 reason="?a request from a web page \(Origin http:\/\/evil\.example\)/);
   assert.equal(d.proc.exitCode, null, 'still running: no drain began');
 });
 

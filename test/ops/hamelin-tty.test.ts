@@ -49,7 +49,7 @@ test('OPS-03 TTY-11 TTY-12 one service on a terminal line and over TCP: each has
   // SIGTERM: the line's session ends with SIGTERM (its trap says so) and hamelin exits 0.
   assert.equal(await d.stop('SIGTERM'), 0);
   await eventually(() => trapped(dir).length === 1, 'the second session to see SIGTERM');
-  assert.match(d.stderr(), / menu\/tty info start client=\/dev\/pts\/\d+ pid=\d+/);
+  await d.waitLog(/ menu\/tty info start client=\/dev\/pts\/\d+ pid=\d+/);
 });
 
 test('OPS-03 TTY-13 without respawn the line is served once: its session ends, the line is done (logged), and the TCP front-end goes on', async () => {

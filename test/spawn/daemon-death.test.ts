@@ -31,7 +31,7 @@ for (const layer of ['prebuilt', 'child_process'] as const) {
   test(`CORE-29 ${layer}: after kill -9 of the daemon no process of 20 sessions is left`, async () => {
     const env = { ...process.env, HAMELIN_SPAWN: layer === 'child_process' ? 'child_process' : '' };
     const d = await startDaemon('net', ['--kill-after', '1', '127.0.0.1', '0', mix], { env });
-    assert.match(d.stderr(), new RegExp(`listening .*spawn=${layer}`));
+    await d.waitLog(new RegExp(`listening .*spawn=${layer}`));
     const clients: Client[] = await Promise.all(Array.from({ length: 20 }, () => dial(d.port)));
     await Promise.all(clients.map((c) => c.waitFor('ready\n')));
     const pids = startedPids(d.stderr());
@@ -46,7 +46,7 @@ test('CORE-29 a setsid-detached grandchild is ended when the daemon shuts down (
   const pidFile = join(tmp, 'detached-term.pid');
   const s = script('detach-term.sh', `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 1000' </dev/null >/dev/null 2>&1 &\necho ready\nexec cat\n`);
   const d = await startDaemon('net', ['--kill-after', '1', '127.0.0.1', '0', s]);
-  assert.match(d.stderr(), /spawn=prebuilt/);
+  await d.waitLog(/spawn=prebuilt/);
   const c = await dial(d.port);
   await c.waitFor('ready\n');
   const detached = Number(await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim(), 'the detached pid'));

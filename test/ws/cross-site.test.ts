@@ -30,7 +30,7 @@ test('WS-22 headless Chromium on another origin: its WebSockets get 403 before t
     await tab.goto(page.url);
     assert.deepEqual(await tab.evaluate('window.attempts'), ['closed 1006', 'closed 1006']);
     await eventually(() => (d.stderr().match(/ refused .*status=403/g) ?? []).length >= 2, 'two refusals');
-    assert.match(d.stderr(), /refused client=127\.0\.0\.1:\d+ http_status=403 reason="Origin http:\/\/127\.0\.0\.1:\d+ not allowed/);
+    await d.waitLog(/refused client=127\.0\.0\.1:\d+ http_status=403 reason="Origin http:\/\/127\.0\.0\.1:\d+ not allowed/);
     assert.equal((d.stderr().match(/ start client=/g) ?? []).length, 0, 'no process');
   } finally {
     page.close();

@@ -68,7 +68,7 @@ test('WS-18 no escape from DIR: dot segments, encoded separators, symlinks', asy
   const before = starts();
   for (const [p, status] of cases) assert.equal(await rawStatus(d.port, upgradeRequest(p)), status, p);
   assert.equal(starts(), before, 'no process was started for any of them');
-  assert.match(d.stderr(), /refused .*status=404 reason="?dot segment/);
+  await d.waitLog(/refused .*status=404 reason="?dot segment/);
 });
 
 test('WS-19 WS-17 with --dir and --console, the page is served where an executable is, 404 elsewhere', async () => {
