@@ -46,8 +46,14 @@ export async function startDaemon(pkg: string, args: string[], opts: StartOption
     err += d.toString('latin1');
   });
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const errEnded = new Promise<void>((resolve) => proc.stderr!.once('close', () => resolve()));
+  // 'exit' can come before the last of the daemon's stderr has been read from its pipe: a test
+  // that awaits the exit and then reads the log would race it. Wait for the pipe's end too, but
+  // not for ever: a process the daemon left behind (a bug other tests look for) may hold it.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
+    proc.once('exit', (code, signal) => {
+      void Promise.race([errEnded, new Promise((r) => setTimeout(r, 2000).unref())]).then(() => resolve({ code, signal }));
+    }),
   );
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   let done = false;
