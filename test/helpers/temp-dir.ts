@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const made: string[] = [];
-let hooked = false;
 
 /**
  * A fresh directory under the system's temp dir, removed when this test file's process exits:
@@ -13,12 +12,10 @@ let hooked = false;
  */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  if (!hooked) {
-    hooked = true;
+  if (made.length === 0)
     process.once('exit', () => {
       for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 2 });
     });
-  }
+  made.push(dir);
   return dir;
 }
